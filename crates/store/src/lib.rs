@@ -1,0 +1,32 @@
+//! Mamori's storage: one interface over SQLite (the embedded default) and
+//! PostgreSQL (scale-out), with versioned migrations shared by both.
+//!
+//! Every operation that changes data, and every read of a hospital's data,
+//! appends an audit record in the same transaction.
+
+mod accounts;
+mod audit;
+pub mod credentials;
+mod db;
+mod engagements;
+mod error;
+mod hospital;
+mod migrate;
+mod organisations;
+mod sessions;
+#[doc(hidden)]
+pub mod testing;
+mod tokens;
+
+pub use accounts::{Account, LoginOutcome, NewAccount, SecondFactorOutcome, TotpEnrolment};
+pub use audit::{AuditContext, AuditFilter, AuditPage};
+pub use db::{Backend, Store, now_ms};
+pub use engagements::Engagement;
+pub use error::StoreError;
+pub use hospital::FacilityProfile;
+pub use migrate::MigrationReport;
+pub use organisations::{NewOrganisation, Organisation};
+pub use sessions::{Session, SessionInfo};
+pub use tokens::{ApiToken, TokenOwner};
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -1,0 +1,156 @@
+use crate::{Result, StoreError};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Which database is behind the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The store: a connection pool and the backend it talks to. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) pool: AnyPool,
+    backend: Backend,
+}
+
+pub(crate) type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+/// Milliseconds since the Unix epoch, the one time format stored.
+pub fn now_ms() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+impl Store {
+    /// Opens (creating if needed) the SQLite database `mamori.db` in `data_dir`.
+    pub async fn open_data_dir(data_dir: &Path) -> Result<Store> {
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            StoreError::Unreachable(format!("cannot create data directory {}: {e}", data_dir.display()))
+        })?;
+        let path = data_dir.join("mamori.db");
+        Self::connect(&format!("sqlite://{}?mode=rwc", path.display())).await
+    }
+
+    /// Connects to `sqlite://…` or `postgres://…` and checks that it answers.
+    pub async fn connect(url: &str) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = match url.split_once(':').map(|(scheme, _)| scheme) {
+            Some("sqlite") => Backend::Sqlite,
+            Some("postgres") | Some("postgresql") => Backend::Postgres,
+            _ => {
+                return Err(StoreError::BadUrl(format!(
+                    "`{}` is neither sqlite:// nor postgres://",
+                    redact_url(url)
+                )));
+            }
+        };
+        if backend == Backend::Postgres {
+            url::Url::parse(url).map_err(|e| StoreError::BadUrl(format!("{}: {e}", redact_url(url))))?;
+        }
+        let options = AnyConnectOptions::from_str(url)
+            .map_err(|e| StoreError::BadUrl(format!("{}: {e}", redact_url(url))))?;
+        let pool = match backend {
+            Backend::Sqlite => AnyPoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(10))
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        // WAL lets readers go on while one writer writes; the busy
+                        // timeout makes a second writer wait instead of failing.
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                        conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                        Ok(())
+                    })
+                }),
+            Backend::Postgres => AnyPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10)),
+        }
+        .connect_with(options)
+        .await
+        .map_err(|e| StoreError::Unreachable(format!("{}: {e}", redact_url(url))))?;
+        let store = Store { pool, backend };
+        store.ping().await.map_err(|e| StoreError::Unreachable(e.to_string()))?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Answers when the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// A write transaction. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), so two writers never deadlock on upgrade.
+    pub(crate) async fn begin_write(&self) -> Result<Tx> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// A URL with its password replaced, safe to print.
+pub(crate) fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        Ok(_) => url.to_string(),
+        // Unparseable: hide whatever sits between the user name and the host.
+        Err(_) => match (url.find("://"), url.rfind('@')) {
+            (Some(start), Some(at)) if at > start => {
+                let userinfo = &url[start + 3..at];
+                let user = userinfo.split(':').next().unwrap_or("");
+                format!("{}{user}:***{}", &url[..start + 3], &url[at..])
+            }
+            _ => url.to_string(),
+        },
+    }
+}
+
+/// Flags are stored as 0/1 integers: the one representation both databases
+/// read back through the same driver.
+pub(crate) fn flag(value: bool) -> i64 {
+    i64::from(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn malformed_urls_name_the_setting() {
+        for url in ["mysql://x", "nonsense", "postgres://user:secret@[::1"] {
+            let err = Store::connect(url).await.err().expect("refused");
+            let message = err.to_string();
+            assert!(message.starts_with("DATABASE_URL"), "{message}");
+            assert!(!message.contains("secret"), "{message}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_database_says_so() {
+        let err = Store::connect("postgres://nobody@127.0.0.1:1/none")
+            .await
+            .err()
+            .expect("refused");
+        assert!(matches!(err, StoreError::Unreachable(_)), "{err}");
+    }
+}

@@ -1,0 +1,127 @@
+//! A hospital's own data. Every function here takes a [`HospitalGrant`],
+//! which only the policy can issue: there is no way to reach this data
+//! without asking it first.
+
+use crate::audit::{AuditContext, append};
+use crate::{Result, Store, StoreError, now_ms};
+use mamori_domain::audit::AuditAction;
+use mamori_domain::policy::{Access, HospitalData, HospitalGrant, authorize_hospital};
+use mamori_domain::{AccountId, DomainError, OrgId, validate};
+use serde::{Deserialize, Serialize};
+
+/// 施設概要: the facts about a hospital's IT that drive the survey's effort
+/// (seed 資料4 §4③: beds, the IT staff and their skills, what is outsourced
+/// to vendors). Part of the ledger the hospital keeps current.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FacilityProfile {
+    pub it_staff_count: Option<u32>,
+    pub it_staff_skills: String,
+    pub ehr_vendor: String,
+    pub maintenance_outsourcing: String,
+    pub notes: String,
+    pub updated_at_ms: Option<i64>,
+    pub updated_by: Option<AccountId>,
+}
+
+impl FacilityProfile {
+    fn validated(&self) -> Result<FacilityProfile> {
+        if self.it_staff_count.is_some_and(|n| n > 10_000) {
+            return Err(DomainError::invalid("it_staff_count", "more than 10,000").into());
+        }
+        Ok(FacilityProfile {
+            it_staff_count: self.it_staff_count,
+            it_staff_skills: validate::note("it_staff_skills", &self.it_staff_skills, 2000)?,
+            ehr_vendor: validate::note("ehr_vendor", &self.ehr_vendor, 200)?,
+            maintenance_outsourcing: validate::note("maintenance_outsourcing", &self.maintenance_outsourcing, 4000)?,
+            notes: validate::note("notes", &self.notes, 8000)?,
+            updated_at_ms: None,
+            updated_by: None,
+        })
+    }
+}
+
+fn require(grant: &HospitalGrant, ctx: &AuditContext, data: HospitalData, access: Access) -> Result<()> {
+    if grant.data() != data || grant.access() != access || ctx.actor.as_ref() != Some(grant.actor()) {
+        return Err(StoreError::Forbidden("grant does not cover this operation"));
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Asks the policy for access to one kind of a hospital's data. A refusal
+    /// is audited and answered the same whether or not the hospital exists.
+    pub async fn authorize(&self, ctx: &AuditContext, hospital: OrgId, data: HospitalData, access: Access) -> Result<HospitalGrant> {
+        let actor = ctx.actor.ok_or(StoreError::Forbidden("hospital data needs a person"))?;
+        let kind = match self.organisation(hospital).await {
+            Ok(org) => Some(org.kind),
+            Err(StoreError::NotFound { .. }) => None,
+            Err(e) => return Err(e),
+        };
+        let links = self.engagement_links(hospital).await?;
+        let decision = match kind {
+            Some(kind) => authorize_hospital(&actor, hospital, kind, data, access, &links),
+            None => Err(mamori_domain::policy::Denied { hospital, data, access }),
+        };
+        match decision {
+            Ok(grant) => Ok(grant),
+            Err(denied) => {
+                self.record_event(ctx, AuditAction::AccessDenied, format!("{data}:{hospital}"), kind.map(|_| hospital), access.slug()).await?;
+                Err(denied.into())
+            }
+        }
+    }
+
+    /// Reads the facility profile; the read is audited in the same transaction.
+    pub async fn facility_profile(&self, ctx: &AuditContext, grant: &HospitalGrant) -> Result<FacilityProfile> {
+        require(grant, ctx, HospitalData::Ledger, Access::Read)?;
+        let hospital = grant.hospital();
+        let mut tx = self.begin_write().await?;
+        let row: Option<(Option<i64>, String, String, String, String, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT it_staff_count, it_staff_skills, ehr_vendor, maintenance_outsourcing, notes, updated_at, updated_by FROM facility_profiles WHERE hospital_id = $1",
+        )
+        .bind(hospital.0)
+        .fetch_optional(&mut *tx)
+        .await?;
+        append(&mut tx, ctx, AuditAction::HospitalDataRead, format!("facility-profile:{hospital}"), Some(hospital), "").await?;
+        tx.commit().await?;
+        Ok(match row {
+            Some((count, skills, ehr, outsourcing, notes, at, by)) => FacilityProfile {
+                it_staff_count: count.and_then(|n| u32::try_from(n).ok()),
+                it_staff_skills: skills,
+                ehr_vendor: ehr,
+                maintenance_outsourcing: outsourcing,
+                notes,
+                updated_at_ms: Some(at),
+                updated_by: by.map(AccountId),
+            },
+            None => FacilityProfile::default(),
+        })
+    }
+
+    /// Replaces the facility profile; audited with the fields that changed.
+    pub async fn save_facility_profile(&self, ctx: &AuditContext, grant: &HospitalGrant, profile: &FacilityProfile) -> Result<()> {
+        require(grant, ctx, HospitalData::Ledger, Access::Write)?;
+        let profile = profile.validated()?;
+        let hospital = grant.hospital();
+        let now = now_ms();
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM facility_profiles WHERE hospital_id = $1")
+            .bind(hospital.0)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO facility_profiles (hospital_id, it_staff_count, it_staff_skills, ehr_vendor, maintenance_outsourcing, notes, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+            .bind(hospital.0)
+            .bind(profile.it_staff_count.map(i64::from))
+            .bind(&profile.it_staff_skills)
+            .bind(&profile.ehr_vendor)
+            .bind(&profile.maintenance_outsourcing)
+            .bind(&profile.notes)
+            .bind(now)
+            .bind(grant.actor().account.0)
+            .execute(&mut *tx)
+            .await?;
+        append(&mut tx, ctx, AuditAction::HospitalDataWritten, format!("facility-profile:{hospital}"), Some(hospital), "").await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,185 @@
+//! Sessions live in the database so that any instance can serve any request.
+
+use crate::accounts::{ACCOUNT_SELECT, Account, AccountRow};
+use crate::audit::{AuditContext, append};
+use crate::credentials::{random_token, token_hash};
+use crate::db::flag;
+use crate::{Result, Store, now_ms};
+use mamori_domain::AccountId;
+use mamori_domain::audit::AuditAction;
+use sqlx::AssertSqlSafe;
+
+/// A session ends this long after it began, however active.
+pub const SESSION_ABSOLUTE_MS: i64 = 12 * 60 * 60 * 1000;
+/// …or this long after its last request.
+pub const SESSION_IDLE_MS: i64 = 2 * 60 * 60 * 1000;
+/// A session waiting for its second factor expires quickly.
+pub const SECOND_FACTOR_WINDOW_MS: i64 = 5 * 60 * 1000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// The cookie value; only its hash is stored.
+    pub token: String,
+    pub account: Account,
+    pub csrf_token: String,
+    pub second_factor_pending: bool,
+}
+
+/// A session as listed on "my account".
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SessionInfo {
+    /// Short, non-secret handle (the start of the stored hash).
+    pub handle: String,
+    pub created_at_ms: i64,
+    pub last_seen_at_ms: i64,
+    pub client_addr: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl Store {
+    pub async fn create_session(&self, account: &Account, second_factor_pending: bool, client_addr: Option<&str>, user_agent: Option<&str>) -> Result<Session> {
+        let token = random_token(32);
+        let csrf = random_token(24);
+        let now = now_ms();
+        let expires = now + if second_factor_pending { SECOND_FACTOR_WINDOW_MS } else { SESSION_ABSOLUTE_MS };
+        let mut tx = self.begin_write().await?;
+        sqlx::query("INSERT INTO sessions (id_hash, account_id, csrf_token, second_factor_pending, created_at, last_seen_at, expires_at, client_addr, user_agent) VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8)")
+            .bind(token_hash(&token))
+            .bind(account.id.0)
+            .bind(&csrf)
+            .bind(flag(second_factor_pending))
+            .bind(now)
+            .bind(expires)
+            .bind(client_addr)
+            .bind(user_agent.map(|ua| ua.chars().take(200).collect::<String>()))
+            .execute(&mut *tx)
+            .await?;
+        // Expired sessions of everyone are swept here rather than by a timer.
+        sqlx::query("DELETE FROM sessions WHERE expires_at < $1 OR last_seen_at < $2")
+            .bind(now)
+            .bind(now - SESSION_IDLE_MS)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Session {
+            token,
+            account: account.clone(),
+            csrf_token: csrf,
+            second_factor_pending,
+        })
+    }
+
+    /// The live session for a cookie value, if any. Touches it at most once a minute.
+    pub async fn session(&self, token: &str) -> Result<Option<Session>> {
+        let now = now_ms();
+        let hash = token_hash(token);
+        let row: Option<(i64, String, i64, i64, i64)> = sqlx::query_as("SELECT account_id, csrf_token, second_factor_pending, last_seen_at, expires_at FROM sessions WHERE id_hash = $1")
+            .bind(&hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some((account_id, csrf, pending, last_seen, expires)) = row else {
+            return Ok(None);
+        };
+        if expires < now || last_seen < now - SESSION_IDLE_MS {
+            return Ok(None);
+        }
+        let account: Account = match sqlx::query_as::<_, AccountRow>(AssertSqlSafe(format!("{ACCOUNT_SELECT} WHERE a.id = $1")))
+            .bind(account_id)
+            .fetch_optional(&self.pool)
+            .await?
+        {
+            Some(row) => row.try_into()?,
+            None => return Ok(None),
+        };
+        if account.disabled {
+            return Ok(None);
+        }
+        if now - last_seen > 60_000 {
+            sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
+                .bind(now)
+                .bind(&hash)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(Some(Session {
+            token: token.to_string(),
+            account,
+            csrf_token: csrf,
+            second_factor_pending: pending != 0,
+        }))
+    }
+
+    /// Marks the second factor done; the session gets its full lifetime.
+    pub async fn complete_second_factor(&self, token: &str) -> Result<()> {
+        sqlx::query("UPDATE sessions SET second_factor_pending = 0, expires_at = $1 WHERE id_hash = $2")
+            .bind(now_ms() + SESSION_ABSOLUTE_MS)
+            .bind(token_hash(token))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn end_session(&self, ctx: &AuditContext, token: &str) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let gone = sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+            .bind(token_hash(token))
+            .execute(&mut *tx)
+            .await?;
+        if gone.rows_affected() > 0 {
+            let target = ctx.actor.map(|a| format!("account:{}", a.account)).unwrap_or_default();
+            append(&mut tx, ctx, AuditAction::Logout, target, None, "").await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// "Log out everywhere": every session of the account ends.
+    pub async fn end_all_sessions(&self, ctx: &AuditContext, account: AccountId) -> Result<u64> {
+        let mut tx = self.begin_write().await?;
+        let gone = sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+            .bind(account.0)
+            .execute(&mut *tx)
+            .await?;
+        append(&mut tx, ctx, AuditAction::LogoutEverywhere, format!("account:{account}"), None, format!("sessions={}", gone.rows_affected())).await?;
+        tx.commit().await?;
+        Ok(gone.rows_affected())
+    }
+
+    /// Ends one of one's own sessions by its handle.
+    pub async fn revoke_session(&self, ctx: &AuditContext, account: AccountId, handle: &str) -> Result<bool> {
+        if handle.len() < 12 || !handle.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Ok(false);
+        }
+        let mut tx = self.begin_write().await?;
+        let gone = sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND id_hash LIKE $2")
+            .bind(account.0)
+            .bind(format!("{handle}%"))
+            .execute(&mut *tx)
+            .await?;
+        if gone.rows_affected() > 0 {
+            append(&mut tx, ctx, AuditAction::SessionRevoked, format!("account:{account}"), None, format!("session={handle}")).await?;
+        }
+        tx.commit().await?;
+        Ok(gone.rows_affected() > 0)
+    }
+
+    pub async fn sessions_of(&self, account: AccountId) -> Result<Vec<SessionInfo>> {
+        let now = now_ms();
+        let rows: Vec<(String, i64, i64, Option<String>, Option<String>)> = sqlx::query_as("SELECT id_hash, created_at, last_seen_at, client_addr, user_agent FROM sessions WHERE account_id = $1 AND expires_at >= $2 AND last_seen_at >= $3 ORDER BY last_seen_at DESC")
+            .bind(account.0)
+            .bind(now)
+            .bind(now - SESSION_IDLE_MS)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(hash, created, seen, addr, ua)| SessionInfo {
+                handle: hash[..16].to_string(),
+                created_at_ms: created,
+                last_seen_at_ms: seen,
+                client_addr: addr,
+                user_agent: ua,
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,96 @@
+//! Fresh, migrated stores for tests: SQLite always, PostgreSQL when
+//! `MAMORI_TEST_DATABASE_URL` names a server (each test gets its own schema).
+
+use crate::credentials::random_token;
+use crate::{Result, Store};
+use std::sync::Once;
+
+/// The variable that turns the PostgreSQL half of the store tests on.
+pub const TEST_DATABASE_ENV: &str = "MAMORI_TEST_DATABASE_URL";
+
+pub struct TestDb {
+    pub store: Store,
+    pub label: &'static str,
+    /// The URL this store was opened with (for tests that start the binary).
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    schema: Option<(String, String)>,
+}
+
+impl TestDb {
+    /// Drops the PostgreSQL schema; SQLite files go with the temp dir.
+    pub async fn finish(self) {
+        self.store.close().await;
+        if let Some((base, schema)) = &self.schema
+            && let Ok(admin) = Store::connect(base).await
+        {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {schema} CASCADE")))
+                .execute(&admin.pool)
+                .await;
+            admin.close().await;
+        }
+    }
+
+    /// Runs one statement behind the store's back (tamper tests).
+    pub async fn execute_raw(&self, sql: &str) -> Result<u64> {
+        Ok(sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+            .execute(&self.store.pool)
+            .await?
+            .rows_affected())
+    }
+}
+
+pub async fn sqlite() -> TestDb {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("mamori.db").display());
+    let store = Store::connect(&url).await.expect("open sqlite");
+    store.migrate().await.expect("migrate sqlite");
+    TestDb {
+        store,
+        label: "sqlite",
+        url,
+        _dir: Some(dir),
+        schema: None,
+    }
+}
+
+/// A PostgreSQL store in a new schema, or `None` when no server is configured.
+pub async fn postgres() -> Option<TestDb> {
+    let base = match std::env::var(TEST_DATABASE_ENV) {
+        Ok(url) if !url.trim().is_empty() => url,
+        _ => {
+            static NOTE: Once = Once::new();
+            NOTE.call_once(|| {
+                eprintln!("note: {TEST_DATABASE_ENV} is not set: PostgreSQL store tests were not run");
+            });
+            return None;
+        }
+    };
+    let schema = format!("t_{}", random_token(9).to_lowercase().replace(['-', '_'], "x"));
+    let admin = Store::connect(&base).await.unwrap_or_else(|e| panic!("{TEST_DATABASE_ENV}: {e}"));
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&admin.pool)
+        .await
+        .expect("create schema");
+    admin.close().await;
+    let separator = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
+    let store = Store::connect(&url).await.expect("connect to test schema");
+    store.migrate().await.expect("migrate postgres");
+    Some(TestDb {
+        store,
+        label: "postgres",
+        url,
+        _dir: None,
+        schema: Some((base, schema)),
+    })
+}
+
+/// Every backend available here: SQLite, and PostgreSQL when configured.
+pub async fn all() -> Vec<TestDb> {
+    let mut dbs = vec![sqlite().await];
+    if let Some(pg) = postgres().await {
+        dbs.push(pg);
+    }
+    dbs
+}
