@@ -1,8 +1,23 @@
 //! Mamori's web application: server-rendered pages (Japanese first) and the
 //! JSON API under `/api/v1`, both over the same store, policy and audit log.
 
+pub mod api;
+pub mod error;
+mod format;
+pub mod i18n;
+mod pages;
+pub mod security;
+pub mod session;
+mod state;
+mod assets;
+
 use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
 use mamori_store::Store;
+use pages::{account, audit, auth, dashboard, hospital, organisations};
+pub use state::AppState;
 
 /// How the web application runs.
 #[derive(Debug, Clone, Default)]
@@ -15,10 +30,63 @@ pub struct WebConfig {
     pub trust_forwarded_for: bool,
 }
 
+async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ok"),
+        Err(e) => {
+            tracing::warn!(error = %e, "health check: database does not answer");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        }
+    }
+}
+
+async fn page_not_found() -> error::WebError {
+    error::WebError::NotFound
+}
+
 /// The whole application as a router (tests drive it directly).
 pub fn app(store: Store, config: WebConfig) -> Router {
-    let _ = (store, config);
-    Router::new().route("/healthz", axum::routing::get(|| async { "ok" }))
+    let state = AppState { store, config: config.clone() };
+    let pages = Router::new()
+        .route("/", get(auth::root))
+        .route("/login", get(auth::login_form).post(auth::login))
+        .route("/login/second-factor", get(auth::second_factor_form).post(auth::second_factor))
+        .route("/logout", post(auth::logout))
+        .route("/dashboard", get(dashboard::dashboard))
+        .route("/organisations", get(organisations::list).post(organisations::create))
+        .route("/organisations/{id}", get(organisations::show))
+        .route("/organisations/{id}/hospital", post(organisations::update_hospital))
+        .route("/organisations/{id}/accounts", post(organisations::create_account))
+        .route("/accounts/{id}/reset-password", post(organisations::reset_password))
+        .route("/accounts/{id}/unlock", post(organisations::unlock))
+        .route("/engagements", post(organisations::create_engagement))
+        .route("/engagements/{id}/state", post(organisations::set_engagement_state))
+        .route("/hospitals/{id}", get(hospital::show))
+        .route("/hospitals/{id}/facility-profile", post(hospital::save_profile))
+        .route("/account", get(account::show))
+        .route("/account/language", post(account::set_language))
+        .route("/account/password", post(account::change_password))
+        .route("/account/totp/begin", post(account::totp_begin))
+        .route("/account/totp/confirm", post(account::totp_confirm))
+        .route("/account/totp/disable", post(account::totp_disable))
+        .route("/account/recovery-codes", post(account::regenerate_codes))
+        .route("/account/sessions/revoke", post(account::revoke_session))
+        .route("/account/logout-everywhere", post(account::logout_everywhere))
+        .route("/account/tokens", post(account::create_token))
+        .route("/account/tokens/{id}/revoke", post(account::revoke_token))
+        .route("/audit", get(audit::show))
+        .route("/audit.csv", get(audit::export_csv))
+        .fallback(page_not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), session::resolve));
+    let tls = config.tls;
+    Router::new()
+        .merge(pages)
+        .nest("/api/v1", api::router())
+        .route("/healthz", get(healthz))
+        .route("/static/{file}", get(assets::serve))
+        .layer(axum::extract::DefaultBodyLimit::max(session::FORM_LIMIT))
+        .layer(axum::middleware::from_fn(move |req, next| security::headers(tls, req, next)))
+        .with_state(state)
 }
 
 /// Serves until Ctrl-C or SIGTERM, then finishes requests in flight.

@@ -1,0 +1,246 @@
+//! The JSON API under `/api/v1`: personal API tokens (bearer), the same
+//! policy and audit as the pages, and an OpenAPI description.
+
+use crate::error::{ApiError, WebError};
+use crate::state::AppState;
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use mamori_domain::OrgId;
+use mamori_domain::policy::{Access, HospitalData};
+use mamori_store::{Account, AuditContext, FacilityProfile};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+/// The caller of an API request, from `Authorization: Bearer <token>`.
+pub struct ApiCaller {
+    pub account: Account,
+    pub ctx: AuditContext,
+}
+
+impl FromRequestParts<AppState> for ApiCaller {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let unauthorized = || {
+            let body = serde_json::json!({"error": "unauthorized", "message": "send Authorization: Bearer <token> (create one under My account)"});
+            (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], Json(body)).into_response()
+        };
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(unauthorized)?;
+        let account = state
+            .store
+            .account_for_token(token)
+            .await
+            .map_err(|e| ApiError::from(e).into_response())?
+            .ok_or_else(unauthorized)?;
+        let peer = parts.extensions.get::<axum::extract::ConnectInfo<SocketAddr>>().map(|c| c.0);
+        let client = crate::session::client_addr(&parts.headers, peer, state.config.trust_forwarded_for);
+        Ok(ApiCaller {
+            ctx: AuditContext::for_actor(account.actor(), format!("{} (api)", account.email), client),
+            account,
+        })
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MeAccount {
+    id: i64,
+    email: String,
+    display_name: String,
+    /// `admin` or `member` of the organisation.
+    role: String,
+    /// `ja` or `en`.
+    language: String,
+    totp_enabled: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OrganisationBody {
+    id: i64,
+    /// secretariat, supervisor, survey-company, hospital, ministry or vendor.
+    kind: String,
+    name: String,
+    /// JIS prefecture code (hospitals).
+    prefecture: Option<u8>,
+    bed_count: Option<u32>,
+    founder_type: Option<String>,
+    recruitment_route: Option<String>,
+}
+
+impl From<&mamori_store::Organisation> for OrganisationBody {
+    fn from(o: &mamori_store::Organisation) -> Self {
+        OrganisationBody {
+            id: o.id.0,
+            kind: o.kind.slug().into(),
+            name: o.name.clone(),
+            prefecture: o.hospital.as_ref().map(|h| h.prefecture.code()),
+            bed_count: o.hospital.as_ref().map(|h| h.bed_count),
+            founder_type: o.hospital.as_ref().map(|h| h.founder_type.slug().into()),
+            recruitment_route: o.hospital.as_ref().map(|h| h.recruitment_route.slug().into()),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MeResponse {
+    account: MeAccount,
+    organisation: OrganisationBody,
+    /// The role in the programme, from the organisation's kind.
+    role: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EngagementBody {
+    id: i64,
+    hospital_id: i64,
+    hospital_name: String,
+    company_id: i64,
+    company_name: String,
+    state: String,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct FacilityProfileBody {
+    it_staff_count: Option<u32>,
+    #[serde(default)]
+    it_staff_skills: String,
+    #[serde(default)]
+    ehr_vendor: String,
+    #[serde(default)]
+    maintenance_outsourcing: String,
+    #[serde(default)]
+    notes: String,
+    #[serde(default)]
+    updated_at_ms: Option<i64>,
+}
+
+fn programme_role(account: &Account) -> &'static str {
+    use mamori_domain::organisation::OrgKind::*;
+    match account.org_kind {
+        Secretariat => "secretariat",
+        Supervisor => "supervisor",
+        SurveyCompany => "surveyor",
+        Hospital => "hospital-staff",
+        Ministry => "ministry",
+        Vendor => "vendor",
+    }
+}
+
+/// The caller's account, organisation and role.
+#[utoipa::path(get, path = "/api/v1/me", tag = "account",
+    responses((status = 200, body = MeResponse), (status = 401, description = "no or unknown token")),
+    security(("bearer" = [])))]
+pub async fn me(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<MeResponse>, ApiError> {
+    let org = state.store.organisation(caller.account.org_id).await?;
+    let a = &caller.account;
+    Ok(Json(MeResponse {
+        account: MeAccount { id: a.id.0, email: a.email.clone(), display_name: a.display_name.clone(), role: a.role.slug().into(), language: a.language.slug().into(), totp_enabled: a.totp_enabled },
+        organisation: (&org).into(),
+        role: programme_role(a).into(),
+    }))
+}
+
+/// Organisations the caller may read.
+#[utoipa::path(get, path = "/api/v1/organisations", tag = "organisations",
+    responses((status = 200, body = Vec<OrganisationBody>)), security(("bearer" = [])))]
+pub async fn organisations(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<Vec<OrganisationBody>>, ApiError> {
+    let orgs = state.store.organisations_visible_to(&caller.account.actor()).await?;
+    Ok(Json(orgs.iter().map(OrganisationBody::from).collect()))
+}
+
+/// Engagements the caller may see.
+#[utoipa::path(get, path = "/api/v1/engagements", tag = "engagements",
+    responses((status = 200, body = Vec<EngagementBody>)), security(("bearer" = [])))]
+pub async fn engagements(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<Vec<EngagementBody>>, ApiError> {
+    let list = state.store.engagements_visible_to(&caller.account.actor()).await?;
+    Ok(Json(
+        list.into_iter()
+            .map(|e| EngagementBody { id: e.id.0, hospital_id: e.hospital_id.0, hospital_name: e.hospital_name, company_id: e.company_id.0, company_name: e.company_name, state: e.state.slug().into() })
+            .collect(),
+    ))
+}
+
+/// A hospital's facility profile (施設概要). Audited.
+#[utoipa::path(get, path = "/api/v1/hospitals/{id}/facility-profile", tag = "hospitals",
+    params(("id" = i64, Path, description = "hospital organisation id")),
+    responses((status = 200, body = FacilityProfileBody), (status = 403, description = "the policy refuses")),
+    security(("bearer" = [])))]
+pub async fn get_facility_profile(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<i64>) -> Result<Json<FacilityProfileBody>, ApiError> {
+    let grant = state.store.authorize(&caller.ctx, OrgId(id), HospitalData::Ledger, Access::Read).await?;
+    let p = state.store.facility_profile(&caller.ctx, &grant).await?;
+    Ok(Json(FacilityProfileBody {
+        it_staff_count: p.it_staff_count,
+        it_staff_skills: p.it_staff_skills,
+        ehr_vendor: p.ehr_vendor,
+        maintenance_outsourcing: p.maintenance_outsourcing,
+        notes: p.notes,
+        updated_at_ms: p.updated_at_ms,
+    }))
+}
+
+/// Replaces a hospital's facility profile. Audited.
+#[utoipa::path(put, path = "/api/v1/hospitals/{id}/facility-profile", tag = "hospitals",
+    params(("id" = i64, Path, description = "hospital organisation id")),
+    request_body = FacilityProfileBody,
+    responses((status = 204, description = "saved"), (status = 400, description = "a field is invalid"), (status = 403, description = "the policy refuses")),
+    security(("bearer" = [])))]
+pub async fn put_facility_profile(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<i64>, body: Result<Json<FacilityProfileBody>, axum::extract::rejection::JsonRejection>) -> Result<StatusCode, ApiError> {
+    let grant = state.store.authorize(&caller.ctx, OrgId(id), HospitalData::Ledger, Access::Write).await?;
+    let Json(body) = body.map_err(|e| WebError::BadRequest(e.body_text()))?;
+    let profile = FacilityProfile {
+        it_staff_count: body.it_staff_count,
+        it_staff_skills: body.it_staff_skills,
+        ehr_vendor: body.ehr_vendor,
+        maintenance_outsourcing: body.maintenance_outsourcing,
+        notes: body.notes,
+        updated_at_ms: None,
+        updated_by: None,
+    };
+    state.store.save_facility_profile(&caller.ctx, &grant, &profile).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Mamori API", description = "守り — hospital cybersecurity survey programme. Personal API tokens are created under My account (マイアカウント) or with `mamori token create`."),
+    paths(me, organisations, engagements, get_facility_profile, put_facility_profile),
+    components(schemas(MeResponse, MeAccount, OrganisationBody, EngagementBody, FacilityProfileBody)),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+async fn not_found() -> ApiError {
+    ApiError(WebError::NotFound)
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/me", get(me))
+        .route("/organisations", get(organisations))
+        .route("/engagements", get(engagements))
+        .route("/hospitals/{id}/facility-profile", get(get_facility_profile).put(put_facility_profile))
+        .route("/openapi.json", get(openapi_json))
+        .fallback(not_found)
+}

@@ -1,0 +1,91 @@
+//! Server-rendered pages. Each view is one template struct; the layout data
+//! (`Chrome`) is built once per request from the signed-in account.
+
+pub mod account;
+pub mod audit;
+pub mod auth;
+pub mod dashboard;
+pub mod hospital;
+pub mod organisations;
+
+use crate::i18n::Tr;
+use crate::session::Signed;
+use mamori_domain::organisation::OrgKind;
+use mamori_domain::policy::audit_scope;
+use serde::Deserialize;
+
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub active: bool,
+}
+
+pub struct UserBadge {
+    pub name: String,
+    pub org: String,
+    pub role: String,
+}
+
+/// What the layout needs: language, who is signed in, navigation, notice.
+pub struct Chrome {
+    pub tr: Tr,
+    pub user: Option<UserBadge>,
+    pub nav: Vec<NavItem>,
+    pub csrf: String,
+    pub notice: Option<String>,
+}
+
+impl Chrome {
+    pub fn anonymous(tr: Tr, csrf: &str) -> Self {
+        Chrome {
+            tr,
+            user: None,
+            nav: Vec::new(),
+            csrf: csrf.to_string(),
+            notice: None,
+        }
+    }
+
+    /// The layout for a signed-in person; `active` is the current nav href.
+    pub fn signed(who: &Signed, active: &str) -> Self {
+        let a = &who.account;
+        let mut nav = vec![("/dashboard", "nav.dashboard")];
+        nav.push(("/organisations", if matches!(a.org_kind, OrgKind::Secretariat | OrgKind::Supervisor) { "nav.organisations" } else { "nav.my_organisation" }));
+        if audit_scope(&a.actor()).is_some() {
+            nav.push(("/audit", "nav.audit"));
+        }
+        nav.push(("/account", "nav.account"));
+        Chrome {
+            tr: who.tr,
+            user: Some(UserBadge {
+                name: a.display_name.clone(),
+                org: a.org_name.clone(),
+                role: format!("{} {}", who.tr.value("kind", a.org_kind.slug()), who.tr.value("role", a.role.slug())),
+            }),
+            nav: nav
+                .into_iter()
+                .map(|(href, label)| NavItem { href, label, active: href == active })
+                .collect(),
+            csrf: who.csrf.clone(),
+            notice: None,
+        }
+    }
+
+    /// Shows the message for `?done=key` after a redirect.
+    pub fn with_notice(mut self, done: &Option<String>) -> Self {
+        if let Some(key) = done {
+            let key = format!("done.{key}");
+            let text = self.tr.t(&key);
+            if text != key {
+                self.notice = Some(text.to_string());
+            }
+        }
+        self
+    }
+}
+
+/// `?done=…` on pages reached by a redirect after a change.
+#[derive(Debug, Default, Deserialize)]
+pub struct Done {
+    pub done: Option<String>,
+}
