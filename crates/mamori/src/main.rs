@@ -1,1 +1,48 @@
-fn main() {}
+use clap::Parser;
+use clap::error::ErrorKind;
+use mamori::cli::{Cli, Command};
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            if !matches!(
+                err.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
+                eprintln!("エラー: コマンドラインの指定が正しくありません（下記を参照）");
+            }
+            err.exit();
+        }
+    };
+    // The server logs at info; other commands keep their output clean.
+    let default_level = match cli.command {
+        Command::Serve(_) => "info",
+        _ => "warn",
+    };
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!(
+                "エラー: 実行環境を用意できません\nerror: cannot start the async runtime: {err}"
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(mamori::run::run(cli))
+}

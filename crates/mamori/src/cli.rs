@@ -1,0 +1,271 @@
+//! The command line, as operators and scripts call it. The names here are a
+//! promise (issue 2): change them only with a migration path.
+
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::{Args, Parser, Subcommand};
+use mamori_domain::organisation::{
+    FounderType, Language, OrgKind, Prefecture, RecruitmentRoute, Role,
+};
+
+/// Default address of `mamori serve`.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// Default data directory (SQLite database and, later, files).
+pub const DEFAULT_DATA_DIR: &str = "./mamori-data";
+
+/// Mamori（守り）: 病院サイバーセキュリティ調査事業の運営基盤
+/// / the hospital cybersecurity survey programme platform.
+#[derive(Debug, Parser)]
+#[command(name = "mamori", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where the data lives. Every subcommand takes these, so that the command
+/// line works on the same database as the server.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// データ用ディレクトリ（SQLite: <DIR>/mamori.db）/ data directory
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "MAMORI_DATA_DIR",
+        default_value = DEFAULT_DATA_DIR,
+        global = true
+    )]
+    pub data_dir: String,
+
+    /// PostgreSQL（postgres://…）または sqlite://… の URL。指定するとデータ用ディレクトリより優先
+    /// / database URL; wins over the data directory
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Web アプリケーションと API を起動する / run the web application and API
+    Serve(ServeArgs),
+    /// 組織 / organisations
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// 利用者アカウント / user accounts
+    #[command(subcommand)]
+    User(UserCommand),
+    /// 個人用 API トークン / personal API tokens
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// スキーマのマイグレーションを適用する / apply database migrations
+    Migrate,
+    /// 監査ログ / audit log
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// 待ち受けアドレス / address to listen on
+    #[arg(long, value_name = "ADDR", env = "MAMORI_LISTEN", default_value = DEFAULT_LISTEN)]
+    pub listen: String,
+
+    /// 空のデータベースに架空のデモ事業を登録する / fill an empty database with a fictional demo programme
+    #[arg(long)]
+    pub demo: bool,
+
+    /// TLS を終端するリバースプロキシの後ろで動く（Secure Cookie と HSTS）
+    /// / served over TLS by a proxy in front: Secure cookies and HSTS
+    #[arg(long = "tls-proxy", env = "MAMORI_TLS")]
+    pub tls: bool,
+
+    /// X-Forwarded-For をクライアントのアドレスとして信頼する（自前のプロキシの後ろでのみ）
+    /// / trust X-Forwarded-For (only behind a proxy you run)
+    #[arg(long, env = "MAMORI_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// 組織を登録し、その ID を表示する / register an organisation and print its id
+    Add(OrgAddArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct OrgAddArgs {
+    /// 組織の種別 / kind of organisation
+    #[arg(long, value_parser = kind_parser())]
+    pub kind: OrgKind,
+
+    /// 組織名 / name
+    #[arg(long)]
+    pub name: String,
+
+    /// 病院の都道府県（コード 1–47 または名称）/ hospital's prefecture (code or name)
+    #[arg(long, value_parser = parse_prefecture, requires_all = ["beds", "founder", "recruitment"])]
+    pub prefecture: Option<Prefecture>,
+
+    /// 病床数 / number of beds
+    #[arg(long, requires_all = ["prefecture", "founder", "recruitment"])]
+    pub beds: Option<u32>,
+
+    /// 開設者区分 / type of founder
+    #[arg(long, value_parser = founder_parser(), requires_all = ["prefecture", "beds", "recruitment"])]
+    pub founder: Option<FounderType>,
+
+    /// 参加の経緯 / how the hospital was recruited
+    #[arg(long, value_parser = recruitment_parser(), requires_all = ["prefecture", "beds", "founder"])]
+    pub recruitment: Option<RecruitmentRoute>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// アカウントを作成する。パスワードは標準入力から（なければ生成して一度だけ表示）
+    /// / create an account; the password comes from standard input, or is generated and printed once
+    Add(UserAddArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UserAddArgs {
+    /// ログイン用メールアドレス / login e-mail
+    #[arg(long)]
+    pub email: String,
+
+    /// 表示名 / display name
+    #[arg(long)]
+    pub name: String,
+
+    /// 所属組織の ID または正確な名称 / organisation id or exact name
+    #[arg(long)]
+    pub org: String,
+
+    /// 組織内の役割 / role in the organisation
+    #[arg(long, value_parser = role_parser())]
+    pub role: Role,
+
+    /// 画面の言語 / language of the screens
+    #[arg(long, value_parser = language_parser(), default_value = "ja")]
+    pub language: Language,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// API トークンを作成し、最終行に表示する / create an API token, printed alone on the last line
+    Create(TokenCreateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TokenCreateArgs {
+    /// トークンの持ち主のメールアドレス / the owner's e-mail
+    #[arg(long)]
+    pub email: String,
+
+    /// トークンの名前 / a name to recognise the token by
+    #[arg(long, default_value = "cli")]
+    pub name: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// ハッシュ連鎖を検証する（壊れていれば記録を示し終了コード 1）
+    /// / verify the hash chain; names the first broken record and exits 1
+    Verify,
+}
+
+fn slugs<T: Copy>(all: &[T], slug: fn(T) -> &'static str) -> PossibleValuesParser {
+    PossibleValuesParser::new(all.iter().map(|v| slug(*v)))
+}
+
+fn kind_parser() -> impl TypedValueParser<Value = OrgKind> {
+    slugs(OrgKind::ALL, OrgKind::slug).try_map(|s| OrgKind::parse(&s))
+}
+
+fn role_parser() -> impl TypedValueParser<Value = Role> {
+    slugs(Role::ALL, Role::slug).try_map(|s| Role::parse(&s))
+}
+
+fn language_parser() -> impl TypedValueParser<Value = Language> {
+    slugs(Language::ALL, Language::slug).try_map(|s| Language::parse(&s))
+}
+
+fn founder_parser() -> impl TypedValueParser<Value = FounderType> {
+    slugs(FounderType::ALL, FounderType::slug).try_map(|s| FounderType::parse(&s))
+}
+
+fn recruitment_parser() -> impl TypedValueParser<Value = RecruitmentRoute> {
+    slugs(RecruitmentRoute::ALL, RecruitmentRoute::slug).try_map(|s| RecruitmentRoute::parse(&s))
+}
+
+fn parse_prefecture(value: &str) -> Result<Prefecture, String> {
+    Prefecture::parse(value).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn database_arguments_are_global() {
+        let cli = Cli::try_parse_from([
+            "mamori",
+            "migrate",
+            "--data-dir",
+            "/tmp/x",
+            "--database-url",
+            "sqlite://y",
+        ])
+        .expect("parses");
+        assert_eq!(cli.database.data_dir, "/tmp/x");
+        assert_eq!(cli.database.database_url.as_deref(), Some("sqlite://y"));
+    }
+
+    #[test]
+    fn unknown_kind_lists_the_valid_ones() {
+        let err = Cli::try_parse_from(["mamori", "org", "add", "--kind", "clinic", "--name", "x"])
+            .expect_err("refused");
+        assert_eq!(err.exit_code(), 2);
+        let text = err.to_string();
+        for kind in OrgKind::ALL {
+            assert!(text.contains(kind.slug()), "{text}");
+        }
+    }
+
+    #[test]
+    fn hospital_attributes_come_together() {
+        let err = Cli::try_parse_from([
+            "mamori", "org", "add", "--kind", "hospital", "--name", "x", "--beds", "10",
+        ])
+        .expect_err("refused");
+        assert_eq!(err.exit_code(), 2);
+        let ok = Cli::try_parse_from([
+            "mamori",
+            "org",
+            "add",
+            "--kind",
+            "hospital",
+            "--name",
+            "x",
+            "--beds",
+            "10",
+            "--prefecture",
+            "島根",
+            "--founder",
+            "public",
+            "--recruitment",
+            "open-call",
+        ]);
+        assert!(ok.is_ok(), "{ok:?}");
+    }
+}

@@ -1,0 +1,529 @@
+//! A fictional survey programme for `mamori serve --demo`, benchmarks and
+//! tests. Every organisation, person and product here is invented; names
+//! end in （デモ） so that nobody mistakes them for real ones.
+
+use mamori_domain::engagement::EngagementState;
+use mamori_domain::organisation::{
+    FounderType, HospitalAttributes, Language, OrgKind, Prefecture, RecruitmentRoute, Role,
+};
+use mamori_domain::policy::{Access, HospitalData};
+use mamori_store::{
+    AuditContext, Engagement, FacilityProfile, NewAccount, NewOrganisation, Organisation, Store,
+    StoreError,
+};
+use std::collections::HashMap;
+
+/// The one password of every demo account. Public: the demo is for trying
+/// Mamori out, never for real data.
+pub const DEMO_PASSWORD: &str = "mamori-demo-2026";
+
+/// E-mail addresses of the demo accounts (under the reserved `.example` TLD).
+pub mod emails {
+    pub const SECRETARIAT_ADMIN: &str = "secretariat@demo.mamori.example";
+    pub const SUPERVISOR: &str = "supervisor@demo.mamori.example";
+    pub const SURVEYOR_A: &str = "surveyor-a@demo.mamori.example";
+    pub const COMPANY_A_ADMIN: &str = "admin-a@demo.mamori.example";
+    pub const SURVEYOR_B: &str = "surveyor-b@demo.mamori.example";
+    pub const HOSPITAL_STAFF: &str = "hospital@demo.mamori.example";
+    pub const MINISTRY: &str = "ministry@demo.mamori.example";
+}
+
+/// Names of the demo organisations that tests and benchmarks refer to.
+pub mod names {
+    pub const SECRETARIAT: &str = "医療情報安全研究機構 研究事務局（デモ）";
+    pub const SUPERVISOR: &str = "みなと監査セキュリティ株式会社（デモ）";
+    pub const COMPANY_A: &str = "あおば情報セキュリティ株式会社（デモ）";
+    pub const COMPANY_B: &str = "さくらネットワーク診断株式会社（デモ）";
+    pub const COMPANY_C: &str = "ひかりシステム調査合同会社（デモ）";
+    pub const MINISTRY: &str = "医療政策省 医療情報安全室（デモ）";
+    pub const VENDOR: &str = "つばさ医療システム株式会社（デモ）";
+    /// Surveyed by company A, contracted; its staff has the demo hospital account.
+    pub const HOSPITAL_A_SURVEYING: &str = "湖畔市立総合病院（デモ）";
+    /// Surveyed by company A, contracted.
+    pub const HOSPITAL_A_CONTRACTED: &str = "山手記念病院（デモ）";
+    /// Company A's engagement, pledge issued but not yet contracted.
+    pub const HOSPITAL_A_PLEDGE: &str = "北浜中央病院（デモ）";
+    /// Surveyed by company B, accepted (検収済み).
+    pub const HOSPITAL_B_ACCEPTED: &str = "若葉ヶ丘病院（デモ）";
+    /// Surveyed by company B, report delivered.
+    pub const HOSPITAL_B_REPORTED: &str = "国立みどり医療センター（デモ）";
+    /// Company B's engagement, intent confirmed.
+    pub const HOSPITAL_B_INTENT: &str = "川辺町立病院（デモ）";
+    /// Company C's engagement, declined by the hospital.
+    pub const HOSPITAL_C_DECLINED: &str = "星が丘リハビリテーション病院（デモ）";
+    /// Surveyed by company C, scheduling visits.
+    pub const HOSPITAL_C_SCHEDULING: &str = "港南協同病院（デモ）";
+}
+
+struct OrgSpec {
+    kind: OrgKind,
+    name: &'static str,
+    /// Prefecture code, beds, founder, recruitment route.
+    hospital: Option<(u8, u32, FounderType, RecruitmentRoute)>,
+}
+
+const fn org(kind: OrgKind, name: &'static str) -> OrgSpec {
+    OrgSpec {
+        kind,
+        name,
+        hospital: None,
+    }
+}
+
+const fn hospital(
+    name: &'static str,
+    prefecture: u8,
+    beds: u32,
+    founder: FounderType,
+    route: RecruitmentRoute,
+) -> OrgSpec {
+    OrgSpec {
+        kind: OrgKind::Hospital,
+        name,
+        hospital: Some((prefecture, beds, founder, route)),
+    }
+}
+
+const ORGANISATIONS: &[OrgSpec] = &[
+    org(OrgKind::Secretariat, names::SECRETARIAT),
+    org(OrgKind::Supervisor, names::SUPERVISOR),
+    org(OrgKind::SurveyCompany, names::COMPANY_A),
+    org(OrgKind::SurveyCompany, names::COMPANY_B),
+    org(OrgKind::SurveyCompany, names::COMPANY_C),
+    org(OrgKind::Ministry, names::MINISTRY),
+    org(OrgKind::Vendor, names::VENDOR),
+    hospital(
+        names::HOSPITAL_A_SURVEYING,
+        32, // 島根県
+        612,
+        FounderType::Public,
+        RecruitmentRoute::HospitalAssociation,
+    ),
+    hospital(
+        names::HOSPITAL_A_CONTRACTED,
+        13, // 東京都
+        180,
+        FounderType::MedicalCorporation,
+        RecruitmentRoute::CompanyReferral,
+    ),
+    hospital(
+        names::HOSPITAL_A_PLEDGE,
+        1, // 北海道
+        348,
+        FounderType::SocialInsurance,
+        RecruitmentRoute::ResearchNetwork,
+    ),
+    hospital(
+        names::HOSPITAL_B_ACCEPTED,
+        47, // 沖縄県
+        52,
+        FounderType::Individual,
+        RecruitmentRoute::OpenCall,
+    ),
+    hospital(
+        names::HOSPITAL_B_REPORTED,
+        27, // 大阪府
+        920,
+        FounderType::National,
+        RecruitmentRoute::HospitalAssociation,
+    ),
+    hospital(
+        names::HOSPITAL_B_INTENT,
+        31, // 鳥取県
+        99,
+        FounderType::Public,
+        RecruitmentRoute::ResearchNetwork,
+    ),
+    hospital(
+        names::HOSPITAL_C_DECLINED,
+        23, // 愛知県
+        150,
+        FounderType::MedicalCorporation,
+        RecruitmentRoute::CompanyReferral,
+    ),
+    hospital(
+        names::HOSPITAL_C_SCHEDULING,
+        40, // 福岡県
+        415,
+        FounderType::Other,
+        RecruitmentRoute::OpenCall,
+    ),
+];
+
+/// (hospital, survey company, state)
+const ENGAGEMENTS: &[(&str, &str, EngagementState)] = &[
+    (
+        names::HOSPITAL_A_SURVEYING,
+        names::COMPANY_A,
+        EngagementState::Surveying,
+    ),
+    (
+        names::HOSPITAL_A_CONTRACTED,
+        names::COMPANY_A,
+        EngagementState::Contracted,
+    ),
+    (
+        names::HOSPITAL_A_PLEDGE,
+        names::COMPANY_A,
+        EngagementState::PledgeIssued,
+    ),
+    (
+        names::HOSPITAL_B_ACCEPTED,
+        names::COMPANY_B,
+        EngagementState::Accepted,
+    ),
+    (
+        names::HOSPITAL_B_REPORTED,
+        names::COMPANY_B,
+        EngagementState::Reported,
+    ),
+    (
+        names::HOSPITAL_B_INTENT,
+        names::COMPANY_B,
+        EngagementState::IntentConfirmed,
+    ),
+    (
+        names::HOSPITAL_C_DECLINED,
+        names::COMPANY_C,
+        EngagementState::Declined,
+    ),
+    (
+        names::HOSPITAL_C_SCHEDULING,
+        names::COMPANY_C,
+        EngagementState::Scheduling,
+    ),
+];
+
+struct AccountSpec {
+    email: &'static str,
+    display_name: &'static str,
+    org: &'static str,
+    role: Role,
+    language: Language,
+    role_label: &'static str,
+}
+
+const ACCOUNTS: &[AccountSpec] = &[
+    AccountSpec {
+        email: emails::SECRETARIAT_ADMIN,
+        display_name: "山田 花子（事務局）",
+        org: names::SECRETARIAT,
+        role: Role::Admin,
+        language: Language::Japanese,
+        role_label: "secretariat admin",
+    },
+    AccountSpec {
+        email: emails::SUPERVISOR,
+        display_name: "佐藤 健（監督）",
+        org: names::SUPERVISOR,
+        role: Role::Member,
+        language: Language::Japanese,
+        role_label: "supervisor member",
+    },
+    AccountSpec {
+        email: emails::SURVEYOR_A,
+        display_name: "鈴木 一郎（調査員 A社）",
+        org: names::COMPANY_A,
+        role: Role::Member,
+        language: Language::Japanese,
+        role_label: "surveyor, company A (member)",
+    },
+    AccountSpec {
+        email: emails::COMPANY_A_ADMIN,
+        display_name: "Misaki Takahashi (company A)",
+        org: names::COMPANY_A,
+        role: Role::Admin,
+        language: Language::English,
+        role_label: "company A admin (English)",
+    },
+    AccountSpec {
+        email: emails::SURVEYOR_B,
+        display_name: "中村 彩（調査員 B社）",
+        org: names::COMPANY_B,
+        role: Role::Member,
+        language: Language::Japanese,
+        role_label: "surveyor, company B (member)",
+    },
+    AccountSpec {
+        email: emails::HOSPITAL_STAFF,
+        display_name: "田中 誠（システム管理者）",
+        org: names::HOSPITAL_A_SURVEYING,
+        role: Role::Member,
+        language: Language::Japanese,
+        role_label: "hospital staff (surveyed by A)",
+    },
+    AccountSpec {
+        email: emails::MINISTRY,
+        display_name: "伊藤 由美（担当室）",
+        org: names::MINISTRY,
+        role: Role::Member,
+        language: Language::Japanese,
+        role_label: "ministry member",
+    },
+];
+
+/// The facility profiles company A's surveyor has filled in.
+fn facility_profiles() -> Vec<(&'static str, FacilityProfile)> {
+    vec![
+        (
+            names::HOSPITAL_A_SURVEYING,
+            FacilityProfile {
+                it_staff_count: Some(4),
+                it_staff_skills: "情報システム室 4名（専任2名・兼任2名）。ネットワーク機器の設定変更は委託先が実施。".into(),
+                ehr_vendor: "架空電子カルテ MIRAI-EHR（デモ）".into(),
+                maintenance_outsourcing: "電子カルテ・部門システム保守: つばさ医療システム（デモ）。院内 LAN と VPN 装置: 地元の SIer（デモ）。".into(),
+                notes: "VPN 装置のファームウェア更新履歴を確認中。バックアップは週1回、オフライン保管は未実施。".into(),
+                updated_at_ms: None,
+                updated_by: None,
+            },
+        ),
+        (
+            names::HOSPITAL_A_CONTRACTED,
+            FacilityProfile {
+                it_staff_count: Some(1),
+                it_staff_skills: "事務部の兼任 1名。専門的な対応はベンダーに依頼。".into(),
+                ehr_vendor: "架空クラウドカルテ SORA（デモ）".into(),
+                maintenance_outsourcing: "ネットワーク・サーバとも保守契約先に一括委託（契約書の確認待ち）。".into(),
+                notes: "初回ヒアリング前。チェックリストの事前記入を依頼済み。".into(),
+                updated_at_ms: None,
+                updated_by: None,
+            },
+        ),
+    ]
+}
+
+/// One demo account, as printed at start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoAccount {
+    pub email: &'static str,
+    pub display_name: &'static str,
+    pub role: Role,
+    pub role_label: &'static str,
+    pub org_name: &'static str,
+}
+
+/// What the demo created.
+#[derive(Debug, Clone)]
+pub struct DemoSummary {
+    pub organisations: Vec<Organisation>,
+    pub engagements: Vec<Engagement>,
+    pub accounts: Vec<DemoAccount>,
+}
+
+impl DemoSummary {
+    /// The organisation of that (demo) name.
+    pub fn organisation(&self, name: &str) -> Option<&Organisation> {
+        self.organisations.iter().find(|o| o.name == name)
+    }
+}
+
+/// What `seed_demo_if_empty` found or did.
+#[derive(Debug, Clone)]
+pub enum DemoOutcome {
+    /// The database was empty; the demo programme is in it now.
+    Seeded(DemoSummary),
+    /// The demo was seeded before: its accounts.
+    AlreadyThere(Vec<DemoAccount>),
+    /// The database holds other data; nothing was added.
+    NotEmpty,
+}
+
+/// The demo accounts (as created by [`seed_demo`]).
+pub fn demo_accounts() -> Vec<DemoAccount> {
+    ACCOUNTS
+        .iter()
+        .map(|a| DemoAccount {
+            email: a.email,
+            display_name: a.display_name,
+            role: a.role,
+            role_label: a.role_label,
+            org_name: a.org,
+        })
+        .collect()
+}
+
+/// Seeds the demo when the database has no organisation yet.
+pub async fn seed_demo_if_empty(store: &Store) -> Result<DemoOutcome, StoreError> {
+    if store.all_organisations().await?.is_empty() {
+        return Ok(DemoOutcome::Seeded(seed_demo(store).await?));
+    }
+    match store.account_by_email(emails::SECRETARIAT_ADMIN).await {
+        Ok(_) => Ok(DemoOutcome::AlreadyThere(demo_accounts())),
+        Err(StoreError::NotFound { .. }) => Ok(DemoOutcome::NotEmpty),
+        Err(e) => Err(e),
+    }
+}
+
+fn missing(name: &str) -> StoreError {
+    StoreError::NotFound {
+        what: "demo organisation",
+        key: name.to_string(),
+    }
+}
+
+/// Writes the whole demo programme. Every step goes through the store's
+/// ordinary operations, so the audit log records it like any other change.
+/// Fails with `Duplicate` if (part of) the demo is already there.
+pub async fn seed_demo(store: &Store) -> Result<DemoSummary, StoreError> {
+    let operator = AuditContext::operator("demo:seed");
+
+    let mut organisations = Vec::with_capacity(ORGANISATIONS.len());
+    for spec in ORGANISATIONS {
+        let hospital = match spec.hospital {
+            Some((prefecture, beds, founder, route)) => Some(HospitalAttributes::new(
+                Prefecture::from_code(prefecture)?,
+                beds,
+                founder,
+                route,
+            )?),
+            None => None,
+        };
+        let created = store
+            .create_organisation(
+                &operator,
+                NewOrganisation {
+                    kind: spec.kind,
+                    name: spec.name.to_string(),
+                    hospital,
+                },
+            )
+            .await?;
+        organisations.push(created);
+    }
+    let ids: HashMap<&str, mamori_domain::OrgId> = organisations
+        .iter()
+        .map(|o| (o.name.as_str(), o.id))
+        .collect();
+    let id = |name: &str| ids.get(name).copied().ok_or_else(|| missing(name));
+
+    let mut engagements = Vec::with_capacity(ENGAGEMENTS.len());
+    for (hospital, company, state) in ENGAGEMENTS {
+        engagements.push(
+            store
+                .create_engagement(&operator, id(hospital)?, id(company)?, *state)
+                .await?,
+        );
+    }
+
+    let mut surveyor_a = None;
+    for spec in ACCOUNTS {
+        let account = store
+            .create_account(
+                &operator,
+                NewAccount {
+                    org: id(spec.org)?,
+                    email: spec.email.to_string(),
+                    display_name: spec.display_name.to_string(),
+                    role: spec.role,
+                    language: spec.language,
+                    password: DEMO_PASSWORD.to_string(),
+                },
+            )
+            .await?;
+        if spec.email == emails::SURVEYOR_A {
+            surveyor_a = Some(account);
+        }
+    }
+
+    // Company A's surveyor fills in what it learnt, through the policy like
+    // anyone else: only contracted engagements give a grant.
+    if let Some(surveyor) = surveyor_a {
+        let ctx = AuditContext::for_actor(surveyor.actor(), surveyor.email.clone(), None);
+        for (hospital, profile) in facility_profiles() {
+            let grant = store
+                .authorize(&ctx, id(hospital)?, HospitalData::Ledger, Access::Write)
+                .await?;
+            store.save_facility_profile(&ctx, &grant, &profile).await?;
+        }
+    }
+
+    Ok(DemoSummary {
+        organisations,
+        engagements,
+        accounts: demo_accounts(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mamori_domain::policy::{Access, HospitalData};
+    use mamori_store::{LoginOutcome, testing};
+
+    #[test]
+    fn the_programme_has_the_shape_the_issue_asks_for() {
+        let count = |kind| ORGANISATIONS.iter().filter(|o| o.kind == kind).count();
+        assert_eq!(count(OrgKind::Secretariat), 1);
+        assert_eq!(count(OrgKind::Supervisor), 1);
+        assert_eq!(count(OrgKind::SurveyCompany), 3);
+        assert_eq!(count(OrgKind::Hospital), 8);
+        assert_eq!(count(OrgKind::Ministry), 1);
+        assert_eq!(count(OrgKind::Vendor), 1);
+        let hospitals: Vec<_> = ORGANISATIONS.iter().filter_map(|o| o.hospital).collect();
+        let mut prefectures: Vec<_> = hospitals.iter().map(|h| h.0).collect();
+        prefectures.sort_unstable();
+        prefectures.dedup();
+        assert_eq!(prefectures.len(), 8, "eight different prefectures");
+        assert!(hospitals.iter().any(|h| h.1 < 100) && hospitals.iter().any(|h| h.1 > 500));
+        assert!(ORGANISATIONS.iter().all(|o| o.name.ends_with("（デモ）")));
+    }
+
+    #[tokio::test]
+    async fn seeding_fills_an_empty_database_once() {
+        for db in testing::all().await {
+            let store = &db.store;
+            let DemoOutcome::Seeded(summary) = seed_demo_if_empty(store).await.expect("seed")
+            else {
+                panic!("{}: empty database not seeded", db.label);
+            };
+            assert_eq!(summary.organisations.len(), ORGANISATIONS.len());
+            assert_eq!(summary.engagements.len(), ENGAGEMENTS.len());
+            for account in &summary.accounts {
+                let outcome = store
+                    .check_login(account.email, DEMO_PASSWORD, None)
+                    .await
+                    .expect("login");
+                assert!(
+                    matches!(outcome, LoginOutcome::Success(_)),
+                    "{}: {} {outcome:?}",
+                    db.label,
+                    account.email
+                );
+            }
+            // The hospital staff reads the profile company A filled in.
+            let staff = store
+                .account_by_email(emails::HOSPITAL_STAFF)
+                .await
+                .expect("staff");
+            let ctx = AuditContext::for_actor(staff.actor(), staff.email.clone(), None);
+            let grant = store
+                .authorize(&ctx, staff.org_id, HospitalData::Ledger, Access::Read)
+                .await
+                .expect("own hospital");
+            let profile = store.facility_profile(&ctx, &grant).await.expect("read");
+            assert_eq!(profile.it_staff_count, Some(4));
+            // Company B's surveyor is refused the same hospital.
+            let other = store
+                .account_by_email(emails::SURVEYOR_B)
+                .await
+                .expect("surveyor b");
+            let ctx = AuditContext::for_actor(other.actor(), other.email.clone(), None);
+            assert!(
+                store
+                    .authorize(&ctx, staff.org_id, HospitalData::Ledger, Access::Read)
+                    .await
+                    .is_err()
+            );
+            assert!(matches!(
+                seed_demo_if_empty(store).await.expect("second"),
+                DemoOutcome::AlreadyThere(_)
+            ));
+            assert!(
+                matches!(store.verify_audit_chain().await, Ok(Ok(n)) if n > 20),
+                "{}",
+                db.label
+            );
+            db.finish().await;
+        }
+    }
+}

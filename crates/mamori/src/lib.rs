@@ -1,0 +1,6 @@
+//! The `mamori` binary's library half: the command line, what each command
+//! does, and the demo programme (also used by tests and benchmarks).
+
+pub mod cli;
+pub mod demo;
+pub mod run;
