@@ -219,7 +219,10 @@ mod tests {
     fn a_changed_field_names_its_record() {
         let mut records = chain(5);
         records[2].content.detail = "edited".into();
-        assert_eq!(verify(&records, 5), Err(ChainBreak::ContentChanged { seq: 3 }));
+        assert_eq!(
+            verify(&records, 5),
+            Err(ChainBreak::ContentChanged { seq: 3 })
+        );
     }
 
     #[test]
@@ -240,7 +243,13 @@ mod tests {
     fn removed_records_are_found() {
         let mut records = chain(5);
         records.remove(1);
-        assert_eq!(verify(&records, 5), Err(ChainBreak::Gap { seq: 3, expected: 2 }));
+        assert_eq!(
+            verify(&records, 5),
+            Err(ChainBreak::Gap {
+                seq: 3,
+                expected: 2
+            })
+        );
         let records = chain(5);
         assert_eq!(
             verify(&records[..4], 5),
@@ -256,6 +265,9 @@ mod tests {
         a.target = "c".into();
         b.actor_label = "a".into();
         b.target = "bc".into();
-        assert_ne!(chain_hash(GENESIS_HASH, 1, &a), chain_hash(GENESIS_HASH, 1, &b));
+        assert_ne!(
+            chain_hash(GENESIS_HASH, 1, &a),
+            chain_hash(GENESIS_HASH, 1, &b)
+        );
     }
 }

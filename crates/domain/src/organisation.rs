@@ -6,11 +6,11 @@ use serde::{Deserialize, Serialize};
 /// Declares an enum whose variants have stable slugs (used in the database,
 /// the CLI, URLs and the message catalogue) and can be parsed back.
 macro_rules! slug_enum {
-    ($(#[$doc:meta])* $name:ident, $field:literal { $($variant:ident => $slug:literal),+ $(,)? }) => {
+    ($(#[$doc:meta])* $name:ident, $field:literal { $($(#[$vmeta:meta])* $variant:ident => $slug:literal),+ $(,)? }) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(rename_all = "kebab-case")]
-        pub enum $name { $($variant),+ }
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
@@ -88,17 +88,13 @@ slug_enum!(
 
 slug_enum!(
     /// Language of a person's screens and messages. Japanese first.
+    #[derive(Default)]
     Language, "language" {
+        #[default]
         Japanese => "ja",
         English => "en",
     }
 );
-
-impl Default for Language {
-    fn default() -> Self {
-        Language::Japanese
-    }
-}
 
 /// The 47 prefectures by JIS X 0401 code, with Japanese and English names.
 pub const PREFECTURES: [(u8, &str, &str); 47] = [

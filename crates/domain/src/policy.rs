@@ -56,9 +56,13 @@ pub enum Relationship {
     /// A survey company whose engagement is not yet contracted.
     AssignedNotContracted,
     /// The hospital's own staff; `delivered` once its report was delivered.
-    OwnHospital { delivered: bool },
+    OwnHospital {
+        delivered: bool,
+    },
     /// The ministry, once an engagement of this hospital was accepted.
-    MinistryAccepted { delivered: bool },
+    MinistryAccepted {
+        delivered: bool,
+    },
     Unrelated,
 }
 
@@ -86,7 +90,9 @@ pub fn relationship(actor: &Actor, hospital: OrgId, links: &[EngagementLink]) ->
             }
         }
         OrgKind::Hospital if actor.org == hospital => Relationship::OwnHospital {
-            delivered: links.clone().any(|l| l.state == crate::engagement::EngagementState::Reported),
+            delivered: links
+                .clone()
+                .any(|l| l.state == crate::engagement::EngagementState::Reported),
         },
         OrgKind::Ministry => {
             let accepted: Vec<_> = links.filter(|l| l.state.is_accepted()).collect();
@@ -127,8 +133,9 @@ pub fn permits(relationship: Relationship, data: HospitalData, access: Access) -
         },
         R::AssignedContracted => match data {
             EngagementSummary | Matches => access == Read,
-            EngagementRecord | Estimate | SurveyResponses | Ledger | Deliverables
-            | LabourHours => matches!(access, Read | Write),
+            EngagementRecord | Estimate | SurveyResponses | Ledger | Deliverables | LabourHours => {
+                matches!(access, Read | Write)
+            }
             Pledge | Contract => false,
         },
         R::AssignedNotContracted => match data {

@@ -91,7 +91,16 @@ mod tests {
     #[test]
     fn emails_are_normalised_or_refused() {
         assert_eq!(email("  Taro@Example.JP "), Ok("taro@example.jp".into()));
-        for bad in ["", "taro", "@example.jp", "taro@", "taro@example", "a b@example.jp", "a@@b.jp", "a@b.jp."] {
+        for bad in [
+            "",
+            "taro",
+            "@example.jp",
+            "taro@",
+            "taro@example",
+            "a b@example.jp",
+            "a@@b.jp",
+            "a@b.jp.",
+        ] {
             assert!(email(bad).is_err(), "{bad}");
         }
     }
@@ -99,7 +108,10 @@ mod tests {
     #[test]
     fn names_and_passwords() {
         assert!(display_name("name", "  ").is_err());
-        assert_eq!(display_name("name", " 島根中央病院 "), Ok("島根中央病院".into()));
+        assert_eq!(
+            display_name("name", " 島根中央病院 "),
+            Ok("島根中央病院".into())
+        );
         assert!(display_name("name", "a\u{7}b").is_err());
         assert!(new_password("short").is_err());
         assert!(new_password("correct horse battery").is_ok());

@@ -238,17 +238,20 @@ impl Store {
     async fn throttle(&self, client_key: &str) -> Result<bool> {
         let now = now_ms();
         let mut tx = self.begin_write().await?;
-        let current: Option<(i64, i64)> =
-            sqlx::query_as("SELECT window_start, attempts FROM login_throttle WHERE client_key = $1")
-                .bind(client_key)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let current: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT window_start, attempts FROM login_throttle WHERE client_key = $1",
+        )
+        .bind(client_key)
+        .fetch_optional(&mut *tx)
+        .await?;
         let allowed = match current {
             Some((start, attempts)) if now - start < THROTTLE_WINDOW_MS => {
-                sqlx::query("UPDATE login_throttle SET attempts = attempts + 1 WHERE client_key = $1")
-                    .bind(client_key)
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query(
+                    "UPDATE login_throttle SET attempts = attempts + 1 WHERE client_key = $1",
+                )
+                .bind(client_key)
+                .execute(&mut *tx)
+                .await?;
                 attempts < THROTTLE_ATTEMPTS
             }
             Some(_) => {
@@ -273,7 +276,12 @@ impl Store {
     }
 
     /// Adds a failure; locks the account when the threshold is reached.
-    async fn count_failure(&self, ctx: &AuditContext, account: &Account, action: AuditAction) -> Result<bool> {
+    async fn count_failure(
+        &self,
+        ctx: &AuditContext,
+        account: &Account,
+        action: AuditAction,
+    ) -> Result<bool> {
         let now = now_ms();
         let mut tx = self.begin_write().await?;
         let failures: i64 = sqlx::query_scalar(
@@ -282,7 +290,15 @@ impl Store {
         .bind(account.id.0)
         .fetch_one(&mut *tx)
         .await?;
-        append(&mut tx, ctx, action, format!("account:{}", account.id), None, format!("failures={failures}")).await?;
+        append(
+            &mut tx,
+            ctx,
+            action,
+            format!("account:{}", account.id),
+            None,
+            format!("failures={failures}"),
+        )
+        .await?;
         let locked = failures >= LOCKOUT_THRESHOLD;
         if locked {
             sqlx::query("UPDATE accounts SET locked_until = $1, failed_logins = 0 WHERE id = $2")
@@ -290,7 +306,15 @@ impl Store {
                 .bind(account.id.0)
                 .execute(&mut *tx)
                 .await?;
-            append(&mut tx, ctx, AuditAction::LoginLockedOut, format!("account:{}", account.id), None, format!("minutes={}", LOCKOUT_MS / 60_000)).await?;
+            append(
+                &mut tx,
+                ctx,
+                AuditAction::LoginLockedOut,
+                format!("account:{}", account.id),
+                None,
+                format!("minutes={}", LOCKOUT_MS / 60_000),
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(locked)
@@ -298,22 +322,44 @@ impl Store {
 
     /// Checks e-mail and password. Every outcome is audited; wrong e-mail and
     /// wrong password look the same from outside.
-    pub async fn check_login(&self, email: &str, password: &str, client_addr: Option<&str>) -> Result<LoginOutcome> {
+    pub async fn check_login(
+        &self,
+        email: &str,
+        password: &str,
+        client_addr: Option<&str>,
+    ) -> Result<LoginOutcome> {
         let label = email.trim().to_lowercase();
         let anonymous = AuditContext {
             actor: None,
             actor_label: label.clone(),
             client_addr: client_addr.map(str::to_string),
         };
-        if !self.throttle(&format!("addr:{}", client_addr.unwrap_or("unknown"))).await? {
-            self.record_event(&anonymous, AuditAction::LoginFailed, "login", None, "throttled").await?;
+        if !self
+            .throttle(&format!("addr:{}", client_addr.unwrap_or("unknown")))
+            .await?
+        {
+            self.record_event(
+                &anonymous,
+                AuditAction::LoginFailed,
+                "login",
+                None,
+                "throttled",
+            )
+            .await?;
             return Ok(LoginOutcome::Throttled);
         }
         let account = match self.account_by_email(&label).await {
             Ok(a) => a,
             Err(StoreError::NotFound { .. }) => {
                 verify_password(None, password).await;
-                self.record_event(&anonymous, AuditAction::LoginFailed, "login", None, "unknown e-mail").await?;
+                self.record_event(
+                    &anonymous,
+                    AuditAction::LoginFailed,
+                    "login",
+                    None,
+                    "unknown e-mail",
+                )
+                .await?;
                 return Ok(LoginOutcome::Failed);
             }
             Err(e) => return Err(e),
@@ -325,13 +371,26 @@ impl Store {
         let now = now_ms();
         if account.is_locked(now) {
             verify_password(None, password).await;
-            self.record_event(&ctx, AuditAction::LoginFailed, format!("account:{}", account.id), None, "locked").await?;
+            self.record_event(
+                &ctx,
+                AuditAction::LoginFailed,
+                format!("account:{}", account.id),
+                None,
+                "locked",
+            )
+            .await?;
             return Ok(LoginOutcome::LockedOut);
         }
         let secrets = self.secrets(account.id).await?;
         if account.disabled || !verify_password(Some(secrets.password_hash), password).await {
-            let locked = self.count_failure(&ctx, &account, AuditAction::LoginFailed).await?;
-            return Ok(if locked { LoginOutcome::LockedOut } else { LoginOutcome::Failed });
+            let locked = self
+                .count_failure(&ctx, &account, AuditAction::LoginFailed)
+                .await?;
+            return Ok(if locked {
+                LoginOutcome::LockedOut
+            } else {
+                LoginOutcome::Failed
+            });
         }
         if account.totp_enabled {
             return Ok(LoginOutcome::SecondFactorRequired(account));
@@ -340,20 +399,38 @@ impl Store {
         Ok(LoginOutcome::Success(account))
     }
 
-    async fn login_succeeded(&self, ctx: &AuditContext, account: &Account, how: &str) -> Result<()> {
+    async fn login_succeeded(
+        &self,
+        ctx: &AuditContext,
+        account: &Account,
+        how: &str,
+    ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = $1")
             .bind(account.id.0)
             .execute(&mut *tx)
             .await?;
-        append(&mut tx, ctx, AuditAction::LoginSucceeded, format!("account:{}", account.id), None, how).await?;
+        append(
+            &mut tx,
+            ctx,
+            AuditAction::LoginSucceeded,
+            format!("account:{}", account.id),
+            None,
+            how,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// Checks a TOTP code or a recovery code for an account whose password
     /// was right. A used TOTP step or recovery code is never accepted again.
-    pub async fn check_second_factor(&self, ctx: &AuditContext, account: &Account, code: &str) -> Result<SecondFactorOutcome> {
+    pub async fn check_second_factor(
+        &self,
+        ctx: &AuditContext,
+        account: &Account,
+        code: &str,
+    ) -> Result<SecondFactorOutcome> {
         let account = self.account(account.id).await?;
         if account.is_locked(now_ms()) {
             return Ok(SecondFactorOutcome::LockedOut);
@@ -376,17 +453,26 @@ impl Store {
                 return Ok(SecondFactorOutcome::Accepted);
             }
         } else if self.use_recovery_code(ctx, &account, code).await? {
-            self.login_succeeded(ctx, &account, "password+recovery-code").await?;
+            self.login_succeeded(ctx, &account, "password+recovery-code")
+                .await?;
             return Ok(SecondFactorOutcome::Accepted);
         }
-        if self.count_failure(ctx, &account, AuditAction::SecondFactorFailed).await? {
+        if self
+            .count_failure(ctx, &account, AuditAction::SecondFactorFailed)
+            .await?
+        {
             Ok(SecondFactorOutcome::LockedOut)
         } else {
             Ok(SecondFactorOutcome::Wrong)
         }
     }
 
-    async fn use_recovery_code(&self, ctx: &AuditContext, account: &Account, code: &str) -> Result<bool> {
+    async fn use_recovery_code(
+        &self,
+        ctx: &AuditContext,
+        account: &Account,
+        code: &str,
+    ) -> Result<bool> {
         let normalised = credentials::normalise_recovery_code(code);
         if normalised.len() != 12 {
             return Ok(false);
@@ -399,7 +485,15 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         if used.rows_affected() == 1 {
-            append(&mut tx, ctx, AuditAction::RecoveryCodeUsed, format!("account:{}", account.id), None, "").await?;
+            append(
+                &mut tx,
+                ctx,
+                AuditAction::RecoveryCodeUsed,
+                format!("account:{}", account.id),
+                None,
+                "",
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(used.rows_affected() == 1)
@@ -407,10 +501,12 @@ impl Store {
 
     /// Unused recovery codes left.
     pub async fn recovery_codes_left(&self, account: AccountId) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM recovery_codes WHERE account_id = $1 AND used_at IS NULL")
-            .bind(account.0)
-            .fetch_one(&self.pool)
-            .await?)
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM recovery_codes WHERE account_id = $1 AND used_at IS NULL",
+        )
+        .bind(account.0)
+        .fetch_one(&self.pool)
+        .await?)
     }
 
     /// Starts TOTP enrolment: stores a new secret, not yet in force.
@@ -424,7 +520,10 @@ impl Store {
             .await?;
         tx.commit().await?;
         let otpauth_url = credentials::totp_url(&secret, &account.email)?;
-        Ok(TotpEnrolment { secret, otpauth_url })
+        Ok(TotpEnrolment {
+            secret,
+            otpauth_url,
+        })
     }
 
     /// The secret waiting for confirmation, if any.
@@ -435,7 +534,10 @@ impl Store {
         match self.secrets(account.id).await?.totp_secret {
             Some(secret) => {
                 let otpauth_url = credentials::totp_url(&secret, &account.email)?;
-                Ok(Some(TotpEnrolment { secret, otpauth_url }))
+                Ok(Some(TotpEnrolment {
+                    secret,
+                    otpauth_url,
+                }))
             }
             None => Ok(None),
         }
@@ -443,7 +545,12 @@ impl Store {
 
     /// Confirms enrolment with a first code; returns the recovery codes,
     /// shown once.
-    pub async fn confirm_totp(&self, ctx: &AuditContext, account: &Account, code: &str) -> Result<Option<Vec<String>>> {
+    pub async fn confirm_totp(
+        &self,
+        ctx: &AuditContext,
+        account: &Account,
+        code: &str,
+    ) -> Result<Option<Vec<String>>> {
         let secrets = self.secrets(account.id).await?;
         let Some(secret) = secrets.totp_secret else {
             return Ok(None);
@@ -461,12 +568,24 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         Self::replace_recovery_codes(&mut tx, account.id, &codes).await?;
-        append(&mut tx, ctx, AuditAction::TotpEnabled, format!("account:{}", account.id), None, "").await?;
+        append(
+            &mut tx,
+            ctx,
+            AuditAction::TotpEnabled,
+            format!("account:{}", account.id),
+            None,
+            "",
+        )
+        .await?;
         tx.commit().await?;
         Ok(Some(codes))
     }
 
-    async fn replace_recovery_codes(tx: &mut crate::db::Tx, account: AccountId, codes: &[String]) -> Result<()> {
+    async fn replace_recovery_codes(
+        tx: &mut crate::db::Tx,
+        account: AccountId,
+        codes: &[String],
+    ) -> Result<()> {
         sqlx::query("DELETE FROM recovery_codes WHERE account_id = $1")
             .bind(account.0)
             .execute(&mut **tx)
@@ -474,7 +593,9 @@ impl Store {
         for code in codes {
             sqlx::query("INSERT INTO recovery_codes (account_id, code_hash) VALUES ($1, $2)")
                 .bind(account.0)
-                .bind(credentials::token_hash(&credentials::normalise_recovery_code(code)))
+                .bind(credentials::token_hash(
+                    &credentials::normalise_recovery_code(code),
+                ))
                 .execute(&mut **tx)
                 .await?;
         }
@@ -482,17 +603,34 @@ impl Store {
     }
 
     /// New recovery codes; the old ones stop working.
-    pub async fn regenerate_recovery_codes(&self, ctx: &AuditContext, account: &Account) -> Result<Vec<String>> {
+    pub async fn regenerate_recovery_codes(
+        &self,
+        ctx: &AuditContext,
+        account: &Account,
+    ) -> Result<Vec<String>> {
         let codes = credentials::new_recovery_codes();
         let mut tx = self.begin_write().await?;
         Self::replace_recovery_codes(&mut tx, account.id, &codes).await?;
-        append(&mut tx, ctx, AuditAction::RecoveryCodesRegenerated, format!("account:{}", account.id), None, "").await?;
+        append(
+            &mut tx,
+            ctx,
+            AuditAction::RecoveryCodesRegenerated,
+            format!("account:{}", account.id),
+            None,
+            "",
+        )
+        .await?;
         tx.commit().await?;
         Ok(codes)
     }
 
     /// Turns the second factor off after checking the password.
-    pub async fn disable_totp(&self, ctx: &AuditContext, account: &Account, password: &str) -> Result<bool> {
+    pub async fn disable_totp(
+        &self,
+        ctx: &AuditContext,
+        account: &Account,
+        password: &str,
+    ) -> Result<bool> {
         let secrets = self.secrets(account.id).await?;
         if !verify_password(Some(secrets.password_hash), password).await {
             return Ok(false);
@@ -503,14 +641,29 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         Self::replace_recovery_codes(&mut tx, account.id, &[]).await?;
-        append(&mut tx, ctx, AuditAction::TotpDisabled, format!("account:{}", account.id), None, "").await?;
+        append(
+            &mut tx,
+            ctx,
+            AuditAction::TotpDisabled,
+            format!("account:{}", account.id),
+            None,
+            "",
+        )
+        .await?;
         tx.commit().await?;
         Ok(true)
     }
 
     /// Changes one's own password after checking the current one; other
     /// sessions of the account end.
-    pub async fn change_password(&self, ctx: &AuditContext, account: &Account, current: &str, new: &str, keep_session: Option<&str>) -> Result<bool> {
+    pub async fn change_password(
+        &self,
+        ctx: &AuditContext,
+        account: &Account,
+        current: &str,
+        new: &str,
+        keep_session: Option<&str>,
+    ) -> Result<bool> {
         validate::new_password(new)?;
         let secrets = self.secrets(account.id).await?;
         if !verify_password(Some(secrets.password_hash), current).await {
@@ -526,10 +679,22 @@ impl Store {
             .await?;
         sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND id_hash <> $2")
             .bind(account.id.0)
-            .bind(keep_session.map(credentials::token_hash).unwrap_or_default())
+            .bind(
+                keep_session
+                    .map(credentials::token_hash)
+                    .unwrap_or_default(),
+            )
             .execute(&mut *tx)
             .await?;
-        append(&mut tx, ctx, AuditAction::PasswordChanged, format!("account:{}", account.id), None, "").await?;
+        append(
+            &mut tx,
+            ctx,
+            AuditAction::PasswordChanged,
+            format!("account:{}", account.id),
+            None,
+            "",
+        )
+        .await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -537,7 +702,12 @@ impl Store {
     /// An administrator sets a new password (generated when `None`, and
     /// returned to be handed over once). Unlocks the account and ends its
     /// sessions.
-    pub async fn reset_password(&self, ctx: &AuditContext, account: AccountId, new: Option<String>) -> Result<String> {
+    pub async fn reset_password(
+        &self,
+        ctx: &AuditContext,
+        account: AccountId,
+        new: Option<String>,
+    ) -> Result<String> {
         let target = self.account(account).await?;
         ctx.require("reset passwords in this organisation", |a| {
             may_access_organisation(a, target.org_id, Access::Write)
@@ -556,7 +726,15 @@ impl Store {
             .bind(account.0)
             .execute(&mut *tx)
             .await?;
-        append(&mut tx, ctx, AuditAction::PasswordReset, format!("account:{account}"), None, format!("email={}", target.email)).await?;
+        append(
+            &mut tx,
+            ctx,
+            AuditAction::PasswordReset,
+            format!("account:{account}"),
+            None,
+            format!("email={}", target.email),
+        )
+        .await?;
         tx.commit().await?;
         Ok(password)
     }
@@ -572,13 +750,26 @@ impl Store {
             .bind(account.0)
             .execute(&mut *tx)
             .await?;
-        append(&mut tx, ctx, AuditAction::AccountUnlocked, format!("account:{account}"), None, "").await?;
+        append(
+            &mut tx,
+            ctx,
+            AuditAction::AccountUnlocked,
+            format!("account:{account}"),
+            None,
+            "",
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// The language of one's screens.
-    pub async fn set_language(&self, ctx: &AuditContext, account: &Account, language: Language) -> Result<()> {
+    pub async fn set_language(
+        &self,
+        ctx: &AuditContext,
+        account: &Account,
+        language: Language,
+    ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE accounts SET language = $1, updated_at = $2 WHERE id = $3")
             .bind(language.slug())
@@ -586,13 +777,26 @@ impl Store {
             .bind(account.id.0)
             .execute(&mut *tx)
             .await?;
-        append(&mut tx, ctx, AuditAction::PreferencesChanged, format!("account:{}", account.id), None, format!("language={language}")).await?;
+        append(
+            &mut tx,
+            ctx,
+            AuditAction::PreferencesChanged,
+            format!("account:{}", account.id),
+            None,
+            format!("language={language}"),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// Disables or re-enables an account (its sessions end when disabled).
-    pub async fn set_account_disabled(&self, ctx: &AuditContext, account: AccountId, disabled: bool) -> Result<()> {
+    pub async fn set_account_disabled(
+        &self,
+        ctx: &AuditContext,
+        account: AccountId,
+        disabled: bool,
+    ) -> Result<()> {
         let target = self.account(account).await?;
         ctx.require("change accounts in this organisation", |a| {
             may_access_organisation(a, target.org_id, Access::Write)
@@ -610,7 +814,15 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        append(&mut tx, ctx, AuditAction::AccountUpdated, format!("account:{account}"), None, format!("disabled={disabled}")).await?;
+        append(
+            &mut tx,
+            ctx,
+            AuditAction::AccountUpdated,
+            format!("account:{account}"),
+            None,
+            format!("disabled={disabled}"),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -132,7 +132,9 @@ fn record_from_row(row: &sqlx::any::AnyRow) -> Result<AuditRecord> {
         seq: row.try_get("seq")?,
         content: AuditContent {
             occurred_at_ms: row.try_get("occurred_at")?,
-            actor_account: row.try_get::<Option<i64>, _>("actor_account")?.map(AccountId),
+            actor_account: row
+                .try_get::<Option<i64>, _>("actor_account")?
+                .map(AccountId),
             actor_label: row.try_get("actor_label")?,
             actor_org: row.try_get::<Option<i64>, _>("actor_org")?.map(OrgId),
             action: row.try_get("action")?,
@@ -165,7 +167,11 @@ impl Store {
 
     /// Reads the log as `viewer` may see it: the secretariat everything,
     /// others their own actions, the ministry and vendors nothing.
-    pub async fn audit_page(&self, viewer: Option<&Actor>, filter: &AuditFilter) -> Result<AuditPage> {
+    pub async fn audit_page(
+        &self,
+        viewer: Option<&Actor>,
+        filter: &AuditFilter,
+    ) -> Result<AuditPage> {
         let mut filter = filter.clone();
         if let Some(actor) = viewer {
             match audit_scope(actor) {
@@ -229,7 +235,10 @@ impl Store {
             query = query.bind(before);
         }
         let rows = query.bind(limit + 1).fetch_all(&self.pool).await?;
-        let mut records = rows.iter().map(record_from_row).collect::<Result<Vec<_>>>()?;
+        let mut records = rows
+            .iter()
+            .map(record_from_row)
+            .collect::<Result<Vec<_>>>()?;
         let next_before = if records.len() as i64 > limit {
             records.truncate(limit as usize);
             records.last().map(|r| r.seq)

@@ -177,7 +177,11 @@ mod tests {
         // One step of clock drift either way is tolerated, two are not.
         assert!(check_totp(&secret, &code, now + 30, None).is_some());
         assert!(check_totp(&secret, &code, now + 90, None).is_none());
-        assert!(totp_url(&secret, "a@example.jp").unwrap().starts_with("otpauth://totp/"));
+        assert!(
+            totp_url(&secret, "a@example.jp")
+                .unwrap()
+                .starts_with("otpauth://totp/")
+        );
     }
 
     #[test]

@@ -30,7 +30,10 @@ impl Store {
     /// Opens (creating if needed) the SQLite database `mamori.db` in `data_dir`.
     pub async fn open_data_dir(data_dir: &Path) -> Result<Store> {
         std::fs::create_dir_all(data_dir).map_err(|e| {
-            StoreError::Unreachable(format!("cannot create data directory {}: {e}", data_dir.display()))
+            StoreError::Unreachable(format!(
+                "cannot create data directory {}: {e}",
+                data_dir.display()
+            ))
         })?;
         let path = data_dir.join("mamori.db");
         Self::connect(&format!("sqlite://{}?mode=rwc", path.display())).await
@@ -50,7 +53,8 @@ impl Store {
             }
         };
         if backend == Backend::Postgres {
-            url::Url::parse(url).map_err(|e| StoreError::BadUrl(format!("{}: {e}", redact_url(url))))?;
+            url::Url::parse(url)
+                .map_err(|e| StoreError::BadUrl(format!("{}: {e}", redact_url(url))))?;
         }
         let options = AnyConnectOptions::from_str(url)
             .map_err(|e| StoreError::BadUrl(format!("{}: {e}", redact_url(url))))?;
@@ -77,7 +81,10 @@ impl Store {
         .await
         .map_err(|e| StoreError::Unreachable(format!("{}: {e}", redact_url(url))))?;
         let store = Store { pool, backend };
-        store.ping().await.map_err(|e| StoreError::Unreachable(e.to_string()))?;
+        store
+            .ping()
+            .await
+            .map_err(|e| StoreError::Unreachable(e.to_string()))?;
         Ok(store)
     }
 

@@ -7,7 +7,9 @@ use crate::{Result, Store, StoreError, now_ms};
 use mamori_domain::audit::AuditAction;
 use mamori_domain::engagement::{EngagementLink, EngagementState};
 use mamori_domain::organisation::OrgKind;
-use mamori_domain::policy::{Access, Actor, HospitalData, may_register_organisations, permits, relationship};
+use mamori_domain::policy::{
+    Access, Actor, HospitalData, may_register_organisations, permits, relationship,
+};
 use mamori_domain::{DomainError, EngagementId, OrgId};
 use serde::Serialize;
 
@@ -51,15 +53,27 @@ fn engagement(row: EngagementRow) -> Result<Engagement> {
 
 impl Store {
     /// The secretariat pairs a hospital with a survey company.
-    pub async fn create_engagement(&self, ctx: &AuditContext, hospital: OrgId, company: OrgId, state: EngagementState) -> Result<Engagement> {
+    pub async fn create_engagement(
+        &self,
+        ctx: &AuditContext,
+        hospital: OrgId,
+        company: OrgId,
+        state: EngagementState,
+    ) -> Result<Engagement> {
         ctx.require("decide engagements", may_register_organisations)?;
         let h = self.organisation(hospital).await?;
         let c = self.organisation(company).await?;
         if h.kind != OrgKind::Hospital {
-            return Err(DomainError::invalid("hospital", format!("{} is not a hospital", h.name)).into());
+            return Err(
+                DomainError::invalid("hospital", format!("{} is not a hospital", h.name)).into(),
+            );
         }
         if c.kind != OrgKind::SurveyCompany {
-            return Err(DomainError::invalid("company", format!("{} is not a survey company", c.name)).into());
+            return Err(DomainError::invalid(
+                "company",
+                format!("{} is not a survey company", c.name),
+            )
+            .into());
         }
         let now = now_ms();
         let mut tx = self.begin_write().await?;
@@ -71,7 +85,15 @@ impl Store {
             .fetch_one(&mut *tx)
             .await
             .map_err(StoreError::on_unique("engagement", &format!("{} × {}", h.name, c.name)))?;
-        append(&mut tx, ctx, AuditAction::EngagementCreated, format!("engagement:{id}"), Some(hospital), format!("company={company} state={state}")).await?;
+        append(
+            &mut tx,
+            ctx,
+            AuditAction::EngagementCreated,
+            format!("engagement:{id}"),
+            Some(hospital),
+            format!("company={company} state={state}"),
+        )
+        .await?;
         tx.commit().await?;
         Ok(Engagement {
             id: EngagementId(id),
@@ -86,7 +108,12 @@ impl Store {
 
     /// Sets an engagement's state (secretariat; the lifecycle issue replaces
     /// this with owned transitions).
-    pub async fn set_engagement_state(&self, ctx: &AuditContext, id: EngagementId, state: EngagementState) -> Result<()> {
+    pub async fn set_engagement_state(
+        &self,
+        ctx: &AuditContext,
+        id: EngagementId,
+        state: EngagementState,
+    ) -> Result<()> {
         ctx.require("decide engagements", may_register_organisations)?;
         let mut tx = self.begin_write().await?;
         let hospital: Option<i64> = sqlx::query_scalar("UPDATE engagements SET state = $1, updated_at = $2 WHERE id = $3 RETURNING hospital_id")
@@ -96,37 +123,74 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
         let Some(hospital) = hospital else {
-            return Err(StoreError::NotFound { what: "engagement", key: id.to_string() });
+            return Err(StoreError::NotFound {
+                what: "engagement",
+                key: id.to_string(),
+            });
         };
-        append(&mut tx, ctx, AuditAction::EngagementUpdated, format!("engagement:{id}"), Some(OrgId(hospital)), format!("state={state}")).await?;
+        append(
+            &mut tx,
+            ctx,
+            AuditAction::EngagementUpdated,
+            format!("engagement:{id}"),
+            Some(OrgId(hospital)),
+            format!("state={state}"),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// The engagements of one hospital, as the policy needs them.
     pub async fn engagement_links(&self, hospital: OrgId) -> Result<Vec<EngagementLink>> {
-        Ok(self.engagements_where("WHERE e.hospital_id = $1", Some(hospital.0)).await?.iter().map(Engagement::link).collect())
+        Ok(self
+            .engagements_where("WHERE e.hospital_id = $1", Some(hospital.0))
+            .await?
+            .iter()
+            .map(Engagement::link)
+            .collect())
     }
 
-    async fn engagements_where(&self, clause: &'static str, value: Option<i64>) -> Result<Vec<Engagement>> {
+    async fn engagements_where(
+        &self,
+        clause: &'static str,
+        value: Option<i64>,
+    ) -> Result<Vec<Engagement>> {
         let sql = format!("{ENGAGEMENT_SELECT} {clause} ORDER BY h.name, c.name");
         let mut query = sqlx::query_as::<_, EngagementRow>(sqlx::AssertSqlSafe(sql));
         if let Some(v) = value {
             query = query.bind(v);
         }
-        query.fetch_all(&self.pool).await?.into_iter().map(engagement).collect()
+        query
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(engagement)
+            .collect()
     }
 
     /// The engagements whose summary `actor` may read.
     pub async fn engagements_visible_to(&self, actor: &Actor) -> Result<Vec<Engagement>> {
         let all = match actor.org_kind {
-            OrgKind::SurveyCompany => self.engagements_where("WHERE e.company_id = $1", Some(actor.org.0)).await?,
-            OrgKind::Hospital => self.engagements_where("WHERE e.hospital_id = $1", Some(actor.org.0)).await?,
+            OrgKind::SurveyCompany => {
+                self.engagements_where("WHERE e.company_id = $1", Some(actor.org.0))
+                    .await?
+            }
+            OrgKind::Hospital => {
+                self.engagements_where("WHERE e.hospital_id = $1", Some(actor.org.0))
+                    .await?
+            }
             _ => self.engagements_where("", None).await?,
         };
         Ok(all
             .into_iter()
-            .filter(|e| permits(relationship(actor, e.hospital_id, &[e.link()]), HospitalData::EngagementSummary, Access::Read))
+            .filter(|e| {
+                permits(
+                    relationship(actor, e.hospital_id, &[e.link()]),
+                    HospitalData::EngagementSummary,
+                    Access::Read,
+                )
+            })
             .collect())
     }
 }

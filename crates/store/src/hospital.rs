@@ -32,7 +32,11 @@ impl FacilityProfile {
             it_staff_count: self.it_staff_count,
             it_staff_skills: validate::note("it_staff_skills", &self.it_staff_skills, 2000)?,
             ehr_vendor: validate::note("ehr_vendor", &self.ehr_vendor, 200)?,
-            maintenance_outsourcing: validate::note("maintenance_outsourcing", &self.maintenance_outsourcing, 4000)?,
+            maintenance_outsourcing: validate::note(
+                "maintenance_outsourcing",
+                &self.maintenance_outsourcing,
+                4000,
+            )?,
             notes: validate::note("notes", &self.notes, 8000)?,
             updated_at_ms: None,
             updated_by: None,
@@ -40,18 +44,43 @@ impl FacilityProfile {
     }
 }
 
-fn require(grant: &HospitalGrant, ctx: &AuditContext, data: HospitalData, access: Access) -> Result<()> {
-    if grant.data() != data || grant.access() != access || ctx.actor.as_ref() != Some(grant.actor()) {
+fn require(
+    grant: &HospitalGrant,
+    ctx: &AuditContext,
+    data: HospitalData,
+    access: Access,
+) -> Result<()> {
+    if grant.data() != data || grant.access() != access || ctx.actor.as_ref() != Some(grant.actor())
+    {
         return Err(StoreError::Forbidden("grant does not cover this operation"));
     }
     Ok(())
 }
 
+#[derive(sqlx::FromRow)]
+struct ProfileRow {
+    it_staff_count: Option<i64>,
+    it_staff_skills: String,
+    ehr_vendor: String,
+    maintenance_outsourcing: String,
+    notes: String,
+    updated_at: i64,
+    updated_by: Option<i64>,
+}
+
 impl Store {
     /// Asks the policy for access to one kind of a hospital's data. A refusal
     /// is audited and answered the same whether or not the hospital exists.
-    pub async fn authorize(&self, ctx: &AuditContext, hospital: OrgId, data: HospitalData, access: Access) -> Result<HospitalGrant> {
-        let actor = ctx.actor.ok_or(StoreError::Forbidden("hospital data needs a person"))?;
+    pub async fn authorize(
+        &self,
+        ctx: &AuditContext,
+        hospital: OrgId,
+        data: HospitalData,
+        access: Access,
+    ) -> Result<HospitalGrant> {
+        let actor = ctx
+            .actor
+            .ok_or(StoreError::Forbidden("hospital data needs a person"))?;
         let kind = match self.organisation(hospital).await {
             Ok(org) => Some(org.kind),
             Err(StoreError::NotFound { .. }) => None,
@@ -60,46 +89,74 @@ impl Store {
         let links = self.engagement_links(hospital).await?;
         let decision = match kind {
             Some(kind) => authorize_hospital(&actor, hospital, kind, data, access, &links),
-            None => Err(mamori_domain::policy::Denied { hospital, data, access }),
+            None => Err(mamori_domain::policy::Denied {
+                hospital,
+                data,
+                access,
+            }),
         };
         match decision {
             Ok(grant) => Ok(grant),
             Err(denied) => {
-                self.record_event(ctx, AuditAction::AccessDenied, format!("{data}:{hospital}"), kind.map(|_| hospital), access.slug()).await?;
+                self.record_event(
+                    ctx,
+                    AuditAction::AccessDenied,
+                    format!("{data}:{hospital}"),
+                    kind.map(|_| hospital),
+                    access.slug(),
+                )
+                .await?;
                 Err(denied.into())
             }
         }
     }
 
     /// Reads the facility profile; the read is audited in the same transaction.
-    pub async fn facility_profile(&self, ctx: &AuditContext, grant: &HospitalGrant) -> Result<FacilityProfile> {
+    pub async fn facility_profile(
+        &self,
+        ctx: &AuditContext,
+        grant: &HospitalGrant,
+    ) -> Result<FacilityProfile> {
         require(grant, ctx, HospitalData::Ledger, Access::Read)?;
         let hospital = grant.hospital();
         let mut tx = self.begin_write().await?;
-        let row: Option<(Option<i64>, String, String, String, String, i64, Option<i64>)> = sqlx::query_as(
+        let row: Option<ProfileRow> = sqlx::query_as(
             "SELECT it_staff_count, it_staff_skills, ehr_vendor, maintenance_outsourcing, notes, updated_at, updated_by FROM facility_profiles WHERE hospital_id = $1",
         )
         .bind(hospital.0)
         .fetch_optional(&mut *tx)
         .await?;
-        append(&mut tx, ctx, AuditAction::HospitalDataRead, format!("facility-profile:{hospital}"), Some(hospital), "").await?;
+        append(
+            &mut tx,
+            ctx,
+            AuditAction::HospitalDataRead,
+            format!("facility-profile:{hospital}"),
+            Some(hospital),
+            "",
+        )
+        .await?;
         tx.commit().await?;
         Ok(match row {
-            Some((count, skills, ehr, outsourcing, notes, at, by)) => FacilityProfile {
-                it_staff_count: count.and_then(|n| u32::try_from(n).ok()),
-                it_staff_skills: skills,
-                ehr_vendor: ehr,
-                maintenance_outsourcing: outsourcing,
-                notes,
-                updated_at_ms: Some(at),
-                updated_by: by.map(AccountId),
+            Some(r) => FacilityProfile {
+                it_staff_count: r.it_staff_count.and_then(|n| u32::try_from(n).ok()),
+                it_staff_skills: r.it_staff_skills,
+                ehr_vendor: r.ehr_vendor,
+                maintenance_outsourcing: r.maintenance_outsourcing,
+                notes: r.notes,
+                updated_at_ms: Some(r.updated_at),
+                updated_by: r.updated_by.map(AccountId),
             },
             None => FacilityProfile::default(),
         })
     }
 
     /// Replaces the facility profile; audited with the fields that changed.
-    pub async fn save_facility_profile(&self, ctx: &AuditContext, grant: &HospitalGrant, profile: &FacilityProfile) -> Result<()> {
+    pub async fn save_facility_profile(
+        &self,
+        ctx: &AuditContext,
+        grant: &HospitalGrant,
+        profile: &FacilityProfile,
+    ) -> Result<()> {
         require(grant, ctx, HospitalData::Ledger, Access::Write)?;
         let profile = profile.validated()?;
         let hospital = grant.hospital();
@@ -120,7 +177,15 @@ impl Store {
             .bind(grant.actor().account.0)
             .execute(&mut *tx)
             .await?;
-        append(&mut tx, ctx, AuditAction::HospitalDataWritten, format!("facility-profile:{hospital}"), Some(hospital), "").await?;
+        append(
+            &mut tx,
+            ctx,
+            AuditAction::HospitalDataWritten,
+            format!("facility-profile:{hospital}"),
+            Some(hospital),
+            "",
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -81,13 +81,18 @@ impl Store {
 
     async fn migrate_locked(&self, conn: &mut sqlx::AnyConnection) -> Result<MigrationReport> {
         let create = match self.backend() {
-            Backend::Sqlite => "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at INTEGER NOT NULL)",
-            Backend::Postgres => "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+            Backend::Sqlite => {
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at INTEGER NOT NULL)"
+            }
+            Backend::Postgres => {
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at BIGINT NOT NULL)"
+            }
         };
         sqlx::query(create).execute(&mut *conn).await?;
-        let applied = sqlx::query("SELECT version, name, checksum FROM schema_migrations ORDER BY version")
-            .fetch_all(&mut *conn)
-            .await?;
+        let applied =
+            sqlx::query("SELECT version, name, checksum FROM schema_migrations ORDER BY version")
+                .fetch_all(&mut *conn)
+                .await?;
         let known = MIGRATIONS.last().map(|m| m.version).unwrap_or(0);
         let mut done = std::collections::BTreeMap::new();
         for row in &applied {
@@ -95,7 +100,10 @@ impl Store {
             let sum: String = row.try_get("checksum")?;
             let name: String = row.try_get("name")?;
             if version > known {
-                return Err(StoreError::SchemaTooNew { found: version, known });
+                return Err(StoreError::SchemaTooNew {
+                    found: version,
+                    known,
+                });
             }
             done.insert(version, (name, sum));
         }
@@ -142,7 +150,11 @@ impl Store {
                     return Err(err.into());
                 }
             }
-            tracing::info!(version = migration.version, name = migration.name, "migration applied");
+            tracing::info!(
+                version = migration.version,
+                name = migration.name,
+                "migration applied"
+            );
             report.applied.push((migration.version, migration.name));
             report.current = migration.version;
         }

@@ -42,12 +42,18 @@ struct OrgRow {
 impl TryFrom<OrgRow> for Organisation {
     type Error = StoreError;
     fn try_from(row: OrgRow) -> Result<Self> {
-        let hospital = match (row.prefecture, row.bed_count, row.founder_type, row.recruitment_route) {
+        let hospital = match (
+            row.prefecture,
+            row.bed_count,
+            row.founder_type,
+            row.recruitment_route,
+        ) {
             (Some(p), Some(b), Some(f), Some(r)) => Some(HospitalAttributes {
                 prefecture: Prefecture::from_code(u8::try_from(p).unwrap_or(0))
                     .map_err(corrupt("organisations.prefecture"))?,
                 bed_count: u32::try_from(b).unwrap_or(0),
-                founder_type: FounderType::parse(&f).map_err(corrupt("organisations.founder_type"))?,
+                founder_type: FounderType::parse(&f)
+                    .map_err(corrupt("organisations.founder_type"))?,
                 recruitment_route: RecruitmentRoute::parse(&r)
                     .map_err(corrupt("organisations.recruitment_route"))?,
             }),

@@ -36,12 +36,32 @@ pub struct SessionInfo {
     pub user_agent: Option<String>,
 }
 
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    id_hash: String,
+    created_at: i64,
+    last_seen_at: i64,
+    client_addr: Option<String>,
+    user_agent: Option<String>,
+}
+
 impl Store {
-    pub async fn create_session(&self, account: &Account, second_factor_pending: bool, client_addr: Option<&str>, user_agent: Option<&str>) -> Result<Session> {
+    pub async fn create_session(
+        &self,
+        account: &Account,
+        second_factor_pending: bool,
+        client_addr: Option<&str>,
+        user_agent: Option<&str>,
+    ) -> Result<Session> {
         let token = random_token(32);
         let csrf = random_token(24);
         let now = now_ms();
-        let expires = now + if second_factor_pending { SECOND_FACTOR_WINDOW_MS } else { SESSION_ABSOLUTE_MS };
+        let expires = now
+            + if second_factor_pending {
+                SECOND_FACTOR_WINDOW_MS
+            } else {
+                SESSION_ABSOLUTE_MS
+            };
         let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO sessions (id_hash, account_id, csrf_token, second_factor_pending, created_at, last_seen_at, expires_at, client_addr, user_agent) VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8)")
             .bind(token_hash(&token))
@@ -83,10 +103,12 @@ impl Store {
         if expires < now || last_seen < now - SESSION_IDLE_MS {
             return Ok(None);
         }
-        let account: Account = match sqlx::query_as::<_, AccountRow>(AssertSqlSafe(format!("{ACCOUNT_SELECT} WHERE a.id = $1")))
-            .bind(account_id)
-            .fetch_optional(&self.pool)
-            .await?
+        let account: Account = match sqlx::query_as::<_, AccountRow>(AssertSqlSafe(format!(
+            "{ACCOUNT_SELECT} WHERE a.id = $1"
+        )))
+        .bind(account_id)
+        .fetch_optional(&self.pool)
+        .await?
         {
             Some(row) => row.try_into()?,
             None => return Ok(None),
@@ -111,11 +133,13 @@ impl Store {
 
     /// Marks the second factor done; the session gets its full lifetime.
     pub async fn complete_second_factor(&self, token: &str) -> Result<()> {
-        sqlx::query("UPDATE sessions SET second_factor_pending = 0, expires_at = $1 WHERE id_hash = $2")
-            .bind(now_ms() + SESSION_ABSOLUTE_MS)
-            .bind(token_hash(token))
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "UPDATE sessions SET second_factor_pending = 0, expires_at = $1 WHERE id_hash = $2",
+        )
+        .bind(now_ms() + SESSION_ABSOLUTE_MS)
+        .bind(token_hash(token))
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -126,7 +150,10 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         if gone.rows_affected() > 0 {
-            let target = ctx.actor.map(|a| format!("account:{}", a.account)).unwrap_or_default();
+            let target = ctx
+                .actor
+                .map(|a| format!("account:{}", a.account))
+                .unwrap_or_default();
             append(&mut tx, ctx, AuditAction::Logout, target, None, "").await?;
         }
         tx.commit().await?;
@@ -140,13 +167,26 @@ impl Store {
             .bind(account.0)
             .execute(&mut *tx)
             .await?;
-        append(&mut tx, ctx, AuditAction::LogoutEverywhere, format!("account:{account}"), None, format!("sessions={}", gone.rows_affected())).await?;
+        append(
+            &mut tx,
+            ctx,
+            AuditAction::LogoutEverywhere,
+            format!("account:{account}"),
+            None,
+            format!("sessions={}", gone.rows_affected()),
+        )
+        .await?;
         tx.commit().await?;
         Ok(gone.rows_affected())
     }
 
     /// Ends one of one's own sessions by its handle.
-    pub async fn revoke_session(&self, ctx: &AuditContext, account: AccountId, handle: &str) -> Result<bool> {
+    pub async fn revoke_session(
+        &self,
+        ctx: &AuditContext,
+        account: AccountId,
+        handle: &str,
+    ) -> Result<bool> {
         if handle.len() < 12 || !handle.chars().all(|c| c.is_ascii_hexdigit()) {
             return Ok(false);
         }
@@ -157,7 +197,15 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         if gone.rows_affected() > 0 {
-            append(&mut tx, ctx, AuditAction::SessionRevoked, format!("account:{account}"), None, format!("session={handle}")).await?;
+            append(
+                &mut tx,
+                ctx,
+                AuditAction::SessionRevoked,
+                format!("account:{account}"),
+                None,
+                format!("session={handle}"),
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(gone.rows_affected() > 0)
@@ -165,7 +213,7 @@ impl Store {
 
     pub async fn sessions_of(&self, account: AccountId) -> Result<Vec<SessionInfo>> {
         let now = now_ms();
-        let rows: Vec<(String, i64, i64, Option<String>, Option<String>)> = sqlx::query_as("SELECT id_hash, created_at, last_seen_at, client_addr, user_agent FROM sessions WHERE account_id = $1 AND expires_at >= $2 AND last_seen_at >= $3 ORDER BY last_seen_at DESC")
+        let rows: Vec<SessionRow> = sqlx::query_as("SELECT id_hash, created_at, last_seen_at, client_addr, user_agent FROM sessions WHERE account_id = $1 AND expires_at >= $2 AND last_seen_at >= $3 ORDER BY last_seen_at DESC")
             .bind(account.0)
             .bind(now)
             .bind(now - SESSION_IDLE_MS)
@@ -173,12 +221,12 @@ impl Store {
             .await?;
         Ok(rows
             .into_iter()
-            .map(|(hash, created, seen, addr, ua)| SessionInfo {
-                handle: hash[..16].to_string(),
-                created_at_ms: created,
-                last_seen_at_ms: seen,
-                client_addr: addr,
-                user_agent: ua,
+            .map(|r| SessionInfo {
+                handle: r.id_hash.chars().take(16).collect(),
+                created_at_ms: r.created_at,
+                last_seen_at_ms: r.last_seen_at,
+                client_addr: r.client_addr,
+                user_agent: r.user_agent,
             })
             .collect())
     }

@@ -24,9 +24,11 @@ impl TestDb {
         if let Some((base, schema)) = &self.schema
             && let Ok(admin) = Store::connect(base).await
         {
-            let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {schema} CASCADE")))
-                .execute(&admin.pool)
-                .await;
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP SCHEMA IF EXISTS {schema} CASCADE"
+            )))
+            .execute(&admin.pool)
+            .await;
             admin.close().await;
         }
     }
@@ -42,7 +44,10 @@ impl TestDb {
 
 pub async fn sqlite() -> TestDb {
     let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("mamori.db").display());
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("mamori.db").display()
+    );
     let store = Store::connect(&url).await.expect("open sqlite");
     store.migrate().await.expect("migrate sqlite");
     TestDb {
@@ -61,13 +66,20 @@ pub async fn postgres() -> Option<TestDb> {
         _ => {
             static NOTE: Once = Once::new();
             NOTE.call_once(|| {
-                eprintln!("note: {TEST_DATABASE_ENV} is not set: PostgreSQL store tests were not run");
+                eprintln!(
+                    "note: {TEST_DATABASE_ENV} is not set: PostgreSQL store tests were not run"
+                );
             });
             return None;
         }
     };
-    let schema = format!("t_{}", random_token(9).to_lowercase().replace(['-', '_'], "x"));
-    let admin = Store::connect(&base).await.unwrap_or_else(|e| panic!("{TEST_DATABASE_ENV}: {e}"));
+    let schema = format!(
+        "t_{}",
+        random_token(9).to_lowercase().replace(['-', '_'], "x")
+    );
+    let admin = Store::connect(&base)
+        .await
+        .unwrap_or_else(|e| panic!("{TEST_DATABASE_ENV}: {e}"));
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
         .execute(&admin.pool)
         .await

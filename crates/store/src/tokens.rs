@@ -24,7 +24,12 @@ pub type TokenOwner = Account;
 
 impl Store {
     /// Creates a token for `account`; returns the token (shown once) and its record.
-    pub async fn create_api_token(&self, ctx: &AuditContext, account: AccountId, name: &str) -> Result<(String, ApiToken)> {
+    pub async fn create_api_token(
+        &self,
+        ctx: &AuditContext,
+        account: AccountId,
+        name: &str,
+    ) -> Result<(String, ApiToken)> {
         if let Some(actor) = &ctx.actor
             && actor.account != account
         {
@@ -43,9 +48,26 @@ impl Store {
             .bind(now)
             .fetch_one(&mut *tx)
             .await?;
-        append(&mut tx, ctx, AuditAction::TokenCreated, format!("api-token:{id}"), None, format!("account={account} name={name}")).await?;
+        append(
+            &mut tx,
+            ctx,
+            AuditAction::TokenCreated,
+            format!("api-token:{id}"),
+            None,
+            format!("account={account} name={name}"),
+        )
+        .await?;
         tx.commit().await?;
-        Ok((token, ApiToken { id, name, prefix, created_at_ms: now, last_used_at_ms: None }))
+        Ok((
+            token,
+            ApiToken {
+                id,
+                name,
+                prefix,
+                created_at_ms: now,
+                last_used_at_ms: None,
+            },
+        ))
     }
 
     /// The account a bearer token belongs to, if the token is live.
@@ -77,11 +99,22 @@ impl Store {
             .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, name, prefix, created, used)| ApiToken { id, name, prefix, created_at_ms: created, last_used_at_ms: used })
+            .map(|(id, name, prefix, created, used)| ApiToken {
+                id,
+                name,
+                prefix,
+                created_at_ms: created,
+                last_used_at_ms: used,
+            })
             .collect())
     }
 
-    pub async fn revoke_api_token(&self, ctx: &AuditContext, account: AccountId, token_id: i64) -> Result<bool> {
+    pub async fn revoke_api_token(
+        &self,
+        ctx: &AuditContext,
+        account: AccountId,
+        token_id: i64,
+    ) -> Result<bool> {
         let mut tx = self.begin_write().await?;
         let done = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND account_id = $3 AND revoked_at IS NULL")
             .bind(now_ms())
@@ -90,7 +123,15 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         if done.rows_affected() > 0 {
-            append(&mut tx, ctx, AuditAction::TokenRevoked, format!("api-token:{token_id}"), None, "").await?;
+            append(
+                &mut tx,
+                ctx,
+                AuditAction::TokenRevoked,
+                format!("api-token:{token_id}"),
+                None,
+                "",
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(done.rows_affected() > 0)

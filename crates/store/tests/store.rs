@@ -140,41 +140,67 @@ async fn login_lockout_and_generic_failures() {
         let company = org(s, OrgKind::SurveyCompany, "調査A社").await;
         let a = account(s, company, "Surveyor@Example.jp").await;
         assert_eq!(a.email, "surveyor@example.jp");
-        match s.check_login("surveyor@example.jp", PASSWORD, Some("10.0.0.1")).await.unwrap() {
+        match s
+            .check_login("surveyor@example.jp", PASSWORD, Some("10.0.0.1"))
+            .await
+            .unwrap()
+        {
             LoginOutcome::Success(who) => assert_eq!(who.id, a.id),
             other => panic!("{other:?}"),
         }
         assert_eq!(
-            s.check_login("nobody@example.jp", PASSWORD, Some("10.0.0.1")).await.unwrap(),
+            s.check_login("nobody@example.jp", PASSWORD, Some("10.0.0.1"))
+                .await
+                .unwrap(),
             LoginOutcome::Failed
         );
         for _ in 0..4 {
             assert_eq!(
-                s.check_login("surveyor@example.jp", "wrong password!", Some("10.0.0.2")).await.unwrap(),
+                s.check_login("surveyor@example.jp", "wrong password!", Some("10.0.0.2"))
+                    .await
+                    .unwrap(),
                 LoginOutcome::Failed
             );
         }
         assert_eq!(
-            s.check_login("surveyor@example.jp", "wrong password!", Some("10.0.0.2")).await.unwrap(),
+            s.check_login("surveyor@example.jp", "wrong password!", Some("10.0.0.2"))
+                .await
+                .unwrap(),
             LoginOutcome::LockedOut
         );
         // Locked: even the right password is refused until an admin unlocks.
         assert_eq!(
-            s.check_login("surveyor@example.jp", PASSWORD, Some("10.0.0.2")).await.unwrap(),
+            s.check_login("surveyor@example.jp", PASSWORD, Some("10.0.0.2"))
+                .await
+                .unwrap(),
             LoginOutcome::LockedOut
         );
         s.unlock_account(&operator(), a.id).await.unwrap();
         assert!(matches!(
-            s.check_login("surveyor@example.jp", PASSWORD, Some("10.0.0.2")).await.unwrap(),
+            s.check_login("surveyor@example.jp", PASSWORD, Some("10.0.0.2"))
+                .await
+                .unwrap(),
             LoginOutcome::Success(_)
         ));
         let failed = s
-            .audit_page(None, &AuditFilter { action: Some("login.failed".into()), limit: 100, ..Default::default() })
+            .audit_page(
+                None,
+                &AuditFilter {
+                    action: Some("login.failed".into()),
+                    limit: 100,
+                    ..Default::default()
+                },
+            )
             .await
             .unwrap();
         // One unknown e-mail, five wrong passwords, one attempt while locked.
         assert_eq!(failed.records.len(), 7, "{}", db.label);
-        assert!(failed.records.iter().any(|r| r.content.actor_label == "nobody@example.jp"));
+        assert!(
+            failed
+                .records
+                .iter()
+                .any(|r| r.content.actor_label == "nobody@example.jp")
+        );
         db
     })
     .await;
@@ -186,12 +212,21 @@ async fn login_throttle_per_client_address() {
         let s = &db.store;
         let mut outcomes = Vec::new();
         for _ in 0..32 {
-            outcomes.push(s.check_login("x@example.jp", "nope nope nope", Some("192.0.2.9")).await.unwrap());
+            outcomes.push(
+                s.check_login("x@example.jp", "nope nope nope", Some("192.0.2.9"))
+                    .await
+                    .unwrap(),
+            );
         }
         assert_eq!(outcomes[0], LoginOutcome::Failed);
         assert_eq!(outcomes[31], LoginOutcome::Throttled);
         // Another address is not affected.
-        assert_eq!(s.check_login("x@example.jp", "nope nope nope", Some("192.0.2.10")).await.unwrap(), LoginOutcome::Failed);
+        assert_eq!(
+            s.check_login("x@example.jp", "nope nope nope", Some("192.0.2.10"))
+                .await
+                .unwrap(),
+            LoginOutcome::Failed
+        );
         db
     })
     .await;
@@ -208,21 +243,45 @@ async fn totp_second_factor_and_recovery_codes() {
         assert!(s.confirm_totp(&ctx, &a, "000000x").await.unwrap().is_none());
         let now = (mamori_store::now_ms() / 1000) as u64;
         let code = credentials::totp_code(&enrolment.secret, now).unwrap();
-        let codes = s.confirm_totp(&ctx, &a, &code).await.unwrap().expect("confirmed");
+        let codes = s
+            .confirm_totp(&ctx, &a, &code)
+            .await
+            .unwrap()
+            .expect("confirmed");
         assert_eq!(codes.len(), 10);
         let a = s.account(a.id).await.unwrap();
         assert!(a.totp_enabled);
-        let LoginOutcome::SecondFactorRequired(a) = s.check_login("admin@example.jp", PASSWORD, None).await.unwrap() else {
+        let LoginOutcome::SecondFactorRequired(a) = s
+            .check_login("admin@example.jp", PASSWORD, None)
+            .await
+            .unwrap()
+        else {
             panic!("second factor expected")
         };
         // The code used to confirm cannot be replayed.
-        assert_eq!(s.check_second_factor(&ctx, &a, &code).await.unwrap(), SecondFactorOutcome::Wrong);
-        assert_eq!(s.check_second_factor(&ctx, &a, &codes[0].to_uppercase()).await.unwrap(), SecondFactorOutcome::Accepted);
-        assert_eq!(s.check_second_factor(&ctx, &a, &codes[0]).await.unwrap(), SecondFactorOutcome::Wrong);
+        assert_eq!(
+            s.check_second_factor(&ctx, &a, &code).await.unwrap(),
+            SecondFactorOutcome::Wrong
+        );
+        assert_eq!(
+            s.check_second_factor(&ctx, &a, &codes[0].to_uppercase())
+                .await
+                .unwrap(),
+            SecondFactorOutcome::Accepted
+        );
+        assert_eq!(
+            s.check_second_factor(&ctx, &a, &codes[0]).await.unwrap(),
+            SecondFactorOutcome::Wrong
+        );
         assert_eq!(s.recovery_codes_left(a.id).await.unwrap(), 9);
         assert!(!s.disable_totp(&ctx, &a, "not my password").await.unwrap());
         assert!(s.disable_totp(&ctx, &a, PASSWORD).await.unwrap());
-        assert!(matches!(s.check_login("admin@example.jp", PASSWORD, None).await.unwrap(), LoginOutcome::Success(_)));
+        assert!(matches!(
+            s.check_login("admin@example.jp", PASSWORD, None)
+                .await
+                .unwrap(),
+            LoginOutcome::Success(_)
+        ));
         db
     })
     .await;
@@ -235,23 +294,45 @@ async fn sessions_tokens_and_logout_everywhere() {
         let sec = org(s, OrgKind::Secretariat, "事務局").await;
         let a = account(s, sec, "admin@example.jp").await;
         let ctx = AuditContext::for_actor(a.actor(), &a.email, None);
-        let one = s.create_session(&a, false, Some("127.0.0.1"), Some("test")).await.unwrap();
+        let one = s
+            .create_session(&a, false, Some("127.0.0.1"), Some("test"))
+            .await
+            .unwrap();
         let two = s.create_session(&a, false, None, None).await.unwrap();
-        assert_eq!(s.session(&one.token).await.unwrap().map(|x| x.account.id), Some(a.id));
+        assert_eq!(
+            s.session(&one.token).await.unwrap().map(|x| x.account.id),
+            Some(a.id)
+        );
         assert_eq!(s.sessions_of(a.id).await.unwrap().len(), 2);
         assert_eq!(s.end_all_sessions(&ctx, a.id).await.unwrap(), 2);
         assert!(s.session(&one.token).await.unwrap().is_none());
         assert!(s.session(&two.token).await.unwrap().is_none());
 
-        let (token, record) = s.create_api_token(&ctx, a.id, "監視スクリプト").await.unwrap();
+        let (token, record) = s
+            .create_api_token(&ctx, a.id, "監視スクリプト")
+            .await
+            .unwrap();
         assert!(token.starts_with("mamori_"));
-        assert_eq!(s.account_for_token(&token).await.unwrap().map(|x| x.id), Some(a.id));
-        assert!(s.account_for_token("mamori_forged").await.unwrap().is_none());
+        assert_eq!(
+            s.account_for_token(&token).await.unwrap().map(|x| x.id),
+            Some(a.id)
+        );
+        assert!(
+            s.account_for_token("mamori_forged")
+                .await
+                .unwrap()
+                .is_none()
+        );
         assert!(s.revoke_api_token(&ctx, a.id, record.id).await.unwrap());
         assert!(s.account_for_token(&token).await.unwrap().is_none());
 
         let new_password = s.reset_password(&operator(), a.id, None).await.unwrap();
-        assert!(matches!(s.check_login("admin@example.jp", &new_password, None).await.unwrap(), LoginOutcome::Success(_)));
+        assert!(matches!(
+            s.check_login("admin@example.jp", &new_password, None)
+                .await
+                .unwrap(),
+            LoginOutcome::Success(_)
+        ));
         db
     })
     .await;
@@ -266,37 +347,101 @@ async fn hospital_data_goes_through_the_policy_and_is_audited() {
         let company_b = org(s, OrgKind::SurveyCompany, "調査B社").await;
         let a = account(s, company_a, "a@example.jp").await;
         let b = account(s, company_b, "b@example.jp").await;
-        let engagement = s.create_engagement(&operator(), hospital, company_a, EngagementState::PledgeIssued).await.unwrap();
+        let engagement = s
+            .create_engagement(
+                &operator(),
+                hospital,
+                company_a,
+                EngagementState::PledgeIssued,
+            )
+            .await
+            .unwrap();
         let ctx_a = AuditContext::for_actor(a.actor(), &a.email, None);
         let ctx_b = AuditContext::for_actor(b.actor(), &b.email, None);
 
         // Before the contract company A may not read the ledger; B never.
-        assert!(matches!(s.authorize(&ctx_a, hospital, HospitalData::Ledger, Access::Read).await, Err(StoreError::Denied(_))));
-        s.set_engagement_state(&operator(), engagement.id, EngagementState::Contracted).await.unwrap();
-        let write = s.authorize(&ctx_a, hospital, HospitalData::Ledger, Access::Write).await.unwrap();
-        let profile = FacilityProfile { it_staff_count: Some(2), ehr_vendor: "富士通".into(), ..Default::default() };
-        s.save_facility_profile(&ctx_a, &write, &profile).await.unwrap();
-        // A read grant does not let one write.
-        let read = s.authorize(&ctx_a, hospital, HospitalData::Ledger, Access::Read).await.unwrap();
-        assert!(s.save_facility_profile(&ctx_a, &read, &profile).await.is_err());
-        // A grant is bound to its actor.
-        assert!(s.facility_profile(&ctx_b, &read).await.is_err());
-        assert_eq!(s.facility_profile(&ctx_a, &read).await.unwrap().ehr_vendor, "富士通");
-        for access in [Access::Read, Access::Write] {
-            assert!(matches!(s.authorize(&ctx_b, hospital, HospitalData::Ledger, access).await, Err(StoreError::Denied(_))));
-        }
-        let of_hospital = s
-            .audit_page(None, &AuditFilter { hospital: Some(hospital), limit: 100, ..Default::default() })
+        assert!(matches!(
+            s.authorize(&ctx_a, hospital, HospitalData::Ledger, Access::Read)
+                .await,
+            Err(StoreError::Denied(_))
+        ));
+        s.set_engagement_state(&operator(), engagement.id, EngagementState::Contracted)
             .await
             .unwrap();
-        let actions: Vec<_> = of_hospital.records.iter().map(|r| r.content.action.as_str()).collect();
-        assert!(actions.contains(&AuditAction::HospitalDataRead.slug()), "{actions:?}");
+        let write = s
+            .authorize(&ctx_a, hospital, HospitalData::Ledger, Access::Write)
+            .await
+            .unwrap();
+        let profile = FacilityProfile {
+            it_staff_count: Some(2),
+            ehr_vendor: "富士通".into(),
+            ..Default::default()
+        };
+        s.save_facility_profile(&ctx_a, &write, &profile)
+            .await
+            .unwrap();
+        // A read grant does not let one write.
+        let read = s
+            .authorize(&ctx_a, hospital, HospitalData::Ledger, Access::Read)
+            .await
+            .unwrap();
+        assert!(
+            s.save_facility_profile(&ctx_a, &read, &profile)
+                .await
+                .is_err()
+        );
+        // A grant is bound to its actor.
+        assert!(s.facility_profile(&ctx_b, &read).await.is_err());
+        assert_eq!(
+            s.facility_profile(&ctx_a, &read).await.unwrap().ehr_vendor,
+            "富士通"
+        );
+        for access in [Access::Read, Access::Write] {
+            assert!(matches!(
+                s.authorize(&ctx_b, hospital, HospitalData::Ledger, access)
+                    .await,
+                Err(StoreError::Denied(_))
+            ));
+        }
+        let of_hospital = s
+            .audit_page(
+                None,
+                &AuditFilter {
+                    hospital: Some(hospital),
+                    limit: 100,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let actions: Vec<_> = of_hospital
+            .records
+            .iter()
+            .map(|r| r.content.action.as_str())
+            .collect();
+        assert!(
+            actions.contains(&AuditAction::HospitalDataRead.slug()),
+            "{actions:?}"
+        );
         assert!(actions.contains(&AuditAction::HospitalDataWritten.slug()));
         assert!(actions.contains(&AuditAction::AccessDenied.slug()));
         // B sees only its own actions in the log.
-        let own = s.audit_page(Some(&b.actor()), &AuditFilter { limit: 100, ..Default::default() }).await.unwrap();
+        let own = s
+            .audit_page(
+                Some(&b.actor()),
+                &AuditFilter {
+                    limit: 100,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
         assert!(!own.records.is_empty());
-        assert!(own.records.iter().all(|r| r.content.actor_account == Some(b.id)));
+        assert!(
+            own.records
+                .iter()
+                .all(|r| r.content.actor_account == Some(b.id))
+        );
         db
     })
     .await;
@@ -310,8 +455,13 @@ async fn tampering_with_one_audit_row_is_found() {
             org(s, OrgKind::Vendor, &format!("ベンダー{n}")).await;
         }
         assert_eq!(s.verify_audit_chain().await.unwrap(), Ok(5));
-        db.execute_raw("UPDATE audit_events SET detail = 'kind=vendor name=改竄' WHERE seq = 3").await.unwrap();
-        assert_eq!(s.verify_audit_chain().await.unwrap(), Err(ChainBreak::ContentChanged { seq: 3 }));
+        db.execute_raw("UPDATE audit_events SET detail = 'kind=vendor name=改竄' WHERE seq = 3")
+            .await
+            .unwrap();
+        assert_eq!(
+            s.verify_audit_chain().await.unwrap(),
+            Err(ChainBreak::ContentChanged { seq: 3 })
+        );
         db
     })
     .await;
@@ -324,13 +474,26 @@ async fn concurrent_writers_keep_one_unbroken_chain() {
         for n in 0..24 {
             let s = db.store.clone();
             tasks.push(tokio::spawn(async move {
-                s.create_organisation(&AuditContext::operator("cli:test"), NewOrganisation { kind: OrgKind::Vendor, name: format!("並行{n}"), hospital: None }).await
+                s.create_organisation(
+                    &AuditContext::operator("cli:test"),
+                    NewOrganisation {
+                        kind: OrgKind::Vendor,
+                        name: format!("並行{n}"),
+                        hospital: None,
+                    },
+                )
+                .await
             }));
         }
         for t in tasks {
             t.await.unwrap().unwrap();
         }
-        assert_eq!(db.store.verify_audit_chain().await.unwrap(), Ok(24), "{}", db.label);
+        assert_eq!(
+            db.store.verify_audit_chain().await.unwrap(),
+            Ok(24),
+            "{}",
+            db.label
+        );
         db
     })
     .await;
@@ -344,12 +507,41 @@ async fn people_act_within_the_policy() {
         let other = org(s, OrgKind::SurveyCompany, "調査B社").await;
         let member = account(s, company, "member@example.jp").await;
         let ctx = AuditContext::for_actor(member.actor(), &member.email, None);
-        let err = s.create_organisation(&ctx, NewOrganisation { kind: OrgKind::Hospital, name: "勝手病院".into(), hospital: None }).await.unwrap_err();
+        let err = s
+            .create_organisation(
+                &ctx,
+                NewOrganisation {
+                    kind: OrgKind::Hospital,
+                    name: "勝手病院".into(),
+                    hospital: None,
+                },
+            )
+            .await
+            .unwrap_err();
         assert!(matches!(err, StoreError::Forbidden(_)));
-        let err = s.create_account(&ctx, NewAccount { org: other, email: "x@example.jp".into(), display_name: "x".into(), role: Role::Admin, language: Language::Japanese, password: PASSWORD.into() }).await.unwrap_err();
+        let err = s
+            .create_account(
+                &ctx,
+                NewAccount {
+                    org: other,
+                    email: "x@example.jp".into(),
+                    display_name: "x".into(),
+                    role: Role::Admin,
+                    language: Language::Japanese,
+                    password: PASSWORD.into(),
+                },
+            )
+            .await
+            .unwrap_err();
         assert!(matches!(err, StoreError::Forbidden(_)));
         assert!(s.accounts_of(&member.actor(), other).await.is_err());
-        assert_eq!(s.organisations_visible_to(&member.actor()).await.unwrap().len(), 1);
+        assert_eq!(
+            s.organisations_visible_to(&member.actor())
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
         db
     })
     .await;

@@ -25,10 +25,18 @@ pub struct ApiCaller {
 
 impl FromRequestParts<AppState> for ApiCaller {
     type Rejection = Response;
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let unauthorized = || {
             let body = serde_json::json!({"error": "unauthorized", "message": "send Authorization: Bearer <token> (create one under My account)"});
-            (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], Json(body)).into_response()
+            (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer")],
+                Json(body),
+            )
+                .into_response()
         };
         let token = parts
             .headers
@@ -42,10 +50,18 @@ impl FromRequestParts<AppState> for ApiCaller {
             .await
             .map_err(|e| ApiError::from(e).into_response())?
             .ok_or_else(unauthorized)?;
-        let peer = parts.extensions.get::<axum::extract::ConnectInfo<SocketAddr>>().map(|c| c.0);
-        let client = crate::session::client_addr(&parts.headers, peer, state.config.trust_forwarded_for);
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<SocketAddr>>()
+            .map(|c| c.0);
+        let client =
+            crate::session::client_addr(&parts.headers, peer, state.config.trust_forwarded_for);
         Ok(ApiCaller {
-            ctx: AuditContext::for_actor(account.actor(), format!("{} (api)", account.email), client),
+            ctx: AuditContext::for_actor(
+                account.actor(),
+                format!("{} (api)", account.email),
+                client,
+            ),
             account,
         })
     }
@@ -85,7 +101,10 @@ impl From<&mamori_store::Organisation> for OrganisationBody {
             prefecture: o.hospital.as_ref().map(|h| h.prefecture.code()),
             bed_count: o.hospital.as_ref().map(|h| h.bed_count),
             founder_type: o.hospital.as_ref().map(|h| h.founder_type.slug().into()),
-            recruitment_route: o.hospital.as_ref().map(|h| h.recruitment_route.slug().into()),
+            recruitment_route: o
+                .hospital
+                .as_ref()
+                .map(|h| h.recruitment_route.slug().into()),
         }
     }
 }
@@ -139,11 +158,21 @@ fn programme_role(account: &Account) -> &'static str {
 #[utoipa::path(get, path = "/api/v1/me", tag = "account",
     responses((status = 200, body = MeResponse), (status = 401, description = "no or unknown token")),
     security(("bearer" = [])))]
-pub async fn me(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<MeResponse>, ApiError> {
+pub async fn me(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+) -> Result<Json<MeResponse>, ApiError> {
     let org = state.store.organisation(caller.account.org_id).await?;
     let a = &caller.account;
     Ok(Json(MeResponse {
-        account: MeAccount { id: a.id.0, email: a.email.clone(), display_name: a.display_name.clone(), role: a.role.slug().into(), language: a.language.slug().into(), totp_enabled: a.totp_enabled },
+        account: MeAccount {
+            id: a.id.0,
+            email: a.email.clone(),
+            display_name: a.display_name.clone(),
+            role: a.role.slug().into(),
+            language: a.language.slug().into(),
+            totp_enabled: a.totp_enabled,
+        },
         organisation: (&org).into(),
         role: programme_role(a).into(),
     }))
@@ -152,19 +181,38 @@ pub async fn me(State(state): State<AppState>, caller: ApiCaller) -> Result<Json
 /// Organisations the caller may read.
 #[utoipa::path(get, path = "/api/v1/organisations", tag = "organisations",
     responses((status = 200, body = Vec<OrganisationBody>)), security(("bearer" = [])))]
-pub async fn organisations(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<Vec<OrganisationBody>>, ApiError> {
-    let orgs = state.store.organisations_visible_to(&caller.account.actor()).await?;
+pub async fn organisations(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+) -> Result<Json<Vec<OrganisationBody>>, ApiError> {
+    let orgs = state
+        .store
+        .organisations_visible_to(&caller.account.actor())
+        .await?;
     Ok(Json(orgs.iter().map(OrganisationBody::from).collect()))
 }
 
 /// Engagements the caller may see.
 #[utoipa::path(get, path = "/api/v1/engagements", tag = "engagements",
     responses((status = 200, body = Vec<EngagementBody>)), security(("bearer" = [])))]
-pub async fn engagements(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<Vec<EngagementBody>>, ApiError> {
-    let list = state.store.engagements_visible_to(&caller.account.actor()).await?;
+pub async fn engagements(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+) -> Result<Json<Vec<EngagementBody>>, ApiError> {
+    let list = state
+        .store
+        .engagements_visible_to(&caller.account.actor())
+        .await?;
     Ok(Json(
         list.into_iter()
-            .map(|e| EngagementBody { id: e.id.0, hospital_id: e.hospital_id.0, hospital_name: e.hospital_name, company_id: e.company_id.0, company_name: e.company_name, state: e.state.slug().into() })
+            .map(|e| EngagementBody {
+                id: e.id.0,
+                hospital_id: e.hospital_id.0,
+                hospital_name: e.hospital_name,
+                company_id: e.company_id.0,
+                company_name: e.company_name,
+                state: e.state.slug().into(),
+            })
             .collect(),
     ))
 }
@@ -174,8 +222,15 @@ pub async fn engagements(State(state): State<AppState>, caller: ApiCaller) -> Re
     params(("id" = i64, Path, description = "hospital organisation id")),
     responses((status = 200, body = FacilityProfileBody), (status = 403, description = "the policy refuses")),
     security(("bearer" = [])))]
-pub async fn get_facility_profile(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<i64>) -> Result<Json<FacilityProfileBody>, ApiError> {
-    let grant = state.store.authorize(&caller.ctx, OrgId(id), HospitalData::Ledger, Access::Read).await?;
+pub async fn get_facility_profile(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<i64>,
+) -> Result<Json<FacilityProfileBody>, ApiError> {
+    let grant = state
+        .store
+        .authorize(&caller.ctx, OrgId(id), HospitalData::Ledger, Access::Read)
+        .await?;
     let p = state.store.facility_profile(&caller.ctx, &grant).await?;
     Ok(Json(FacilityProfileBody {
         it_staff_count: p.it_staff_count,
@@ -193,8 +248,16 @@ pub async fn get_facility_profile(State(state): State<AppState>, caller: ApiCall
     request_body = FacilityProfileBody,
     responses((status = 204, description = "saved"), (status = 400, description = "a field is invalid"), (status = 403, description = "the policy refuses")),
     security(("bearer" = [])))]
-pub async fn put_facility_profile(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<i64>, body: Result<Json<FacilityProfileBody>, axum::extract::rejection::JsonRejection>) -> Result<StatusCode, ApiError> {
-    let grant = state.store.authorize(&caller.ctx, OrgId(id), HospitalData::Ledger, Access::Write).await?;
+pub async fn put_facility_profile(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<i64>,
+    body: Result<Json<FacilityProfileBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<StatusCode, ApiError> {
+    let grant = state
+        .store
+        .authorize(&caller.ctx, OrgId(id), HospitalData::Ledger, Access::Write)
+        .await?;
     let Json(body) = body.map_err(|e| WebError::BadRequest(e.body_text()))?;
     let profile = FacilityProfile {
         it_staff_count: body.it_staff_count,
@@ -205,7 +268,10 @@ pub async fn put_facility_profile(State(state): State<AppState>, caller: ApiCall
         updated_at_ms: None,
         updated_by: None,
     };
-    state.store.save_facility_profile(&caller.ctx, &grant, &profile).await?;
+    state
+        .store
+        .save_facility_profile(&caller.ctx, &grant, &profile)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -214,7 +280,10 @@ struct BearerAuth;
 impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
     }
 }
 
@@ -240,7 +309,10 @@ pub fn router() -> Router<AppState> {
         .route("/me", get(me))
         .route("/organisations", get(organisations))
         .route("/engagements", get(engagements))
-        .route("/hospitals/{id}/facility-profile", get(get_facility_profile).put(put_facility_profile))
+        .route(
+            "/hospitals/{id}/facility-profile",
+            get(get_facility_profile).put(put_facility_profile),
+        )
         .route("/openapi.json", get(openapi_json))
         .fallback(not_found)
 }

@@ -1,14 +1,18 @@
 //! How times and optional values are shown. Times are stored in UTC and
 //! shown in Japan time, where every hospital is.
 
-use time::{OffsetDateTime, UtcOffset, format_description::BorrowedFormatItem, macros::format_description};
+use time::{
+    OffsetDateTime, UtcOffset, format_description::BorrowedFormatItem, macros::format_description,
+};
 
 const JST: UtcOffset = match UtcOffset::from_hms(9, 0, 0) {
     Ok(offset) => offset,
     Err(_) => UtcOffset::UTC,
 };
-const MINUTES: &[BorrowedFormatItem<'static>] = format_description!("[year]-[month]-[day] [hour]:[minute]");
-const SECONDS: &[BorrowedFormatItem<'static>] = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+const MINUTES: &[BorrowedFormatItem<'static>] =
+    format_description!("[year]-[month]-[day] [hour]:[minute]");
+const SECONDS: &[BorrowedFormatItem<'static>] =
+    format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
 
 fn jst(ms: i64) -> Option<OffsetDateTime> {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
@@ -18,12 +22,16 @@ fn jst(ms: i64) -> Option<OffsetDateTime> {
 
 /// `2026-11-26 21:54` (Japan time).
 pub fn minutes(ms: i64) -> String {
-    jst(ms).and_then(|t| t.format(MINUTES).ok()).unwrap_or_default()
+    jst(ms)
+        .and_then(|t| t.format(MINUTES).ok())
+        .unwrap_or_default()
 }
 
 /// `2026-11-26 21:54:07` (Japan time), for the audit log.
 pub fn seconds(ms: i64) -> String {
-    jst(ms).and_then(|t| t.format(SECONDS).ok()).unwrap_or_default()
+    jst(ms)
+        .and_then(|t| t.format(SECONDS).ok())
+        .unwrap_or_default()
 }
 
 pub fn optional_minutes(ms: Option<i64>) -> String {

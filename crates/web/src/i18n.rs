@@ -86,7 +86,11 @@ mod tests {
             }
             let parts: Vec<_> = line.split('\t').collect();
             assert_eq!(parts.len(), 3, "line {}: {line}", n + 1);
-            assert!(parts.iter().all(|p| !p.trim().is_empty()), "line {}: {line}", n + 1);
+            assert!(
+                parts.iter().all(|p| !p.trim().is_empty()),
+                "line {}: {line}",
+                n + 1
+            );
         }
     }
 
@@ -101,10 +105,18 @@ mod tests {
         };
         OrgKind::ALL.iter().for_each(|v| check("kind", v.slug()));
         Role::ALL.iter().for_each(|v| check("role", v.slug()));
-        FounderType::ALL.iter().for_each(|v| check("founder", v.slug()));
-        RecruitmentRoute::ALL.iter().for_each(|v| check("route", v.slug()));
-        EngagementState::ALL.iter().for_each(|v| check("state", v.slug()));
-        AuditAction::ALL.iter().for_each(|v| check("action", v.slug()));
+        FounderType::ALL
+            .iter()
+            .for_each(|v| check("founder", v.slug()));
+        RecruitmentRoute::ALL
+            .iter()
+            .for_each(|v| check("route", v.slug()));
+        EngagementState::ALL
+            .iter()
+            .for_each(|v| check("state", v.slug()));
+        AuditAction::ALL
+            .iter()
+            .for_each(|v| check("action", v.slug()));
         assert!(missing.is_empty(), "untranslated: {missing:?}");
     }
 

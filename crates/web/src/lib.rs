@@ -2,6 +2,7 @@
 //! JSON API under `/api/v1`, both over the same store, policy and audit log.
 
 pub mod api;
+mod assets;
 pub mod error;
 mod format;
 pub mod i18n;
@@ -9,7 +10,6 @@ mod pages;
 pub mod security;
 pub mod session;
 mod state;
-mod assets;
 
 use axum::Router;
 use axum::extract::State;
@@ -46,23 +46,47 @@ async fn page_not_found() -> error::WebError {
 
 /// The whole application as a router (tests drive it directly).
 pub fn app(store: Store, config: WebConfig) -> Router {
-    let state = AppState { store, config: config.clone() };
+    let state = AppState {
+        store,
+        config: config.clone(),
+    };
     let pages = Router::new()
         .route("/", get(auth::root))
         .route("/login", get(auth::login_form).post(auth::login))
-        .route("/login/second-factor", get(auth::second_factor_form).post(auth::second_factor))
+        .route(
+            "/login/second-factor",
+            get(auth::second_factor_form).post(auth::second_factor),
+        )
         .route("/logout", post(auth::logout))
         .route("/dashboard", get(dashboard::dashboard))
-        .route("/organisations", get(organisations::list).post(organisations::create))
+        .route(
+            "/organisations",
+            get(organisations::list).post(organisations::create),
+        )
         .route("/organisations/{id}", get(organisations::show))
-        .route("/organisations/{id}/hospital", post(organisations::update_hospital))
-        .route("/organisations/{id}/accounts", post(organisations::create_account))
-        .route("/accounts/{id}/reset-password", post(organisations::reset_password))
+        .route(
+            "/organisations/{id}/hospital",
+            post(organisations::update_hospital),
+        )
+        .route(
+            "/organisations/{id}/accounts",
+            post(organisations::create_account),
+        )
+        .route(
+            "/accounts/{id}/reset-password",
+            post(organisations::reset_password),
+        )
         .route("/accounts/{id}/unlock", post(organisations::unlock))
         .route("/engagements", post(organisations::create_engagement))
-        .route("/engagements/{id}/state", post(organisations::set_engagement_state))
+        .route(
+            "/engagements/{id}/state",
+            post(organisations::set_engagement_state),
+        )
         .route("/hospitals/{id}", get(hospital::show))
-        .route("/hospitals/{id}/facility-profile", post(hospital::save_profile))
+        .route(
+            "/hospitals/{id}/facility-profile",
+            post(hospital::save_profile),
+        )
         .route("/account", get(account::show))
         .route("/account/language", post(account::set_language))
         .route("/account/password", post(account::change_password))
@@ -71,13 +95,19 @@ pub fn app(store: Store, config: WebConfig) -> Router {
         .route("/account/totp/disable", post(account::totp_disable))
         .route("/account/recovery-codes", post(account::regenerate_codes))
         .route("/account/sessions/revoke", post(account::revoke_session))
-        .route("/account/logout-everywhere", post(account::logout_everywhere))
+        .route(
+            "/account/logout-everywhere",
+            post(account::logout_everywhere),
+        )
         .route("/account/tokens", post(account::create_token))
         .route("/account/tokens/{id}/revoke", post(account::revoke_token))
         .route("/audit", get(audit::show))
         .route("/audit.csv", get(audit::export_csv))
         .fallback(page_not_found)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), session::resolve));
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            session::resolve,
+        ));
     let tls = config.tls;
     Router::new()
         .merge(pages)
@@ -85,16 +115,25 @@ pub fn app(store: Store, config: WebConfig) -> Router {
         .route("/healthz", get(healthz))
         .route("/static/{file}", get(assets::serve))
         .layer(axum::extract::DefaultBodyLimit::max(session::FORM_LIMIT))
-        .layer(axum::middleware::from_fn(move |req, next| security::headers(tls, req, next)))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            security::headers(tls, req, next)
+        }))
         .with_state(state)
 }
 
 /// Serves until Ctrl-C or SIGTERM, then finishes requests in flight.
-pub async fn serve(store: Store, listener: tokio::net::TcpListener, config: WebConfig) -> std::io::Result<()> {
+pub async fn serve(
+    store: Store,
+    listener: tokio::net::TcpListener,
+    config: WebConfig,
+) -> std::io::Result<()> {
     let app = app(store, config);
-    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
 }
 
 async fn shutdown_signal() {
@@ -103,7 +142,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let terminate = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

@@ -100,7 +100,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Signed {
 
 /// The client's address: the socket's peer, or the first `X-Forwarded-For`
 /// entry when the operator said a proxy they run sits in front.
-pub fn client_addr(headers: &HeaderMap, peer: Option<SocketAddr>, trust_forwarded: bool) -> Option<String> {
+pub fn client_addr(
+    headers: &HeaderMap,
+    peer: Option<SocketAddr>,
+    trust_forwarded: bool,
+) -> Option<String> {
     if trust_forwarded
         && let Some(forwarded) = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok())
         && let Some(first) = forwarded.split(',').next()
@@ -133,22 +137,37 @@ fn submitted_token(headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Opt
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    let from = |pairs: Vec<(String, String)>| pairs.into_iter().find(|(k, _)| k == "csrf").map(|(_, v)| v);
+    let from =
+        |pairs: Vec<(String, String)>| pairs.into_iter().find(|(k, _)| k == "csrf").map(|(_, v)| v);
     if is_form && let Ok(pairs) = serde_urlencoded::from_bytes::<Vec<(String, String)>>(body) {
         return from(pairs);
     }
-    query.and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok()).and_then(from)
+    query
+        .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
+        .and_then(from)
 }
 
 fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// Resolves the session and language, and refuses any state-changing
 /// request whose CSRF token does not match before a handler sees it.
-pub async fn resolve(State(state): State<AppState>, jar: CookieJar, request: Request, next: Next) -> Response {
+pub async fn resolve(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    request: Request,
+    next: Next,
+) -> Response {
     let (mut parts, body) = request.into_parts();
-    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
     let client = client_addr(&parts.headers, peer, state.config.trust_forwarded_for);
     let session = match jar.get(SESSION_COOKIE) {
         Some(c) => match state.store.session(c.value()).await {
@@ -164,7 +183,10 @@ pub async fn resolve(State(state): State<AppState>, jar: CookieJar, request: Req
     let lang = session
         .as_ref()
         .map(|s| s.account.language)
-        .or_else(|| jar.get(LANGUAGE_COOKIE).and_then(|c| Language::parse(c.value()).ok()))
+        .or_else(|| {
+            jar.get(LANGUAGE_COOKIE)
+                .and_then(|c| Language::parse(c.value()).ok())
+        })
         .unwrap_or_default();
     let visitor = Visitor {
         session,
@@ -177,16 +199,29 @@ pub async fn resolve(State(state): State<AppState>, jar: CookieJar, request: Req
     } else {
         let bytes = match to_bytes(body, FORM_LIMIT).await {
             Ok(b) => b,
-            Err(_) => return WebError::BadRequest("request body too large (limit 1 MiB)".into()).into_response(),
+            Err(_) => {
+                return WebError::BadRequest("request body too large (limit 1 MiB)".into())
+                    .into_response();
+            }
         };
         let submitted = submitted_token(&parts.headers, parts.uri.query(), &bytes);
         let ok = !new_presession && submitted.is_some_and(|t| constant_time_eq(&t, visitor.csrf()));
         if !ok {
             if let Some(s) = &visitor.session {
-                let ctx = AuditContext::for_actor(s.account.actor(), s.account.email.clone(), visitor.client_addr.clone());
+                let ctx = AuditContext::for_actor(
+                    s.account.actor(),
+                    s.account.email.clone(),
+                    visitor.client_addr.clone(),
+                );
                 let _ = state
                     .store
-                    .record_event(&ctx, mamori_domain::audit::AuditAction::AccessDenied, parts.uri.path().to_string(), None, "csrf")
+                    .record_event(
+                        &ctx,
+                        mamori_domain::audit::AuditAction::AccessDenied,
+                        parts.uri.path().to_string(),
+                        None,
+                        "csrf",
+                    )
                     .await;
             }
             return WebError::Csrf.into_response();

@@ -2,7 +2,9 @@
 #![allow(dead_code)]
 
 use mamori_domain::OrgId;
-use mamori_domain::organisation::{FounderType, HospitalAttributes, Language, OrgKind, Prefecture, RecruitmentRoute, Role};
+use mamori_domain::organisation::{
+    FounderType, HospitalAttributes, Language, OrgKind, Prefecture, RecruitmentRoute, Role,
+};
 use mamori_store::testing::TestDb;
 use mamori_store::{Account, AuditContext, NewAccount, NewOrganisation, Store};
 use std::net::SocketAddr;
@@ -20,7 +22,12 @@ impl TestApp {
         let addr = listener.local_addr().unwrap();
         let app = mamori_web::app(db.store.clone(), mamori_web::WebConfig::default());
         tokio::spawn(async move {
-            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .unwrap();
         });
         TestApp { addr, db }
     }
@@ -36,26 +43,63 @@ impl TestApp {
     /// A client that keeps cookies and does not follow redirects.
     pub fn browser(&self) -> Browser {
         Browser {
-            client: reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+            client: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
             base: format!("http://{}", self.addr),
         }
     }
 
     pub async fn org(&self, kind: OrgKind, name: &str) -> OrgId {
-        let hospital = (kind == OrgKind::Hospital).then(|| HospitalAttributes::new(Prefecture::from_code(32).unwrap(), 120, FounderType::Public, RecruitmentRoute::OpenCall).unwrap());
-        self.store().create_organisation(&AuditContext::operator("test"), NewOrganisation { kind, name: name.into(), hospital }).await.unwrap().id
+        let hospital = (kind == OrgKind::Hospital).then(|| {
+            HospitalAttributes::new(
+                Prefecture::from_code(32).unwrap(),
+                120,
+                FounderType::Public,
+                RecruitmentRoute::OpenCall,
+            )
+            .unwrap()
+        });
+        self.store()
+            .create_organisation(
+                &AuditContext::operator("test"),
+                NewOrganisation {
+                    kind,
+                    name: name.into(),
+                    hospital,
+                },
+            )
+            .await
+            .unwrap()
+            .id
     }
 
     pub async fn account(&self, org: OrgId, email: &str, role: Role) -> Account {
         self.store()
-            .create_account(&AuditContext::operator("test"), NewAccount { org, email: email.into(), display_name: format!("{email} さん"), role, language: Language::Japanese, password: PASSWORD.into() })
+            .create_account(
+                &AuditContext::operator("test"),
+                NewAccount {
+                    org,
+                    email: email.into(),
+                    display_name: format!("{email} さん"),
+                    role,
+                    language: Language::Japanese,
+                    password: PASSWORD.into(),
+                },
+            )
             .await
             .unwrap()
     }
 
     pub async fn token(&self, account: &Account) -> String {
         let ctx = AuditContext::for_actor(account.actor(), account.email.clone(), None);
-        self.store().create_api_token(&ctx, account.id, "test").await.unwrap().0
+        self.store()
+            .create_api_token(&ctx, account.id, "test")
+            .await
+            .unwrap()
+            .0
     }
 }
 
@@ -85,18 +129,37 @@ impl Browser {
     async fn page(response: reqwest::Response) -> Page {
         Page {
             status: response.status().as_u16(),
-            location: response.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_string),
+            location: response
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
             headers: response.headers().clone(),
             body: response.text().await.unwrap(),
         }
     }
 
     pub async fn get(&self, path: &str) -> Page {
-        Self::page(self.client.get(format!("{}{path}", self.base)).send().await.unwrap()).await
+        Self::page(
+            self.client
+                .get(format!("{}{path}", self.base))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
     }
 
     pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
-        Self::page(self.client.post(format!("{}{path}", self.base)).form(form).send().await.unwrap()).await
+        Self::page(
+            self.client
+                .post(format!("{}{path}", self.base))
+                .form(form)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
     }
 
     /// Posts a form with the CSRF token taken from `from` (a page URL).
@@ -108,6 +171,11 @@ impl Browser {
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Page {
-        self.submit("/login", "/login", &[("email", email), ("password", password)]).await
+        self.submit(
+            "/login",
+            "/login",
+            &[("email", email), ("password", password)],
+        )
+        .await
     }
 }

@@ -30,14 +30,38 @@ fn link(company: OrgId, state: EngagementState) -> EngagementLink {
 /// too. Letters: R read, W write, C comment, V review.
 const TABLE: &[(&str, [&str; 10])] = &[
     // summary, record, pledge, contract, estimate, responses, ledger, deliverables, labour, matches
-    ("secretariat", ["RW", "RWV", "RW", "RW", "RW", "RW", "R", "RV", "R", "RW"]),
-    ("supervisor", ["R", "RV", "R", "R", "R", "RC", "RC", "RCV", "RV", "R"]),
-    ("contracted", ["R", "RW", "", "", "RW", "RW", "RW", "RW", "RW", "R"]),
-    ("not-contracted", ["R", "", "", "", "RW", "", "", "", "RW", ""]),
-    ("own-hospital", ["R", "RW", "R", "", "", "RW", "RW", "", "", "RW"]),
-    ("own-hospital-delivered", ["R", "RW", "R", "", "", "RW", "RW", "R", "", "RW"]),
-    ("ministry-accepted", ["R", "R", "", "", "", "R", "R", "", "", ""]),
-    ("ministry-delivered", ["R", "R", "", "", "", "R", "R", "R", "", ""]),
+    (
+        "secretariat",
+        ["RW", "RWV", "RW", "RW", "RW", "RW", "R", "RV", "R", "RW"],
+    ),
+    (
+        "supervisor",
+        ["R", "RV", "R", "R", "R", "RC", "RC", "RCV", "RV", "R"],
+    ),
+    (
+        "contracted",
+        ["R", "RW", "", "", "RW", "RW", "RW", "RW", "RW", "R"],
+    ),
+    (
+        "not-contracted",
+        ["R", "", "", "", "RW", "", "", "", "RW", ""],
+    ),
+    (
+        "own-hospital",
+        ["R", "RW", "R", "", "", "RW", "RW", "", "", "RW"],
+    ),
+    (
+        "own-hospital-delivered",
+        ["R", "RW", "R", "", "", "RW", "RW", "R", "", "RW"],
+    ),
+    (
+        "ministry-accepted",
+        ["R", "R", "", "", "", "R", "R", "", "", ""],
+    ),
+    (
+        "ministry-delivered",
+        ["R", "R", "", "", "", "R", "R", "R", "", ""],
+    ),
     ("unrelated", ["", "", "", "", "", "", "", "", "", ""]),
 ];
 
@@ -91,21 +115,86 @@ fn relationships_follow_organisation_kind_and_engagement_state() {
     let cases: &[(OrgKind, OrgId, &[EngagementLink], &str)] = &[
         (OrgKind::Secretariat, OrgId(1), &[], "secretariat"),
         (OrgKind::Supervisor, OrgId(2), &[], "unrelated"),
-        (OrgKind::Supervisor, OrgId(2), &[link(COMPANY_A, Candidate)], "supervisor"),
-        (OrgKind::Supervisor, OrgId(2), &[link(COMPANY_A, Declined)], "unrelated"),
-        (OrgKind::SurveyCompany, COMPANY_A, &[link(COMPANY_A, Surveying)], "contracted"),
-        (OrgKind::SurveyCompany, COMPANY_A, &[link(COMPANY_A, Contracted)], "contracted"),
-        (OrgKind::SurveyCompany, COMPANY_A, &[link(COMPANY_A, PledgeIssued)], "not-contracted"),
-        (OrgKind::SurveyCompany, COMPANY_A, &[link(COMPANY_A, Withdrawn)], "unrelated"),
-        (OrgKind::SurveyCompany, COMPANY_A, &[link(COMPANY_B, Surveying)], "unrelated"),
+        (
+            OrgKind::Supervisor,
+            OrgId(2),
+            &[link(COMPANY_A, Candidate)],
+            "supervisor",
+        ),
+        (
+            OrgKind::Supervisor,
+            OrgId(2),
+            &[link(COMPANY_A, Declined)],
+            "unrelated",
+        ),
+        (
+            OrgKind::SurveyCompany,
+            COMPANY_A,
+            &[link(COMPANY_A, Surveying)],
+            "contracted",
+        ),
+        (
+            OrgKind::SurveyCompany,
+            COMPANY_A,
+            &[link(COMPANY_A, Contracted)],
+            "contracted",
+        ),
+        (
+            OrgKind::SurveyCompany,
+            COMPANY_A,
+            &[link(COMPANY_A, PledgeIssued)],
+            "not-contracted",
+        ),
+        (
+            OrgKind::SurveyCompany,
+            COMPANY_A,
+            &[link(COMPANY_A, Withdrawn)],
+            "unrelated",
+        ),
+        (
+            OrgKind::SurveyCompany,
+            COMPANY_A,
+            &[link(COMPANY_B, Surveying)],
+            "unrelated",
+        ),
         (OrgKind::SurveyCompany, COMPANY_A, &[], "unrelated"),
         (OrgKind::Hospital, HOSPITAL, &[], "own-hospital"),
-        (OrgKind::Hospital, HOSPITAL, &[link(COMPANY_A, Reported)], "own-hospital-delivered"),
-        (OrgKind::Hospital, OTHER_HOSPITAL, &[link(COMPANY_A, Surveying)], "unrelated"),
-        (OrgKind::Ministry, OrgId(3), &[link(COMPANY_A, Submitted)], "unrelated"),
-        (OrgKind::Ministry, OrgId(3), &[link(COMPANY_A, Accepted)], "ministry-accepted"),
-        (OrgKind::Ministry, OrgId(3), &[link(COMPANY_A, Reported)], "ministry-delivered"),
-        (OrgKind::Vendor, OrgId(4), &[link(COMPANY_A, Surveying)], "unrelated"),
+        (
+            OrgKind::Hospital,
+            HOSPITAL,
+            &[link(COMPANY_A, Reported)],
+            "own-hospital-delivered",
+        ),
+        (
+            OrgKind::Hospital,
+            OTHER_HOSPITAL,
+            &[link(COMPANY_A, Surveying)],
+            "unrelated",
+        ),
+        (
+            OrgKind::Ministry,
+            OrgId(3),
+            &[link(COMPANY_A, Submitted)],
+            "unrelated",
+        ),
+        (
+            OrgKind::Ministry,
+            OrgId(3),
+            &[link(COMPANY_A, Accepted)],
+            "ministry-accepted",
+        ),
+        (
+            OrgKind::Ministry,
+            OrgId(3),
+            &[link(COMPANY_A, Reported)],
+            "ministry-delivered",
+        ),
+        (
+            OrgKind::Vendor,
+            OrgId(4),
+            &[link(COMPANY_A, Surveying)],
+            "unrelated",
+        ),
     ];
     for (kind, org, links, expected) in cases {
         for role in Role::ALL {
@@ -126,8 +215,15 @@ fn company_a_cannot_reach_a_hospital_surveyed_by_company_b() {
     for data in HospitalData::ALL {
         for access in Access::ALL {
             assert!(
-                authorize_hospital(&surveyor_a, HOSPITAL, OrgKind::Hospital, *data, *access, &links)
-                    .is_err()
+                authorize_hospital(
+                    &surveyor_a,
+                    HOSPITAL,
+                    OrgKind::Hospital,
+                    *data,
+                    *access,
+                    &links
+                )
+                .is_err()
             );
         }
     }
@@ -179,9 +275,17 @@ fn organisations_are_read_by_members_and_changed_by_admins() {
     assert!(!may_access_organisation(&admin, OrgId(8), Access::Read));
     let supervisor = actor(OrgKind::Supervisor, OrgId(2), Role::Member);
     assert!(may_access_organisation(&supervisor, OrgId(8), Access::Read));
-    assert!(!may_access_organisation(&supervisor, OrgId(8), Access::Write));
+    assert!(!may_access_organisation(
+        &supervisor,
+        OrgId(8),
+        Access::Write
+    ));
     let secretariat = actor(OrgKind::Secretariat, OrgId(1), Role::Member);
-    assert!(may_access_organisation(&secretariat, OrgId(8), Access::Write));
+    assert!(may_access_organisation(
+        &secretariat,
+        OrgId(8),
+        Access::Write
+    ));
     assert!(may_register_organisations(&secretariat));
     assert!(!may_register_organisations(&admin));
 }

@@ -39,14 +39,19 @@ fn number(field: &str, value: &str) -> Result<Option<i64>, WebError> {
     if value.is_empty() {
         return Ok(None);
     }
-    value.parse().map(Some).map_err(|_| WebError::BadRequest(format!("{field}: `{value}` is not a number")))
+    value
+        .parse()
+        .map(Some)
+        .map_err(|_| WebError::BadRequest(format!("{field}: `{value}` is not a number")))
 }
 
 fn date(field: &str, value: &str, next_day: bool) -> Result<Option<i64>, WebError> {
     if value.trim().is_empty() {
         return Ok(None);
     }
-    let start = format::date_start_ms(value).ok_or_else(|| WebError::BadRequest(format!("{field}: `{value}` is not a date (YYYY-MM-DD)")))?;
+    let start = format::date_start_ms(value).ok_or_else(|| {
+        WebError::BadRequest(format!("{field}: `{value}` is not a date (YYYY-MM-DD)"))
+    })?;
     Ok(Some(if next_day { start + 86_400_000 } else { start }))
 }
 
@@ -94,11 +99,18 @@ pub struct AuditLogPage {
 
 pub const PAGE_SIZE: i64 = 100;
 
-pub async fn show(State(state): State<AppState>, who: Signed, Query(form): Query<FilterForm>) -> Result<AuditLogPage, WebError> {
+pub async fn show(
+    State(state): State<AppState>,
+    who: Signed,
+    Query(form): Query<FilterForm>,
+) -> Result<AuditLogPage, WebError> {
     let actor = who.account.actor();
     let scope = audit_scope(&actor).ok_or(WebError::Forbidden)?;
     let tr = who.tr;
-    let page = state.store.audit_page(Some(&actor), &form.to_filter(PAGE_SIZE)?).await?;
+    let page = state
+        .store
+        .audit_page(Some(&actor), &form.to_filter(PAGE_SIZE)?)
+        .await?;
     let mut base = form.clone();
     base.before = None;
     let query = serde_urlencoded::to_string(&base).unwrap_or_default();
@@ -110,8 +122,15 @@ pub async fn show(State(state): State<AppState>, who: Signed, Query(form): Query
     Ok(AuditLogPage {
         chrome: Chrome::signed(&who, "/audit"),
         everything: scope == AuditScope::Everything,
-        scope_key: if scope == AuditScope::Everything { "audit.scope_all" } else { "audit.scope_own" },
-        actions: AuditAction::ALL.iter().map(|a| (a.slug(), tr.value("action", a.slug()))).collect(),
+        scope_key: if scope == AuditScope::Everything {
+            "audit.scope_all"
+        } else {
+            "audit.scope_own"
+        },
+        actions: AuditAction::ALL
+            .iter()
+            .map(|a| (a.slug(), tr.value("action", a.slug())))
+            .collect(),
         filter: form,
         query,
         rows: page
@@ -123,7 +142,11 @@ pub async fn show(State(state): State<AppState>, who: Signed, Query(form): Query
                 who: r.content.actor_label.clone(),
                 action: tr.value("action", &r.content.action),
                 target: r.content.target.clone(),
-                hospital: r.content.hospital.map(|h| h.to_string()).unwrap_or_default(),
+                hospital: r
+                    .content
+                    .hospital
+                    .map(|h| h.to_string())
+                    .unwrap_or_default(),
                 client: r.content.client_addr.clone().unwrap_or_default(),
                 detail: r.content.detail.clone(),
             })
@@ -132,7 +155,20 @@ pub async fn show(State(state): State<AppState>, who: Signed, Query(form): Query
     })
 }
 
-const CSV_HEADER: [&str; 12] = ["seq", "occurred_at_utc_ms", "occurred_at_jst", "actor_account", "actor_label", "actor_org", "action", "target", "hospital", "client_addr", "detail", "hash"];
+const CSV_HEADER: [&str; 12] = [
+    "seq",
+    "occurred_at_utc_ms",
+    "occurred_at_jst",
+    "actor_account",
+    "actor_label",
+    "actor_org",
+    "action",
+    "target",
+    "hospital",
+    "client_addr",
+    "detail",
+    "hash",
+];
 
 fn csv_row(r: &AuditRecord) -> [String; 12] {
     let c = &r.content;
@@ -155,7 +191,11 @@ fn csv_row(r: &AuditRecord) -> [String; 12] {
 
 /// The filtered log as CSV (UTF-8 with BOM so that Excel opens Japanese
 /// text correctly). Secretariat only; the export itself is audited.
-pub async fn export_csv(State(state): State<AppState>, who: Signed, Query(form): Query<FilterForm>) -> Result<Response, WebError> {
+pub async fn export_csv(
+    State(state): State<AppState>,
+    who: Signed,
+    Query(form): Query<FilterForm>,
+) -> Result<Response, WebError> {
     let actor = who.account.actor();
     if audit_scope(&actor) != Some(AuditScope::Everything) {
         return Err(WebError::Forbidden);
@@ -178,13 +218,27 @@ pub async fn export_csv(State(state): State<AppState>, who: Signed, Query(form):
     }
     state
         .store
-        .record_event(&who.ctx, AuditAction::AuditExported, "audit-log", None, format!("rows={rows} filter={}", serde_urlencoded::to_string(&form).unwrap_or_default()))
+        .record_event(
+            &who.ctx,
+            AuditAction::AuditExported,
+            "audit-log",
+            None,
+            format!(
+                "rows={rows} filter={}",
+                serde_urlencoded::to_string(&form).unwrap_or_default()
+            ),
+        )
         .await?;
-    let body = writer.into_inner().map_err(|e| WebError::Internal(e.to_string()))?;
+    let body = writer
+        .into_inner()
+        .map_err(|e| WebError::Internal(e.to_string()))?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"mamori-audit.csv\""),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"mamori-audit.csv\"",
+            ),
         ],
         body,
     )

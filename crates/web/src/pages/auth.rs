@@ -36,8 +36,17 @@ pub struct LangQuery {
     lang: Option<String>,
 }
 
-pub async fn login_form(visitor: Visitor, jar: CookieJar, State(state): State<AppState>, Query(q): Query<LangQuery>) -> Response {
-    if visitor.session.as_ref().is_some_and(|s| !s.second_factor_pending) {
+pub async fn login_form(
+    visitor: Visitor,
+    jar: CookieJar,
+    State(state): State<AppState>,
+    Query(q): Query<LangQuery>,
+) -> Response {
+    if visitor
+        .session
+        .as_ref()
+        .is_some_and(|s| !s.second_factor_pending)
+    {
         return Redirect::to("/dashboard").into_response();
     }
     let chosen = q.lang.as_deref().and_then(|l| Language::parse(l).ok());
@@ -48,7 +57,15 @@ pub async fn login_form(visitor: Visitor, jar: CookieJar, State(state): State<Ap
         message: None,
     };
     match chosen {
-        Some(l) => (jar.add(cookie(LANGUAGE_COOKIE, l.slug().to_string(), state.config.tls)), page).into_response(),
+        Some(l) => (
+            jar.add(cookie(
+                LANGUAGE_COOKIE,
+                l.slug().to_string(),
+                state.config.tls,
+            )),
+            page,
+        )
+            .into_response(),
         None => page.into_response(),
     }
 }
@@ -63,9 +80,17 @@ fn user_agent(headers: &HeaderMap) -> Option<&str> {
     headers.get(USER_AGENT).and_then(|v| v.to_str().ok())
 }
 
-pub async fn login(State(state): State<AppState>, visitor: Visitor, jar: CookieJar, headers: HeaderMap, Form(form): Form<LoginForm>) -> Result<Response, WebError> {
+pub async fn login(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    jar: CookieJar,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, WebError> {
     let store = &state.store;
-    let outcome = store.check_login(&form.email, &form.password, visitor.client_addr.as_deref()).await?;
+    let outcome = store
+        .check_login(&form.email, &form.password, visitor.client_addr.as_deref())
+        .await?;
     let (account, pending) = match outcome {
         LoginOutcome::Success(a) => (a, false),
         LoginOutcome::SecondFactorRequired(a) => (a, true),
@@ -85,11 +110,24 @@ pub async fn login(State(state): State<AppState>, visitor: Visitor, jar: CookieJ
     };
     // A new session id at every login: a planted cookie is worth nothing.
     if let Some(old) = &visitor.session {
-        store.end_session(&visitor.anonymous_context(&account.email), &old.token).await?;
+        store
+            .end_session(&visitor.anonymous_context(&account.email), &old.token)
+            .await?;
     }
-    let session = store.create_session(&account, pending, visitor.client_addr.as_deref(), user_agent(&headers)).await?;
+    let session = store
+        .create_session(
+            &account,
+            pending,
+            visitor.client_addr.as_deref(),
+            user_agent(&headers),
+        )
+        .await?;
     let jar = jar.add(cookie(SESSION_COOKIE, session.token, state.config.tls));
-    let to = if pending { "/login/second-factor" } else { "/dashboard" };
+    let to = if pending {
+        "/login/second-factor"
+    } else {
+        "/dashboard"
+    };
     Ok((jar, Redirect::to(to)).into_response())
 }
 
@@ -110,20 +148,49 @@ pub struct CodeForm {
     code: String,
 }
 
-pub async fn second_factor(State(state): State<AppState>, visitor: Visitor, jar: CookieJar, Form(form): Form<CodeForm>) -> Result<Response, WebError> {
+pub async fn second_factor(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    jar: CookieJar,
+    Form(form): Form<CodeForm>,
+) -> Result<Response, WebError> {
     let Some(session) = visitor.session.as_ref().filter(|s| s.second_factor_pending) else {
         return Ok(Redirect::to("/login").into_response());
     };
-    let ctx = AuditContext::for_actor(session.account.actor(), session.account.email.clone(), visitor.client_addr.clone());
-    match state.store.check_second_factor(&ctx, &session.account, &form.code).await? {
+    let ctx = AuditContext::for_actor(
+        session.account.actor(),
+        session.account.email.clone(),
+        visitor.client_addr.clone(),
+    );
+    match state
+        .store
+        .check_second_factor(&ctx, &session.account, &form.code)
+        .await?
+    {
         SecondFactorOutcome::Accepted => {
             // Replace the half-authenticated session with a full one.
             state.store.end_session(&ctx, &session.token).await?;
-            let full = state.store.create_session(&session.account, false, visitor.client_addr.as_deref(), None).await?;
-            Ok((jar.add(cookie(SESSION_COOKIE, full.token, state.config.tls)), Redirect::to("/dashboard")).into_response())
+            let full = state
+                .store
+                .create_session(
+                    &session.account,
+                    false,
+                    visitor.client_addr.as_deref(),
+                    None,
+                )
+                .await?;
+            Ok((
+                jar.add(cookie(SESSION_COOKIE, full.token, state.config.tls)),
+                Redirect::to("/dashboard"),
+            )
+                .into_response())
         }
         outcome => {
-            let message = if outcome == SecondFactorOutcome::LockedOut { "login.locked" } else { "totp.wrong" };
+            let message = if outcome == SecondFactorOutcome::LockedOut {
+                "login.locked"
+            } else {
+                "totp.wrong"
+            };
             if outcome == SecondFactorOutcome::LockedOut {
                 state.store.end_session(&ctx, &session.token).await?;
             }
@@ -136,12 +203,24 @@ pub async fn second_factor(State(state): State<AppState>, visitor: Visitor, jar:
     }
 }
 
-pub async fn logout(State(state): State<AppState>, visitor: Visitor, jar: CookieJar) -> Result<Response, WebError> {
+pub async fn logout(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    jar: CookieJar,
+) -> Result<Response, WebError> {
     if let Some(session) = &visitor.session {
-        let ctx = AuditContext::for_actor(session.account.actor(), session.account.email.clone(), visitor.client_addr.clone());
+        let ctx = AuditContext::for_actor(
+            session.account.actor(),
+            session.account.email.clone(),
+            visitor.client_addr.clone(),
+        );
         state.store.end_session(&ctx, &session.token).await?;
     }
-    Ok((jar.remove(cookie(SESSION_COOKIE, String::new(), state.config.tls)), Redirect::to("/login")).into_response())
+    Ok((
+        jar.remove(cookie(SESSION_COOKIE, String::new(), state.config.tls)),
+        Redirect::to("/login"),
+    )
+        .into_response())
 }
 
 pub async fn root(visitor: Visitor) -> Redirect {

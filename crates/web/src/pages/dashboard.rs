@@ -45,37 +45,87 @@ pub struct DashboardPage {
     engagements: Vec<EngagementRow>,
 }
 
-pub async fn dashboard(State(state): State<AppState>, who: Signed) -> Result<DashboardPage, WebError> {
+pub async fn dashboard(
+    State(state): State<AppState>,
+    who: Signed,
+) -> Result<DashboardPage, WebError> {
     let actor = who.account.actor();
     let tr = who.tr;
     let engagements = state.store.engagements_visible_to(&actor).await?;
     let kind = who.account.org_kind;
     let mut counts = Vec::new();
-    let count = |pred: &dyn Fn(EngagementState) -> bool| engagements.iter().filter(|e| pred(e.state)).count();
+    let count = |pred: &dyn Fn(EngagementState) -> bool| {
+        engagements.iter().filter(|e| pred(e.state)).count()
+    };
     match kind {
         OrgKind::Secretariat => {
             let orgs = state.store.all_organisations().await?;
             for k in [OrgKind::Hospital, OrgKind::SurveyCompany] {
-                counts.push((tr.value("kind", k.slug()), orgs.iter().filter(|o| o.kind == k).count()));
+                counts.push((
+                    tr.value("kind", k.slug()),
+                    orgs.iter().filter(|o| o.kind == k).count(),
+                ));
             }
-            counts.push((tr.t("dashboard.not_contracted").to_string(), count(&|s| !s.is_contracted() && !s.is_closed_early())));
-            counts.push((tr.t("dashboard.contracted").to_string(), count(&|s| s.is_contracted() && !s.is_accepted())));
-            counts.push((tr.t("dashboard.accepted").to_string(), count(&|s| s.is_accepted())));
+            counts.push((
+                tr.t("dashboard.not_contracted").to_string(),
+                count(&|s| !s.is_contracted() && !s.is_closed_early()),
+            ));
+            counts.push((
+                tr.t("dashboard.contracted").to_string(),
+                count(&|s| s.is_contracted() && !s.is_accepted()),
+            ));
+            counts.push((
+                tr.t("dashboard.accepted").to_string(),
+                count(&|s| s.is_accepted()),
+            ));
         }
         OrgKind::Supervisor | OrgKind::SurveyCompany => {
-            counts.push((tr.t("dashboard.not_contracted").to_string(), count(&|s| !s.is_contracted() && !s.is_closed_early())));
-            counts.push((tr.t("dashboard.contracted").to_string(), count(&|s| s.is_contracted() && !s.is_accepted())));
-            counts.push((tr.t("dashboard.accepted").to_string(), count(&|s| s.is_accepted())));
+            counts.push((
+                tr.t("dashboard.not_contracted").to_string(),
+                count(&|s| !s.is_contracted() && !s.is_closed_early()),
+            ));
+            counts.push((
+                tr.t("dashboard.contracted").to_string(),
+                count(&|s| s.is_contracted() && !s.is_accepted()),
+            ));
+            counts.push((
+                tr.t("dashboard.accepted").to_string(),
+                count(&|s| s.is_accepted()),
+            ));
         }
         OrgKind::Hospital | OrgKind::Ministry | OrgKind::Vendor => {}
     }
     let (heading, intro, empty) = match kind {
-        OrgKind::Secretariat => ("dashboard.secretariat", "dashboard.secretariat_intro", "dashboard.empty_secretariat"),
-        OrgKind::Supervisor => ("dashboard.supervisor", "dashboard.supervisor_intro", "dashboard.empty_supervisor"),
-        OrgKind::SurveyCompany => ("dashboard.surveyor", "dashboard.surveyor_intro", "dashboard.empty_surveyor"),
-        OrgKind::Hospital => ("dashboard.hospital", "dashboard.hospital_intro", "dashboard.empty_hospital"),
-        OrgKind::Ministry => ("dashboard.ministry", "dashboard.ministry_intro", "dashboard.empty_ministry"),
-        OrgKind::Vendor => ("dashboard.vendor", "dashboard.vendor_intro", "dashboard.empty_vendor"),
+        OrgKind::Secretariat => (
+            "dashboard.secretariat",
+            "dashboard.secretariat_intro",
+            "dashboard.empty_secretariat",
+        ),
+        OrgKind::Supervisor => (
+            "dashboard.supervisor",
+            "dashboard.supervisor_intro",
+            "dashboard.empty_supervisor",
+        ),
+        OrgKind::SurveyCompany => (
+            "dashboard.surveyor",
+            "dashboard.surveyor_intro",
+            "dashboard.empty_surveyor",
+        ),
+        OrgKind::Hospital => (
+            "dashboard.hospital",
+            "dashboard.hospital_intro",
+            "dashboard.empty_hospital",
+        ),
+        OrgKind::Ministry => (
+            "dashboard.ministry",
+            "dashboard.ministry_intro",
+            "dashboard.empty_ministry",
+        ),
+        OrgKind::Vendor => (
+            "dashboard.vendor",
+            "dashboard.vendor_intro",
+            "dashboard.empty_vendor",
+        ),
     };
     Ok(DashboardPage {
         chrome: Chrome::signed(&who, "/dashboard"),
@@ -83,6 +133,9 @@ pub async fn dashboard(State(state): State<AppState>, who: Signed) -> Result<Das
         intro,
         empty,
         counts,
-        engagements: engagements.iter().map(|e| EngagementRow::new(e, tr)).collect(),
+        engagements: engagements
+            .iter()
+            .map(|e| EngagementRow::new(e, tr))
+            .collect(),
     })
 }

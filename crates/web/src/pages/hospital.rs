@@ -35,18 +35,35 @@ pub struct HospitalPage {
     error: Option<String>,
 }
 
-async fn hospital_page(state: &AppState, who: &Signed, id: OrgId, error: Option<String>, done: &Option<String>) -> Result<HospitalPage, WebError> {
+async fn hospital_page(
+    state: &AppState,
+    who: &Signed,
+    id: OrgId,
+    error: Option<String>,
+    done: &Option<String>,
+) -> Result<HospitalPage, WebError> {
     // The name is engagement-summary data; the profile is ledger data.
-    state.store.authorize(&who.ctx, id, HospitalData::EngagementSummary, Access::Read).await?;
+    state
+        .store
+        .authorize(&who.ctx, id, HospitalData::EngagementSummary, Access::Read)
+        .await?;
     let name = state.store.organisation(id).await?.name;
-    let profile = match state.store.authorize(&who.ctx, id, HospitalData::Ledger, Access::Read).await {
+    let profile = match state
+        .store
+        .authorize(&who.ctx, id, HospitalData::Ledger, Access::Read)
+        .await
+    {
         Ok(grant) => Some(state.store.facility_profile(&who.ctx, &grant).await?),
         Err(StoreError::Denied(_)) => None,
         Err(e) => return Err(e.into()),
     };
     let can_write = profile.is_some()
         && mamori_domain::policy::permits(
-            mamori_domain::policy::relationship(&who.account.actor(), id, &state.store.engagement_links(id).await?),
+            mamori_domain::policy::relationship(
+                &who.account.actor(),
+                id,
+                &state.store.engagement_links(id).await?,
+            ),
             HospitalData::Ledger,
             Access::Write,
         );
@@ -67,7 +84,12 @@ async fn hospital_page(state: &AppState, who: &Signed, id: OrgId, error: Option<
     })
 }
 
-pub async fn show(State(state): State<AppState>, who: Signed, Path(id): Path<i64>, Query(done): Query<Done>) -> Result<HospitalPage, WebError> {
+pub async fn show(
+    State(state): State<AppState>,
+    who: Signed,
+    Path(id): Path<i64>,
+    Query(done): Query<Done>,
+) -> Result<HospitalPage, WebError> {
     hospital_page(&state, &who, OrgId(id), None, &done.done).await
 }
 
@@ -92,7 +114,12 @@ impl ProfileForm {
             it_staff_count: if count.is_empty() {
                 None
             } else {
-                Some(count.parse().map_err(|_| DomainError::invalid("it_staff_count", format!("`{count}` is not a whole number")))?)
+                Some(count.parse().map_err(|_| {
+                    DomainError::invalid(
+                        "it_staff_count",
+                        format!("`{count}` is not a whole number"),
+                    )
+                })?)
             },
             it_staff_skills: self.it_staff_skills,
             ehr_vendor: self.ehr_vendor,
@@ -104,11 +131,24 @@ impl ProfileForm {
     }
 }
 
-pub async fn save_profile(State(state): State<AppState>, who: Signed, Path(id): Path<i64>, Form(form): Form<ProfileForm>) -> Result<Response, WebError> {
+pub async fn save_profile(
+    State(state): State<AppState>,
+    who: Signed,
+    Path(id): Path<i64>,
+    Form(form): Form<ProfileForm>,
+) -> Result<Response, WebError> {
     let id = OrgId(id);
-    let grant = state.store.authorize(&who.ctx, id, HospitalData::Ledger, Access::Write).await?;
+    let grant = state
+        .store
+        .authorize(&who.ctx, id, HospitalData::Ledger, Access::Write)
+        .await?;
     let result = match form.parse() {
-        Ok(profile) => state.store.save_facility_profile(&who.ctx, &grant, &profile).await,
+        Ok(profile) => {
+            state
+                .store
+                .save_facility_profile(&who.ctx, &grant, &profile)
+                .await
+        }
         Err(e) => Err(e.into()),
     };
     match result {

@@ -50,7 +50,14 @@ impl Chrome {
     pub fn signed(who: &Signed, active: &str) -> Self {
         let a = &who.account;
         let mut nav = vec![("/dashboard", "nav.dashboard")];
-        nav.push(("/organisations", if matches!(a.org_kind, OrgKind::Secretariat | OrgKind::Supervisor) { "nav.organisations" } else { "nav.my_organisation" }));
+        nav.push((
+            "/organisations",
+            if matches!(a.org_kind, OrgKind::Secretariat | OrgKind::Supervisor) {
+                "nav.organisations"
+            } else {
+                "nav.my_organisation"
+            },
+        ));
         if audit_scope(&a.actor()).is_some() {
             nav.push(("/audit", "nav.audit"));
         }
@@ -60,11 +67,19 @@ impl Chrome {
             user: Some(UserBadge {
                 name: a.display_name.clone(),
                 org: a.org_name.clone(),
-                role: format!("{} {}", who.tr.value("kind", a.org_kind.slug()), who.tr.value("role", a.role.slug())),
+                role: format!(
+                    "{} {}",
+                    who.tr.value("kind", a.org_kind.slug()),
+                    who.tr.value("role", a.role.slug())
+                ),
             }),
             nav: nav
                 .into_iter()
-                .map(|(href, label)| NavItem { href, label, active: href == active })
+                .map(|(href, label)| NavItem {
+                    href,
+                    label,
+                    active: href == active,
+                })
                 .collect(),
             csrf: who.csrf.clone(),
             notice: None,

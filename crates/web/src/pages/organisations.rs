@@ -13,7 +13,10 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use mamori_domain::engagement::EngagementState;
-use mamori_domain::organisation::{FounderType, HospitalAttributes, Language, OrgKind, PREFECTURES, Prefecture, RecruitmentRoute, Role};
+use mamori_domain::organisation::{
+    FounderType, HospitalAttributes, Language, OrgKind, PREFECTURES, Prefecture, RecruitmentRoute,
+    Role,
+};
 use mamori_domain::policy::{Access, may_access_organisation, may_register_organisations};
 use mamori_domain::{AccountId, DomainError, EngagementId, OrgId};
 use mamori_store::{NewAccount, NewOrganisation, Organisation, StoreError};
@@ -43,14 +46,48 @@ impl HospitalChoices {
         HospitalChoices {
             prefectures: PREFECTURES
                 .iter()
-                .map(|(code, ja, en)| (*code, if tr.lang == Language::Japanese { ja.to_string() } else { en.to_string() }, current.is_some_and(|c| c.prefecture.code() == *code)))
+                .map(|(code, ja, en)| {
+                    (
+                        *code,
+                        if tr.lang == Language::Japanese {
+                            ja.to_string()
+                        } else {
+                            en.to_string()
+                        },
+                        current.is_some_and(|c| c.prefecture.code() == *code),
+                    )
+                })
                 .collect(),
-            founders: FounderType::ALL.iter().map(|f| (f.slug(), tr.value("founder", f.slug()), current.is_some_and(|c| c.founder_type == *f))).collect(),
-            routes: RecruitmentRoute::ALL.iter().map(|r| (r.slug(), tr.value("route", r.slug()), current.is_some_and(|c| c.recruitment_route == *r))).collect(),
+            founders: FounderType::ALL
+                .iter()
+                .map(|f| {
+                    (
+                        f.slug(),
+                        tr.value("founder", f.slug()),
+                        current.is_some_and(|c| c.founder_type == *f),
+                    )
+                })
+                .collect(),
+            routes: RecruitmentRoute::ALL
+                .iter()
+                .map(|r| {
+                    (
+                        r.slug(),
+                        tr.value("route", r.slug()),
+                        current.is_some_and(|c| c.recruitment_route == *r),
+                    )
+                })
+                .collect(),
             beds: current.map(|c| c.bed_count.to_string()).unwrap_or_default(),
-            prefecture_label: current.map(|c| c.prefecture.name(tr.lang).to_string()).unwrap_or_else(|| "—".into()),
-            founder_label: current.map(|c| tr.value("founder", c.founder_type.slug())).unwrap_or_else(|| "—".into()),
-            route_label: current.map(|c| tr.value("route", c.recruitment_route.slug())).unwrap_or_else(|| "—".into()),
+            prefecture_label: current
+                .map(|c| c.prefecture.name(tr.lang).to_string())
+                .unwrap_or_else(|| "—".into()),
+            founder_label: current
+                .map(|c| tr.value("founder", c.founder_type.slug()))
+                .unwrap_or_else(|| "—".into()),
+            route_label: current
+                .map(|c| tr.value("route", c.recruitment_route.slug()))
+                .unwrap_or_else(|| "—".into()),
         }
     }
 }
@@ -71,25 +108,48 @@ fn org_row(o: &Organisation, tr: Tr) -> OrgRow {
         id: o.id.0,
         name: o.name.clone(),
         kind: tr.value("kind", o.kind.slug()),
-        prefecture: o.hospital.as_ref().map(|h| h.prefecture.name(tr.lang).to_string()).unwrap_or_default(),
-        beds: o.hospital.as_ref().map(|h| h.bed_count.to_string()).unwrap_or_default(),
+        prefecture: o
+            .hospital
+            .as_ref()
+            .map(|h| h.prefecture.name(tr.lang).to_string())
+            .unwrap_or_default(),
+        beds: o
+            .hospital
+            .as_ref()
+            .map(|h| h.bed_count.to_string())
+            .unwrap_or_default(),
     }
 }
 
-async fn organisations_page(state: &AppState, who: &Signed, error: Option<String>, done: &Option<String>) -> Result<OrganisationsPage, WebError> {
+async fn organisations_page(
+    state: &AppState,
+    who: &Signed,
+    error: Option<String>,
+    done: &Option<String>,
+) -> Result<OrganisationsPage, WebError> {
     let tr = who.tr;
-    let orgs = state.store.organisations_visible_to(&who.account.actor()).await?;
+    let orgs = state
+        .store
+        .organisations_visible_to(&who.account.actor())
+        .await?;
     Ok(OrganisationsPage {
         chrome: Chrome::signed(who, "/organisations").with_notice(done),
         orgs: orgs.iter().map(|o| org_row(o, tr)).collect(),
         can_create: may_register_organisations(&who.account.actor()),
-        kinds: OrgKind::ALL.iter().map(|k| (k.slug(), tr.value("kind", k.slug()))).collect(),
+        kinds: OrgKind::ALL
+            .iter()
+            .map(|k| (k.slug(), tr.value("kind", k.slug())))
+            .collect(),
         choices: HospitalChoices::new(tr, None),
         error,
     })
 }
 
-pub async fn list(State(state): State<AppState>, who: Signed, Query(done): Query<Done>) -> Result<OrganisationsPage, WebError> {
+pub async fn list(
+    State(state): State<AppState>,
+    who: Signed,
+    Query(done): Query<Done>,
+) -> Result<OrganisationsPage, WebError> {
     organisations_page(&state, &who, None, &done.done).await
 }
 
@@ -113,11 +173,24 @@ impl HospitalFields {
             return Ok(None);
         }
         let names = ["prefecture", "beds", "founder", "route"];
-        let missing: Vec<_> = given.iter().zip(names).filter(|(v, _)| v.trim().is_empty()).map(|(_, n)| n).collect();
+        let missing: Vec<_> = given
+            .iter()
+            .zip(names)
+            .filter(|(v, _)| v.trim().is_empty())
+            .map(|(_, n)| n)
+            .collect();
         if !missing.is_empty() {
-            return Err(DomainError::invalid("hospital", format!("missing: {}", missing.join(", "))));
+            return Err(DomainError::invalid(
+                "hospital",
+                format!("missing: {}", missing.join(", ")),
+            ));
         }
-        let beds = self.beds.trim().parse::<u32>().map_err(|_| DomainError::invalid("beds", format!("`{}` is not a whole number", self.beds.trim())))?;
+        let beds = self.beds.trim().parse::<u32>().map_err(|_| {
+            DomainError::invalid(
+                "beds",
+                format!("`{}` is not a whole number", self.beds.trim()),
+            )
+        })?;
         Ok(Some(HospitalAttributes::new(
             Prefecture::parse(&self.prefecture)?,
             beds,
@@ -135,14 +208,36 @@ pub struct CreateOrgForm {
     hospital: HospitalFields,
 }
 
-pub async fn create(State(state): State<AppState>, who: Signed, Form(form): Form<CreateOrgForm>) -> Result<Response, WebError> {
+pub async fn create(
+    State(state): State<AppState>,
+    who: Signed,
+    Form(form): Form<CreateOrgForm>,
+) -> Result<Response, WebError> {
     let parsed = OrgKind::parse(&form.kind).and_then(|kind| Ok((kind, form.hospital.parse()?)));
     let result = match parsed {
-        Ok((kind, hospital)) => state.store.create_organisation(&who.ctx, NewOrganisation { kind, name: form.name, hospital: if kind == OrgKind::Hospital { hospital } else { None } }).await,
+        Ok((kind, hospital)) => {
+            state
+                .store
+                .create_organisation(
+                    &who.ctx,
+                    NewOrganisation {
+                        kind,
+                        name: form.name,
+                        hospital: if kind == OrgKind::Hospital {
+                            hospital
+                        } else {
+                            None
+                        },
+                    },
+                )
+                .await
+        }
         Err(e) => Err(e.into()),
     };
     match result {
-        Ok(org) => Ok(Redirect::to(&format!("/organisations/{}?done=org_created", org.id)).into_response()),
+        Ok(org) => Ok(
+            Redirect::to(&format!("/organisations/{}?done=org_created", org.id)).into_response(),
+        ),
         Err(e @ (StoreError::Invalid(_) | StoreError::Duplicate { .. })) => {
             let page = organisations_page(&state, &who, Some(e.to_string()), &None).await?;
             Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
@@ -191,7 +286,14 @@ impl std::ops::Deref for EngagementView {
     }
 }
 
-async fn organisation_page(state: &AppState, who: &Signed, id: OrgId, error: Option<String>, shown_once: Option<(String, String)>, done: &Option<String>) -> Result<OrganisationPage, WebError> {
+async fn organisation_page(
+    state: &AppState,
+    who: &Signed,
+    id: OrgId,
+    error: Option<String>,
+    shown_once: Option<(String, String)>,
+    done: &Option<String>,
+) -> Result<OrganisationPage, WebError> {
     let actor = who.account.actor();
     let tr = who.tr;
     let org = state.store.organisation_for(&actor, id).await?;
@@ -204,10 +306,20 @@ async fn organisation_page(state: &AppState, who: &Signed, id: OrgId, error: Opt
         .await?
         .into_iter()
         .filter(|e| e.hospital_id == id || e.company_id == id)
-        .map(|e| EngagementView { id: e.id.0, row: EngagementRow::new(&e, tr) })
+        .map(|e| EngagementView {
+            id: e.id.0,
+            row: EngagementRow::new(&e, tr),
+        })
         .collect();
     let companies = if can_register && org.kind == OrgKind::Hospital {
-        state.store.all_organisations().await?.into_iter().filter(|o| o.kind == OrgKind::SurveyCompany).map(|o| (o.id.0, o.name)).collect()
+        state
+            .store
+            .all_organisations()
+            .await?
+            .into_iter()
+            .filter(|o| o.kind == OrgKind::SurveyCompany)
+            .map(|o| (o.id.0, o.name))
+            .collect()
     } else {
         Vec::new()
     };
@@ -237,22 +349,38 @@ async fn organisation_page(state: &AppState, who: &Signed, id: OrgId, error: Opt
                 locked: a.is_locked(now),
             })
             .collect(),
-        roles: Role::ALL.iter().map(|r| (r.slug(), tr.value("role", r.slug()))).collect(),
+        roles: Role::ALL
+            .iter()
+            .map(|r| (r.slug(), tr.value("role", r.slug())))
+            .collect(),
         engagements,
         companies,
-        states: EngagementState::ALL.iter().map(|s| (s.slug(), tr.value("state", s.slug()))).collect(),
+        states: EngagementState::ALL
+            .iter()
+            .map(|s| (s.slug(), tr.value("state", s.slug())))
+            .collect(),
         shown_once,
         error,
         org,
     })
 }
 
-pub async fn show(State(state): State<AppState>, who: Signed, Path(id): Path<i64>, Query(done): Query<Done>) -> Result<OrganisationPage, WebError> {
+pub async fn show(
+    State(state): State<AppState>,
+    who: Signed,
+    Path(id): Path<i64>,
+    Query(done): Query<Done>,
+) -> Result<OrganisationPage, WebError> {
     organisation_page(&state, &who, OrgId(id), None, None, &done.done).await
 }
 
 /// Re-shows the organisation page with the error of a refused form.
-async fn refused(state: &AppState, who: &Signed, id: OrgId, err: StoreError) -> Result<Response, WebError> {
+async fn refused(
+    state: &AppState,
+    who: &Signed,
+    id: OrgId,
+    err: StoreError,
+) -> Result<Response, WebError> {
     match err {
         e @ (StoreError::Invalid(_) | StoreError::Duplicate { .. }) => {
             let page = organisation_page(state, who, id, Some(e.to_string()), None, &None).await?;
@@ -262,11 +390,25 @@ async fn refused(state: &AppState, who: &Signed, id: OrgId, err: StoreError) -> 
     }
 }
 
-pub async fn update_hospital(State(state): State<AppState>, who: Signed, Path(id): Path<i64>, Form(form): Form<HospitalFields>) -> Result<Response, WebError> {
+pub async fn update_hospital(
+    State(state): State<AppState>,
+    who: Signed,
+    Path(id): Path<i64>,
+    Form(form): Form<HospitalFields>,
+) -> Result<Response, WebError> {
     let id = OrgId(id);
     let result = match form.parse() {
-        Ok(Some(attributes)) => state.store.update_hospital_attributes(&who.ctx, id, attributes).await,
-        Ok(None) => Err(DomainError::invalid("hospital", "missing: prefecture, beds, founder, route").into()),
+        Ok(Some(attributes)) => {
+            state
+                .store
+                .update_hospital_attributes(&who.ctx, id, attributes)
+                .await
+        }
+        Ok(None) => Err(DomainError::invalid(
+            "hospital",
+            "missing: prefecture, beds, founder, route",
+        )
+        .into()),
         Err(e) => Err(e.into()),
     };
     match result {
@@ -283,30 +425,82 @@ pub struct CreateAccountForm {
     language: String,
 }
 
-pub async fn create_account(State(state): State<AppState>, who: Signed, Path(id): Path<i64>, Form(form): Form<CreateAccountForm>) -> Result<Response, WebError> {
+pub async fn create_account(
+    State(state): State<AppState>,
+    who: Signed,
+    Path(id): Path<i64>,
+    Form(form): Form<CreateAccountForm>,
+) -> Result<Response, WebError> {
     let id = OrgId(id);
     let password = mamori_store::credentials::random_token(12);
     let parsed = Role::parse(&form.role).and_then(|r| Ok((r, Language::parse(&form.language)?)));
     let result = match parsed {
-        Ok((role, language)) => state.store.create_account(&who.ctx, NewAccount { org: id, email: form.email, display_name: form.display_name, role, language, password: password.clone() }).await,
+        Ok((role, language)) => {
+            state
+                .store
+                .create_account(
+                    &who.ctx,
+                    NewAccount {
+                        org: id,
+                        email: form.email,
+                        display_name: form.display_name,
+                        role,
+                        language,
+                        password: password.clone(),
+                    },
+                )
+                .await
+        }
         Err(e) => Err(e.into()),
     };
     match result {
-        Ok(account) => Ok(organisation_page(&state, &who, id, None, Some((account.email, password)), &Some("account_created".into())).await?.into_response()),
+        Ok(account) => Ok(organisation_page(
+            &state,
+            &who,
+            id,
+            None,
+            Some((account.email, password)),
+            &Some("account_created".into()),
+        )
+        .await?
+        .into_response()),
         Err(e) => refused(&state, &who, id, e).await,
     }
 }
 
-pub async fn reset_password(State(state): State<AppState>, who: Signed, Path(id): Path<i64>) -> Result<Response, WebError> {
+pub async fn reset_password(
+    State(state): State<AppState>,
+    who: Signed,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
     let account = state.store.account(AccountId(id)).await?;
-    let password = state.store.reset_password(&who.ctx, account.id, None).await?;
-    Ok(organisation_page(&state, &who, account.org_id, None, Some((account.email, password)), &Some("password_reset".into())).await?.into_response())
+    let password = state
+        .store
+        .reset_password(&who.ctx, account.id, None)
+        .await?;
+    Ok(organisation_page(
+        &state,
+        &who,
+        account.org_id,
+        None,
+        Some((account.email, password)),
+        &Some("password_reset".into()),
+    )
+    .await?
+    .into_response())
 }
 
-pub async fn unlock(State(state): State<AppState>, who: Signed, Path(id): Path<i64>) -> Result<Redirect, WebError> {
+pub async fn unlock(
+    State(state): State<AppState>,
+    who: Signed,
+    Path(id): Path<i64>,
+) -> Result<Redirect, WebError> {
     let account = state.store.account(AccountId(id)).await?;
     state.store.unlock_account(&who.ctx, account.id).await?;
-    Ok(Redirect::to(&format!("/organisations/{}?done=unlocked", account.org_id)))
+    Ok(Redirect::to(&format!(
+        "/organisations/{}?done=unlocked",
+        account.org_id
+    )))
 }
 
 #[derive(Deserialize)]
@@ -316,14 +510,24 @@ pub struct CreateEngagementForm {
     state: String,
 }
 
-pub async fn create_engagement(State(state): State<AppState>, who: Signed, Form(form): Form<CreateEngagementForm>) -> Result<Response, WebError> {
+pub async fn create_engagement(
+    State(state): State<AppState>,
+    who: Signed,
+    Form(form): Form<CreateEngagementForm>,
+) -> Result<Response, WebError> {
     let hospital = OrgId(form.hospital);
     let result = match EngagementState::parse(&form.state) {
-        Ok(s) => state.store.create_engagement(&who.ctx, hospital, OrgId(form.company), s).await.map(|_| ()),
+        Ok(s) => state
+            .store
+            .create_engagement(&who.ctx, hospital, OrgId(form.company), s)
+            .await
+            .map(|_| ()),
         Err(e) => Err(e.into()),
     };
     match result {
-        Ok(()) => Ok(Redirect::to(&format!("/organisations/{hospital}?done=saved")).into_response()),
+        Ok(()) => {
+            Ok(Redirect::to(&format!("/organisations/{hospital}?done=saved")).into_response())
+        }
         Err(e) => refused(&state, &who, hospital, e).await,
     }
 }
@@ -333,9 +537,18 @@ pub struct StateForm {
     state: String,
 }
 
-pub async fn set_engagement_state(State(state): State<AppState>, who: Signed, Path(id): Path<i64>, Form(form): Form<StateForm>) -> Result<Redirect, WebError> {
-    let new_state = EngagementState::parse(&form.state).map_err(|e| WebError::BadRequest(e.to_string()))?;
-    state.store.set_engagement_state(&who.ctx, EngagementId(id), new_state).await?;
+pub async fn set_engagement_state(
+    State(state): State<AppState>,
+    who: Signed,
+    Path(id): Path<i64>,
+    Form(form): Form<StateForm>,
+) -> Result<Redirect, WebError> {
+    let new_state =
+        EngagementState::parse(&form.state).map_err(|e| WebError::BadRequest(e.to_string()))?;
+    state
+        .store
+        .set_engagement_state(&who.ctx, EngagementId(id), new_state)
+        .await?;
     let hospital = state
         .store
         .engagements_visible_to(&who.account.actor())
@@ -344,5 +557,7 @@ pub async fn set_engagement_state(State(state): State<AppState>, who: Signed, Pa
         .find(|e| e.id.0 == id)
         .map(|e| e.hospital_id)
         .ok_or(WebError::NotFound)?;
-    Ok(Redirect::to(&format!("/organisations/{hospital}?done=saved")))
+    Ok(Redirect::to(&format!(
+        "/organisations/{hospital}?done=saved"
+    )))
 }
