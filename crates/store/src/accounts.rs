@@ -17,7 +17,7 @@ use sqlx::AssertSqlSafe;
 pub const LOCKOUT_THRESHOLD: i64 = 5;
 /// How long a locked account stays locked.
 pub const LOCKOUT_MS: i64 = 15 * 60 * 1000;
-/// Login attempts one client address may make per window, across instances.
+/// Failed logins one client address may make per window, across instances.
 pub const THROTTLE_ATTEMPTS: i64 = 30;
 pub const THROTTLE_WINDOW_MS: i64 = 5 * 60 * 1000;
 
@@ -234,45 +234,43 @@ impl Store {
         })
     }
 
-    /// Counts one attempt from `client_key`; false once the window is full.
-    async fn throttle(&self, client_key: &str) -> Result<bool> {
-        let now = now_ms();
-        let mut tx = self.begin_write().await?;
+    /// Whether `client_key` has used up its failures for the current window.
+    async fn address_throttled(&self, client_key: &str) -> Result<bool> {
         let current: Option<(i64, i64)> = sqlx::query_as(
             "SELECT window_start, attempts FROM login_throttle WHERE client_key = $1",
         )
         .bind(client_key)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&self.pool)
         .await?;
-        let allowed = match current {
-            Some((start, attempts)) if now - start < THROTTLE_WINDOW_MS => {
-                sqlx::query(
-                    "UPDATE login_throttle SET attempts = attempts + 1 WHERE client_key = $1",
-                )
-                .bind(client_key)
-                .execute(&mut *tx)
-                .await?;
-                attempts < THROTTLE_ATTEMPTS
-            }
-            Some(_) => {
-                sqlx::query("UPDATE login_throttle SET window_start = $1, attempts = 1 WHERE client_key = $2")
-                    .bind(now)
-                    .bind(client_key)
-                    .execute(&mut *tx)
-                    .await?;
-                true
-            }
-            None => {
-                sqlx::query("INSERT INTO login_throttle (client_key, window_start, attempts) VALUES ($1, $2, 1)")
-                    .bind(client_key)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-                true
-            }
-        };
+        Ok(current.is_some_and(|(start, attempts)| {
+            now_ms() - start < THROTTLE_WINDOW_MS && attempts >= THROTTLE_ATTEMPTS
+        }))
+    }
+
+    /// Counts one failed attempt from `client_key` (successes do not count,
+    /// so a hospital behind one address is not throttled for logging in).
+    async fn count_address_failure(&self, client_key: &str) -> Result<()> {
+        let now = now_ms();
+        let mut tx = self.begin_write().await?;
+        let updated = sqlx::query(
+            "UPDATE login_throttle SET attempts = CASE WHEN window_start > $1 THEN attempts + 1 ELSE 1 END, window_start = CASE WHEN window_start > $1 THEN window_start ELSE $2 END WHERE client_key = $3",
+        )
+        .bind(now - THROTTLE_WINDOW_MS)
+        .bind(now)
+        .bind(client_key)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            sqlx::query(
+                "INSERT INTO login_throttle (client_key, window_start, attempts) VALUES ($1, $2, 1)",
+            )
+            .bind(client_key)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
-        Ok(allowed)
+        Ok(())
     }
 
     /// Adds a failure; locks the account when the threshold is reached.
@@ -334,10 +332,8 @@ impl Store {
             actor_label: label.clone(),
             client_addr: client_addr.map(str::to_string),
         };
-        if !self
-            .throttle(&format!("addr:{}", client_addr.unwrap_or("unknown")))
-            .await?
-        {
+        let address = format!("addr:{}", client_addr.unwrap_or("unknown"));
+        if self.address_throttled(&address).await? {
             self.record_event(
                 &anonymous,
                 AuditAction::LoginFailed,
@@ -352,6 +348,7 @@ impl Store {
             Ok(a) => a,
             Err(StoreError::NotFound { .. }) => {
                 verify_password(None, password).await;
+                self.count_address_failure(&address).await?;
                 self.record_event(
                     &anonymous,
                     AuditAction::LoginFailed,
@@ -371,6 +368,7 @@ impl Store {
         let now = now_ms();
         if account.is_locked(now) {
             verify_password(None, password).await;
+            self.count_address_failure(&address).await?;
             self.record_event(
                 &ctx,
                 AuditAction::LoginFailed,
@@ -383,6 +381,7 @@ impl Store {
         }
         let secrets = self.secrets(account.id).await?;
         if account.disabled || !verify_password(Some(secrets.password_hash), password).await {
+            self.count_address_failure(&address).await?;
             let locked = self
                 .count_failure(&ctx, &account, AuditAction::LoginFailed)
                 .await?;

@@ -1,6 +1,6 @@
 use crate::{Result, StoreError};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyConnection, AnyPool, Connection, Executor};
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -58,10 +58,20 @@ impl Store {
         }
         let options = AnyConnectOptions::from_str(url)
             .map_err(|e| StoreError::BadUrl(format!("{}: {e}", redact_url(url))))?;
+        // One direct connection first: a refused or misconfigured server is
+        // reported with its real cause at once, not as a pool timeout.
+        let probe = tokio::time::timeout(
+            Duration::from_secs(5),
+            AnyConnection::connect_with(&options),
+        )
+        .await
+        .map_err(|_| StoreError::Unreachable(format!("{}: no answer within 5 s", redact_url(url))))?
+        .map_err(|e| StoreError::Unreachable(format!("{}: {e}", redact_url(url))))?;
+        let _ = probe.close().await;
         let pool = match backend {
             Backend::Sqlite => AnyPoolOptions::new()
                 .max_connections(8)
-                .acquire_timeout(Duration::from_secs(10))
+                .acquire_timeout(Duration::from_secs(5))
                 .after_connect(|conn, _| {
                     Box::pin(async move {
                         // WAL lets readers go on while one writer writes; the busy
@@ -75,7 +85,7 @@ impl Store {
                 }),
             Backend::Postgres => AnyPoolOptions::new()
                 .max_connections(16)
-                .acquire_timeout(Duration::from_secs(10)),
+                .acquire_timeout(Duration::from_secs(5)),
         }
         .connect_with(options)
         .await

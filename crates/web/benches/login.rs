@@ -1,0 +1,141 @@
+//! Login throughput: how many password logins per second one instance
+//! answers on the embedded SQLite store. Argon2id (19 MiB, 2 passes) is
+//! meant to dominate; the figure tells how many people can log in at the
+//! start of a working day, and how costly a password-guessing burst is.
+//!
+//! `cargo bench -p mamori-web --bench login` (env `MAMORI_BENCH_SECONDS`,
+//! `MAMORI_BENCH_CLIENTS` change the run).
+
+use mamori_domain::organisation::{Language, OrgKind, Role};
+use mamori_store::{AuditContext, NewAccount, NewOrganisation, testing};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+const PASSWORD: &str = "correct horse battery";
+
+fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[tokio::main]
+async fn main() {
+    let seconds = env_number("MAMORI_BENCH_SECONDS", 10);
+    let clients = env_number("MAMORI_BENCH_CLIENTS", 8) as usize;
+    let db = testing::sqlite().await;
+    let op = AuditContext::operator("bench");
+    let org = db
+        .store
+        .create_organisation(
+            &op,
+            NewOrganisation {
+                kind: OrgKind::Secretariat,
+                name: "事務局".into(),
+                hospital: None,
+            },
+        )
+        .await
+        .expect("organisation");
+    db.store
+        .create_account(
+            &op,
+            NewAccount {
+                org: org.id,
+                email: "bench@example.jp".into(),
+                display_name: "bench".into(),
+                role: Role::Admin,
+                language: Language::Japanese,
+                password: PASSWORD.into(),
+            },
+        )
+        .await
+        .expect("account");
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let app = mamori_web::app(
+        db.store.clone(),
+        mamori_web::WebConfig {
+            tls: false,
+            trust_forwarded_for: true,
+        },
+    );
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .expect("serve");
+    });
+
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let url = format!("http://{addr}/login");
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for n in 0..clients {
+        let client = client.clone();
+        let url = url.clone();
+        tasks.push(tokio::spawn(async move {
+            let forwarded = format!("10.1.{}.{}", n / 250, n % 250 + 1);
+            let token = format!("benchmark-presession-token-{n:04}");
+            let mut latencies = Vec::new();
+            while Instant::now() < deadline {
+                let started = Instant::now();
+                let response = client
+                    .post(&url)
+                    .header("cookie", format!("mamori_presession={token}"))
+                    .header("x-forwarded-for", &forwarded)
+                    .form(&[
+                        ("csrf", token.as_str()),
+                        ("email", "bench@example.jp"),
+                        ("password", PASSWORD),
+                    ])
+                    .send()
+                    .await
+                    .expect("request");
+                assert_eq!(response.status().as_u16(), 303, "login must succeed");
+                latencies.push(started.elapsed());
+            }
+            latencies
+        }));
+    }
+    let started = Instant::now();
+    let mut latencies = Vec::new();
+    for t in tasks {
+        latencies.extend(t.await.expect("client task"));
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort();
+    let pct =
+        |p: f64| latencies[((latencies.len() as f64 - 1.0) * p) as usize].as_secs_f64() * 1000.0;
+    println!(
+        "login benchmark: {} successful logins by {clients} clients in {elapsed:.1} s",
+        latencies.len()
+    );
+    println!(
+        "  throughput: {:.1} logins/s",
+        latencies.len() as f64 / elapsed
+    );
+    println!(
+        "  latency ms: p50 {:.1}  p90 {:.1}  p99 {:.1}  max {:.1}",
+        pct(0.5),
+        pct(0.9),
+        pct(0.99),
+        pct(1.0)
+    );
+    println!(
+        "  cores: {}",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    );
+    db.finish().await;
+}
