@@ -20,6 +20,7 @@ slug_enum!(
         PasswordChanged => "password.changed",
         PasswordReset => "password.reset",
         AccountUnlocked => "account.unlocked",
+        TotpEnrolmentStarted => "totp.enrolment-started",
         TotpEnabled => "totp.enabled",
         TotpDisabled => "totp.disabled",
         RecoveryCodesRegenerated => "recovery-codes.regenerated",

@@ -3,7 +3,7 @@
 //! issue; the states and what they imply for access live here already.
 
 use crate::organisation::slug_enum;
-use crate::{DomainError, EngagementId, OrgId};
+use crate::{EngagementId, OrgId};
 use serde::{Deserialize, Serialize};
 
 slug_enum!(
@@ -61,28 +61,6 @@ pub struct EngagementLink {
     pub hospital: OrgId,
     pub company: OrgId,
     pub state: EngagementState,
-}
-
-impl EngagementLink {
-    pub fn new(
-        engagement: EngagementId,
-        hospital: OrgId,
-        company: OrgId,
-        state: EngagementState,
-    ) -> Result<Self, DomainError> {
-        if hospital == company {
-            return Err(DomainError::invalid(
-                "company",
-                "a hospital cannot survey itself",
-            ));
-        }
-        Ok(Self {
-            engagement,
-            hospital,
-            company,
-            state,
-        })
-    }
 }
 
 #[cfg(test)]

@@ -161,8 +161,10 @@ pub fn permits(relationship: Relationship, data: HospitalData, access: Access) -
 }
 
 /// Proof that the policy allowed `access` to one kind of one hospital's data.
-/// Its fields are private: only [`authorize_hospital`] makes one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Its fields are private: only [`authorize_hospital`] makes one. It is not
+/// `Clone`: a grant is used for the operation it was asked for, and the store
+/// checks it again inside that operation's transaction.
+#[derive(Debug, PartialEq, Eq)]
 pub struct HospitalGrant {
     actor: Actor,
     hospital: OrgId,
@@ -227,11 +229,13 @@ pub fn authorize_hospital(
 
 /// Organisations and their accounts: everyone reads their own organisation;
 /// its admins change it; the secretariat reads and changes all; the
-/// supervisor reads all.
+/// supervisor reads all. Vendors only ever answer one inquiry, so they see
+/// no organisation (DESIGN §1).
 pub fn may_access_organisation(actor: &Actor, org: OrgId, access: Access) -> bool {
     match actor.org_kind {
         OrgKind::Secretariat => matches!(access, Access::Read | Access::Write),
         OrgKind::Supervisor if access == Access::Read => true,
+        OrgKind::Vendor => false,
         _ if actor.org == org => match access {
             Access::Read => true,
             Access::Write => actor.role == Role::Admin,

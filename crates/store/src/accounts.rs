@@ -2,8 +2,9 @@
 
 use crate::audit::{AuditContext, append};
 use crate::credentials::{self, check_totp, hash_password, verify_password};
-use crate::db::flag;
+use crate::db::Tx;
 use crate::error::corrupt;
+use crate::tokens::revoke_all_tokens;
 use crate::{Result, Store, StoreError, now_ms};
 use mamori_domain::audit::AuditAction;
 use mamori_domain::organisation::{Language, OrgKind, Role};
@@ -247,26 +248,27 @@ impl Store {
         }))
     }
 
-    /// Counts one failed attempt from `client_key` (successes do not count,
-    /// so a hospital behind one address is not throttled for logging in).
-    async fn count_address_failure(&self, client_key: &str) -> Result<()> {
-        let now = now_ms();
+    /// A refused login that concerns no account (unknown e-mail, throttled):
+    /// counted against the address and audited in one transaction. While an
+    /// address is throttled only its first refusal is written, so a flood
+    /// cannot fill the log.
+    async fn refuse_anonymous(
+        &self,
+        ctx: &AuditContext,
+        address: &str,
+        detail: &str,
+    ) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        let updated = sqlx::query(
-            "UPDATE login_throttle SET attempts = CASE WHEN window_start > $1 THEN attempts + 1 ELSE 1 END, window_start = CASE WHEN window_start > $1 THEN window_start ELSE $2 END WHERE client_key = $3",
-        )
-        .bind(now - THROTTLE_WINDOW_MS)
-        .bind(now)
-        .bind(client_key)
-        .execute(&mut *tx)
-        .await?;
-        if updated.rows_affected() == 0 {
-            sqlx::query(
-                "INSERT INTO login_throttle (client_key, window_start, attempts) VALUES ($1, $2, 1)",
+        let attempts = count_address_failure(&mut tx, address).await?;
+        if detail != "throttled" || attempts == THROTTLE_ATTEMPTS + 1 {
+            append(
+                &mut tx,
+                ctx,
+                AuditAction::LoginFailed,
+                "login",
+                None,
+                detail,
             )
-            .bind(client_key)
-            .bind(now)
-            .execute(&mut *tx)
             .await?;
         }
         tx.commit().await?;
@@ -279,9 +281,13 @@ impl Store {
         ctx: &AuditContext,
         account: &Account,
         action: AuditAction,
+        address: Option<&str>,
     ) -> Result<bool> {
         let now = now_ms();
         let mut tx = self.begin_write().await?;
+        if let Some(address) = address {
+            count_address_failure(&mut tx, address).await?;
+        }
         let failures: i64 = sqlx::query_scalar(
             "UPDATE accounts SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins",
         )
@@ -318,15 +324,18 @@ impl Store {
         Ok(locked)
     }
 
-    /// Checks e-mail and password. Every outcome is audited; wrong e-mail and
-    /// wrong password look the same from outside.
+    /// Checks e-mail and password. Every outcome is audited; wrong e-mail,
+    /// wrong password and a locked account look the same from outside (the
+    /// lock shows only in the audit log and to administrators).
     pub async fn check_login(
         &self,
         email: &str,
         password: &str,
         client_addr: Option<&str>,
     ) -> Result<LoginOutcome> {
-        let label = email.trim().to_lowercase();
+        // What the visitor typed is kept for the audit log, cut to the
+        // longest e-mail address there can be.
+        let label: String = email.trim().to_lowercase().chars().take(254).collect();
         let anonymous = AuditContext {
             actor: None,
             actor_label: label.clone(),
@@ -334,29 +343,16 @@ impl Store {
         };
         let address = format!("addr:{}", client_addr.unwrap_or("unknown"));
         if self.address_throttled(&address).await? {
-            self.record_event(
-                &anonymous,
-                AuditAction::LoginFailed,
-                "login",
-                None,
-                "throttled",
-            )
-            .await?;
+            self.refuse_anonymous(&anonymous, &address, "throttled")
+                .await?;
             return Ok(LoginOutcome::Throttled);
         }
         let account = match self.account_by_email(&label).await {
             Ok(a) => a,
             Err(StoreError::NotFound { .. }) => {
                 verify_password(None, password).await;
-                self.count_address_failure(&address).await?;
-                self.record_event(
-                    &anonymous,
-                    AuditAction::LoginFailed,
-                    "login",
-                    None,
-                    "unknown e-mail",
-                )
-                .await?;
+                self.refuse_anonymous(&anonymous, &address, "unknown e-mail")
+                    .await?;
                 return Ok(LoginOutcome::Failed);
             }
             Err(e) => return Err(e),
@@ -365,11 +361,14 @@ impl Store {
             actor: Some(account.actor()),
             ..anonymous
         };
-        let now = now_ms();
-        if account.is_locked(now) {
-            verify_password(None, password).await;
-            self.count_address_failure(&address).await?;
-            self.record_event(
+        // The hash is always checked, so no state of the account answers faster.
+        let secrets = self.secrets(account.id).await?;
+        let password_right = verify_password(Some(secrets.password_hash), password).await;
+        if account.is_locked(now_ms()) {
+            let mut tx = self.begin_write().await?;
+            count_address_failure(&mut tx, &address).await?;
+            append(
+                &mut tx,
                 &ctx,
                 AuditAction::LoginFailed,
                 format!("account:{}", account.id),
@@ -377,13 +376,12 @@ impl Store {
                 "locked",
             )
             .await?;
+            tx.commit().await?;
             return Ok(LoginOutcome::LockedOut);
         }
-        let secrets = self.secrets(account.id).await?;
-        if account.disabled || !verify_password(Some(secrets.password_hash), password).await {
-            self.count_address_failure(&address).await?;
+        if account.disabled || !password_right {
             let locked = self
-                .count_failure(&ctx, &account, AuditAction::LoginFailed)
+                .count_failure(&ctx, &account, AuditAction::LoginFailed, Some(&address))
                 .await?;
             return Ok(if locked {
                 LoginOutcome::LockedOut
@@ -394,32 +392,10 @@ impl Store {
         if account.totp_enabled {
             return Ok(LoginOutcome::SecondFactorRequired(account));
         }
-        self.login_succeeded(&ctx, &account, "password").await?;
-        Ok(LoginOutcome::Success(account))
-    }
-
-    async fn login_succeeded(
-        &self,
-        ctx: &AuditContext,
-        account: &Account,
-        how: &str,
-    ) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = $1")
-            .bind(account.id.0)
-            .execute(&mut *tx)
-            .await?;
-        append(
-            &mut tx,
-            ctx,
-            AuditAction::LoginSucceeded,
-            format!("account:{}", account.id),
-            None,
-            how,
-        )
-        .await?;
+        login_succeeded(&mut tx, &ctx, &account, "password").await?;
         tx.commit().await?;
-        Ok(())
+        Ok(LoginOutcome::Success(account))
     }
 
     /// Checks a TOTP code or a recovery code for an account whose password
@@ -435,67 +411,40 @@ impl Store {
             return Ok(SecondFactorOutcome::LockedOut);
         }
         let secrets = self.secrets(account.id).await?;
-        let unix = u64::try_from(now_ms() / 1000).unwrap_or(0);
-        if let Some(secret) = &secrets.totp_secret
-            && let Some(step) = check_totp(secret, code, unix, secrets.totp_last_step)
-        {
-            let mut tx = self.begin_write().await?;
+        let totp_step = secrets
+            .totp_secret
+            .as_deref()
+            .and_then(|secret| check_totp(secret, code, unix_seconds(), secrets.totp_last_step));
+        let mut tx = self.begin_write().await?;
+        let accepted = match totp_step {
             // The step only moves forward, so a replay in a race is refused too.
-            let updated = sqlx::query("UPDATE accounts SET totp_last_step = $1 WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)")
+            Some(step) => sqlx::query("UPDATE accounts SET totp_last_step = $1 WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)")
                 .bind(step)
                 .bind(account.id.0)
                 .execute(&mut *tx)
-                .await?;
+                .await?
+                .rows_affected() == 1,
+            None => use_recovery_code(&mut tx, ctx, &account, code).await?,
+        };
+        if accepted {
+            let how = if totp_step.is_some() {
+                "password+totp"
+            } else {
+                "password+recovery-code"
+            };
+            login_succeeded(&mut tx, ctx, &account, how).await?;
             tx.commit().await?;
-            if updated.rows_affected() == 1 {
-                self.login_succeeded(ctx, &account, "password+totp").await?;
-                return Ok(SecondFactorOutcome::Accepted);
-            }
-        } else if self.use_recovery_code(ctx, &account, code).await? {
-            self.login_succeeded(ctx, &account, "password+recovery-code")
-                .await?;
             return Ok(SecondFactorOutcome::Accepted);
         }
+        tx.rollback().await?;
         if self
-            .count_failure(ctx, &account, AuditAction::SecondFactorFailed)
+            .count_failure(ctx, &account, AuditAction::SecondFactorFailed, None)
             .await?
         {
             Ok(SecondFactorOutcome::LockedOut)
         } else {
             Ok(SecondFactorOutcome::Wrong)
         }
-    }
-
-    async fn use_recovery_code(
-        &self,
-        ctx: &AuditContext,
-        account: &Account,
-        code: &str,
-    ) -> Result<bool> {
-        let normalised = credentials::normalise_recovery_code(code);
-        if normalised.len() != 12 {
-            return Ok(false);
-        }
-        let mut tx = self.begin_write().await?;
-        let used = sqlx::query("UPDATE recovery_codes SET used_at = $1 WHERE account_id = $2 AND code_hash = $3 AND used_at IS NULL")
-            .bind(now_ms())
-            .bind(account.id.0)
-            .bind(credentials::token_hash(&normalised))
-            .execute(&mut *tx)
-            .await?;
-        if used.rows_affected() == 1 {
-            append(
-                &mut tx,
-                ctx,
-                AuditAction::RecoveryCodeUsed,
-                format!("account:{}", account.id),
-                None,
-                "",
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(used.rows_affected() == 1)
     }
 
     /// Unused recovery codes left.
@@ -509,7 +458,11 @@ impl Store {
     }
 
     /// Starts TOTP enrolment: stores a new secret, not yet in force.
-    pub async fn begin_totp_enrolment(&self, account: &Account) -> Result<TotpEnrolment> {
+    pub async fn begin_totp_enrolment(
+        &self,
+        ctx: &AuditContext,
+        account: &Account,
+    ) -> Result<TotpEnrolment> {
         let secret = credentials::new_totp_secret();
         let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE accounts SET totp_secret = $1, totp_enabled = 0, totp_last_step = NULL WHERE id = $2 AND totp_enabled = 0")
@@ -517,6 +470,15 @@ impl Store {
             .bind(account.id.0)
             .execute(&mut *tx)
             .await?;
+        append(
+            &mut tx,
+            ctx,
+            AuditAction::TotpEnrolmentStarted,
+            format!("account:{}", account.id),
+            None,
+            "",
+        )
+        .await?;
         tx.commit().await?;
         let otpauth_url = credentials::totp_url(&secret, &account.email)?;
         Ok(TotpEnrolment {
@@ -554,7 +516,7 @@ impl Store {
         let Some(secret) = secrets.totp_secret else {
             return Ok(None);
         };
-        let unix = u64::try_from(now_ms() / 1000).unwrap_or(0);
+        let unix = unix_seconds();
         let Some(step) = check_totp(&secret, code, unix, secrets.totp_last_step) else {
             return Ok(None);
         };
@@ -707,10 +669,7 @@ impl Store {
         account: AccountId,
         new: Option<String>,
     ) -> Result<String> {
-        let target = self.account(account).await?;
-        ctx.require("reset passwords in this organisation", |a| {
-            may_access_organisation(a, target.org_id, Access::Write)
-        })?;
+        let target = self.account_to_manage(ctx, account).await?;
         let password = new.unwrap_or_else(|| credentials::random_token(12));
         validate::new_password(&password)?;
         let hash = hash_password(&password).await?;
@@ -725,6 +684,8 @@ impl Store {
             .bind(account.0)
             .execute(&mut *tx)
             .await?;
+        // A reset follows a suspected compromise: the account's API tokens end too.
+        revoke_all_tokens(&mut tx, account).await?;
         append(
             &mut tx,
             ctx,
@@ -738,12 +699,24 @@ impl Store {
         Ok(password)
     }
 
-    /// Lifts a lock-out early.
-    pub async fn unlock_account(&self, ctx: &AuditContext, account: AccountId) -> Result<()> {
-        let target = self.account(account).await?;
-        ctx.require("unlock accounts in this organisation", |a| {
+    /// An account the actor may manage; an unknown id and someone else's
+    /// account get the same refusal, so ids cannot be probed.
+    async fn account_to_manage(&self, ctx: &AuditContext, id: AccountId) -> Result<Account> {
+        let refused = StoreError::Forbidden("manage accounts of this organisation");
+        let target = match self.account(id).await {
+            Ok(a) => a,
+            Err(StoreError::NotFound { .. }) if ctx.actor.is_some() => return Err(refused),
+            Err(e) => return Err(e),
+        };
+        ctx.require("manage accounts of this organisation", |a| {
             may_access_organisation(a, target.org_id, Access::Write)
         })?;
+        Ok(target)
+    }
+
+    /// Lifts a lock-out early.
+    pub async fn unlock_account(&self, ctx: &AuditContext, account: AccountId) -> Result<()> {
+        self.account_to_manage(ctx, account).await?;
         let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = $1")
             .bind(account.0)
@@ -788,41 +761,82 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+}
 
-    /// Disables or re-enables an account (its sessions end when disabled).
-    pub async fn set_account_disabled(
-        &self,
-        ctx: &AuditContext,
-        account: AccountId,
-        disabled: bool,
-    ) -> Result<()> {
-        let target = self.account(account).await?;
-        ctx.require("change accounts in this organisation", |a| {
-            may_access_organisation(a, target.org_id, Access::Write)
-        })?;
-        let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE accounts SET disabled = $1, updated_at = $2 WHERE id = $3")
-            .bind(flag(disabled))
-            .bind(now_ms())
-            .bind(account.0)
-            .execute(&mut *tx)
-            .await?;
-        if disabled {
-            sqlx::query("DELETE FROM sessions WHERE account_id = $1")
-                .bind(account.0)
-                .execute(&mut *tx)
-                .await?;
-        }
+/// Clears the failure count and records the login, in the caller's transaction.
+async fn login_succeeded(
+    tx: &mut Tx,
+    ctx: &AuditContext,
+    account: &Account,
+    how: &str,
+) -> Result<()> {
+    sqlx::query("UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = $1")
+        .bind(account.id.0)
+        .execute(&mut **tx)
+        .await?;
+    append(
+        tx,
+        ctx,
+        AuditAction::LoginSucceeded,
+        format!("account:{}", account.id),
+        None,
+        how,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Counts one failed login from `client_key` (successes do not count, so a
+/// hospital behind one address is not throttled for logging in); returns the
+/// failures in the current window.
+async fn count_address_failure(tx: &mut Tx, client_key: &str) -> Result<i64> {
+    let now = now_ms();
+    Ok(sqlx::query_scalar(
+        "INSERT INTO login_throttle (client_key, window_start, attempts) VALUES ($1, $2, 1)
+         ON CONFLICT (client_key) DO UPDATE SET
+           attempts = CASE WHEN login_throttle.window_start > $3 THEN login_throttle.attempts + 1 ELSE 1 END,
+           window_start = CASE WHEN login_throttle.window_start > $3 THEN login_throttle.window_start ELSE $2 END
+         RETURNING attempts",
+    )
+    .bind(client_key)
+    .bind(now)
+    .bind(now - THROTTLE_WINDOW_MS)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+/// Seconds since the epoch, for TOTP.
+fn unix_seconds() -> u64 {
+    u64::try_from(now_ms() / 1000).unwrap_or(0)
+}
+
+/// Marks a recovery code used, in the caller's transaction.
+async fn use_recovery_code(
+    tx: &mut Tx,
+    ctx: &AuditContext,
+    account: &Account,
+    code: &str,
+) -> Result<bool> {
+    let normalised = credentials::normalise_recovery_code(code);
+    if normalised.len() != 12 {
+        return Ok(false);
+    }
+    let used = sqlx::query("UPDATE recovery_codes SET used_at = $1 WHERE account_id = $2 AND code_hash = $3 AND used_at IS NULL")
+        .bind(now_ms())
+        .bind(account.id.0)
+        .bind(credentials::token_hash(&normalised))
+        .execute(&mut **tx)
+        .await?;
+    if used.rows_affected() == 1 {
         append(
-            &mut tx,
+            tx,
             ctx,
-            AuditAction::AccountUpdated,
-            format!("account:{account}"),
+            AuditAction::RecoveryCodeUsed,
+            format!("account:{}", account.id),
             None,
-            format!("disabled={disabled}"),
+            "",
         )
         .await?;
-        tx.commit().await?;
-        Ok(())
     }
+    Ok(used.rows_affected() == 1)
 }

@@ -251,17 +251,23 @@ impl Store {
         })
     }
 
-    /// Walks the whole chain in batches and checks every link. `Ok` carries
-    /// the number of records checked; `Err` names the first broken one.
+    /// Walks the chain up to the head as it is now, in batches, and checks
+    /// every link. `Ok` carries the number of records checked; `Err` names
+    /// the first broken one. Records appended during the walk are left for
+    /// the next run.
     pub async fn verify_audit_chain(&self) -> Result<Result<i64, ChainBreak>> {
+        let head: i64 = sqlx::query_scalar("SELECT last_seq FROM audit_head WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?;
         let mut verifier = ChainVerifier::default();
         let mut after = 0i64;
         loop {
             let sql = format!(
-                "SELECT {AUDIT_COLUMNS} FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT 1000"
+                "SELECT {AUDIT_COLUMNS} FROM audit_events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT 1000"
             );
             let rows = sqlx::query(AssertSqlSafe(sql))
                 .bind(after)
+                .bind(head)
                 .fetch_all(&self.pool)
                 .await?;
             if rows.is_empty() {
@@ -275,9 +281,6 @@ impl Store {
                 after = record.seq;
             }
         }
-        let head: i64 = sqlx::query_scalar("SELECT last_seq FROM audit_head WHERE id = 1")
-            .fetch_one(&self.pool)
-            .await?;
         Ok(verifier.finish(head))
     }
 }

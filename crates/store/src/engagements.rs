@@ -7,9 +7,7 @@ use crate::{Result, Store, StoreError, now_ms};
 use mamori_domain::audit::AuditAction;
 use mamori_domain::engagement::{EngagementLink, EngagementState};
 use mamori_domain::organisation::OrgKind;
-use mamori_domain::policy::{
-    Access, Actor, HospitalData, may_register_organisations, permits, relationship,
-};
+use mamori_domain::policy::{Access, HospitalData, authorize_hospital, may_register_organisations};
 use mamori_domain::{DomainError, EngagementId, OrgId};
 use serde::Serialize;
 
@@ -107,13 +105,13 @@ impl Store {
     }
 
     /// Sets an engagement's state (secretariat; the lifecycle issue replaces
-    /// this with owned transitions).
+    /// this with owned transitions). Returns the hospital concerned.
     pub async fn set_engagement_state(
         &self,
         ctx: &AuditContext,
         id: EngagementId,
         state: EngagementState,
-    ) -> Result<()> {
+    ) -> Result<OrgId> {
         ctx.require("decide engagements", may_register_organisations)?;
         let mut tx = self.begin_write().await?;
         let hospital: Option<i64> = sqlx::query_scalar("UPDATE engagements SET state = $1, updated_at = $2 WHERE id = $3 RETURNING hospital_id")
@@ -138,17 +136,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        Ok(())
-    }
-
-    /// The engagements of one hospital, as the policy needs them.
-    pub async fn engagement_links(&self, hospital: OrgId) -> Result<Vec<EngagementLink>> {
-        Ok(self
-            .engagements_where("WHERE e.hospital_id = $1", Some(hospital.0))
-            .await?
-            .iter()
-            .map(Engagement::link)
-            .collect())
+        Ok(OrgId(hospital))
     }
 
     async fn engagements_where(
@@ -169,9 +157,13 @@ impl Store {
             .collect()
     }
 
-    /// The engagements whose summary `actor` may read.
-    pub async fn engagements_visible_to(&self, actor: &Actor) -> Result<Vec<Engagement>> {
-        let all = match actor.org_kind {
+    /// The engagements whose summary the actor may read. Each hospital shown
+    /// is a read of its engagement summary, and is audited as one.
+    pub async fn engagements_visible_to(&self, ctx: &AuditContext) -> Result<Vec<Engagement>> {
+        let Some(actor) = ctx.actor else {
+            return self.engagements_where("", None).await;
+        };
+        let candidates = match actor.org_kind {
             OrgKind::SurveyCompany => {
                 self.engagements_where("WHERE e.company_id = $1", Some(actor.org.0))
                     .await?
@@ -182,15 +174,59 @@ impl Store {
             }
             _ => self.engagements_where("", None).await?,
         };
-        Ok(all
+        let visible: Vec<Engagement> = candidates
             .into_iter()
             .filter(|e| {
-                permits(
-                    relationship(actor, e.hospital_id, &[e.link()]),
+                authorize_hospital(
+                    &actor,
+                    e.hospital_id,
+                    OrgKind::Hospital,
                     HospitalData::EngagementSummary,
                     Access::Read,
+                    &[e.link()],
                 )
+                .is_ok()
             })
-            .collect())
+            .collect();
+        if !visible.is_empty() {
+            let mut tx = self.begin_write().await?;
+            for e in &visible {
+                append(
+                    &mut tx,
+                    ctx,
+                    AuditAction::HospitalDataRead,
+                    format!("engagement:{}", e.id),
+                    Some(e.hospital_id),
+                    "summary",
+                )
+                .await?;
+            }
+            tx.commit().await?;
+        }
+        Ok(visible)
     }
+}
+
+/// The engagements of one hospital, as the policy needs them, read on the
+/// caller's connection (inside its transaction when it has one).
+pub(crate) async fn links_of(
+    conn: &mut sqlx::AnyConnection,
+    hospital: OrgId,
+) -> Result<Vec<EngagementLink>> {
+    let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(
+        "SELECT id, hospital_id, company_id, state FROM engagements WHERE hospital_id = $1",
+    )
+    .bind(hospital.0)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter()
+        .map(|(id, h, c, state)| {
+            Ok(EngagementLink {
+                engagement: EngagementId(id),
+                hospital: OrgId(h),
+                company: OrgId(c),
+                state: EngagementState::parse(&state).map_err(corrupt("engagements.state"))?,
+            })
+        })
+        .collect()
 }

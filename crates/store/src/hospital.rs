@@ -1,11 +1,18 @@
 //! A hospital's own data. Every function here takes a [`HospitalGrant`],
 //! which only the policy can issue: there is no way to reach this data
-//! without asking it first.
+//! without asking it first. Inside the operation's transaction the policy is
+//! asked again, so an engagement withdrawn a moment ago closes the door.
 
 use crate::audit::{AuditContext, append};
+use crate::db::Tx;
+use crate::engagements::links_of;
+use crate::organisations::kind_of;
 use crate::{Result, Store, StoreError, now_ms};
 use mamori_domain::audit::AuditAction;
-use mamori_domain::policy::{Access, HospitalData, HospitalGrant, authorize_hospital};
+use mamori_domain::organisation::{HospitalAttributes, OrgKind};
+use mamori_domain::policy::{
+    Access, Actor, Denied, HospitalData, HospitalGrant, authorize_hospital, permits, relationship,
+};
 use mamori_domain::{AccountId, DomainError, OrgId, validate};
 use serde::{Deserialize, Serialize};
 
@@ -21,6 +28,14 @@ pub struct FacilityProfile {
     pub notes: String,
     pub updated_at_ms: Option<i64>,
     pub updated_by: Option<AccountId>,
+}
+
+/// What everyone engaged with a hospital may know of it: its name and facts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HospitalSummary {
+    pub id: OrgId,
+    pub name: String,
+    pub attributes: Option<HospitalAttributes>,
 }
 
 impl FacilityProfile {
@@ -68,6 +83,34 @@ struct ProfileRow {
     updated_by: Option<i64>,
 }
 
+/// Asks the policy again with the engagements as this transaction sees them.
+async fn recheck(tx: &mut Tx, grant: &HospitalGrant) -> Result<()> {
+    let hospital = grant.hospital();
+    let kind = kind_of(tx, hospital).await?;
+    let links = links_of(tx, hospital).await?;
+    let still = kind.is_some_and(|kind| {
+        authorize_hospital(
+            grant.actor(),
+            hospital,
+            kind,
+            grant.data(),
+            grant.access(),
+            &links,
+        )
+        .is_ok()
+    });
+    if still {
+        Ok(())
+    } else {
+        Err(Denied {
+            hospital,
+            data: grant.data(),
+            access: grant.access(),
+        }
+        .into())
+    }
+}
+
 impl Store {
     /// Asks the policy for access to one kind of a hospital's data. A refusal
     /// is audited and answered the same whether or not the hospital exists.
@@ -81,15 +124,13 @@ impl Store {
         let actor = ctx
             .actor
             .ok_or(StoreError::Forbidden("hospital data needs a person"))?;
-        let kind = match self.organisation(hospital).await {
-            Ok(org) => Some(org.kind),
-            Err(StoreError::NotFound { .. }) => None,
-            Err(e) => return Err(e),
-        };
-        let links = self.engagement_links(hospital).await?;
+        let mut conn = self.pool.acquire().await?;
+        let kind = kind_of(&mut conn, hospital).await?;
+        let links = links_of(&mut conn, hospital).await?;
+        drop(conn);
         let decision = match kind {
             Some(kind) => authorize_hospital(&actor, hospital, kind, data, access, &links),
-            None => Err(mamori_domain::policy::Denied {
+            None => Err(Denied {
                 hospital,
                 data,
                 access,
@@ -111,6 +152,52 @@ impl Store {
         }
     }
 
+    /// Whether the policy would allow it, without asking for a grant and
+    /// without an audit record: for deciding what a page offers, never for
+    /// reaching the data.
+    pub async fn may(
+        &self,
+        actor: &Actor,
+        hospital: OrgId,
+        data: HospitalData,
+        access: Access,
+    ) -> Result<bool> {
+        let mut conn = self.pool.acquire().await?;
+        if kind_of(&mut conn, hospital).await? != Some(OrgKind::Hospital) {
+            return Ok(false);
+        }
+        let links = links_of(&mut conn, hospital).await?;
+        Ok(permits(relationship(actor, hospital, &links), data, access))
+    }
+
+    /// The hospital's name and facts (engagement-summary data); audited.
+    pub async fn hospital_summary(
+        &self,
+        ctx: &AuditContext,
+        grant: &HospitalGrant,
+    ) -> Result<HospitalSummary> {
+        require(grant, ctx, HospitalData::EngagementSummary, Access::Read)?;
+        let hospital = grant.hospital();
+        let mut tx = self.begin_write().await?;
+        recheck(&mut tx, grant).await?;
+        let org = crate::organisations::organisation_in(&mut tx, hospital).await?;
+        append(
+            &mut tx,
+            ctx,
+            AuditAction::HospitalDataRead,
+            format!("hospital:{hospital}"),
+            Some(hospital),
+            "summary",
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(HospitalSummary {
+            id: org.id,
+            name: org.name,
+            attributes: org.hospital,
+        })
+    }
+
     /// Reads the facility profile; the read is audited in the same transaction.
     pub async fn facility_profile(
         &self,
@@ -120,6 +207,7 @@ impl Store {
         require(grant, ctx, HospitalData::Ledger, Access::Read)?;
         let hospital = grant.hospital();
         let mut tx = self.begin_write().await?;
+        recheck(&mut tx, grant).await?;
         let row: Option<ProfileRow> = sqlx::query_as(
             "SELECT it_staff_count, it_staff_skills, ehr_vendor, maintenance_outsourcing, notes, updated_at, updated_by FROM facility_profiles WHERE hospital_id = $1",
         )
@@ -150,7 +238,7 @@ impl Store {
         })
     }
 
-    /// Replaces the facility profile; audited with the fields that changed.
+    /// Replaces the facility profile; audited.
     pub async fn save_facility_profile(
         &self,
         ctx: &AuditContext,
@@ -162,21 +250,24 @@ impl Store {
         let hospital = grant.hospital();
         let now = now_ms();
         let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM facility_profiles WHERE hospital_id = $1")
-            .bind(hospital.0)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("INSERT INTO facility_profiles (hospital_id, it_staff_count, it_staff_skills, ehr_vendor, maintenance_outsourcing, notes, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-            .bind(hospital.0)
-            .bind(profile.it_staff_count.map(i64::from))
-            .bind(&profile.it_staff_skills)
-            .bind(&profile.ehr_vendor)
-            .bind(&profile.maintenance_outsourcing)
-            .bind(&profile.notes)
-            .bind(now)
-            .bind(grant.actor().account.0)
-            .execute(&mut *tx)
-            .await?;
+        recheck(&mut tx, grant).await?;
+        sqlx::query(
+            "INSERT INTO facility_profiles (hospital_id, it_staff_count, it_staff_skills, ehr_vendor, maintenance_outsourcing, notes, updated_at, updated_by)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (hospital_id) DO UPDATE SET it_staff_count = excluded.it_staff_count, it_staff_skills = excluded.it_staff_skills,
+               ehr_vendor = excluded.ehr_vendor, maintenance_outsourcing = excluded.maintenance_outsourcing, notes = excluded.notes,
+               updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+        )
+        .bind(hospital.0)
+        .bind(profile.it_staff_count.map(i64::from))
+        .bind(&profile.it_staff_skills)
+        .bind(&profile.ehr_vendor)
+        .bind(&profile.maintenance_outsourcing)
+        .bind(&profile.notes)
+        .bind(now)
+        .bind(grant.actor().account.0)
+        .execute(&mut *tx)
+        .await?;
         append(
             &mut tx,
             ctx,

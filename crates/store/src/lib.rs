@@ -14,7 +14,7 @@ mod hospital;
 mod migrate;
 mod organisations;
 mod sessions;
-#[doc(hidden)]
+#[cfg(feature = "testing")]
 pub mod testing;
 mod tokens;
 
@@ -23,10 +23,10 @@ pub use audit::{AuditContext, AuditFilter, AuditPage};
 pub use db::{Backend, Store, now_ms};
 pub use engagements::Engagement;
 pub use error::StoreError;
-pub use hospital::FacilityProfile;
+pub use hospital::{FacilityProfile, HospitalSummary};
 pub use migrate::MigrationReport;
 pub use organisations::{NewOrganisation, Organisation};
 pub use sessions::{Session, SessionInfo};
-pub use tokens::{ApiToken, TokenOwner};
+pub use tokens::ApiToken;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -127,6 +127,17 @@ impl Store {
                 Backend::Postgres => "BEGIN",
             };
             sqlx::query(begin).execute(&mut *conn).await?;
+            // Another process may have applied it while we waited for the lock.
+            let already: Option<i64> =
+                sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
+                    .bind(migration.version)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+            if already.is_some() {
+                sqlx::query("ROLLBACK").execute(&mut *conn).await?;
+                report.current = migration.version;
+                continue;
+            }
             let outcome = async {
                 for statement in statements(&render(migration.sql, self.backend())) {
                     sqlx::query(AssertSqlSafe(statement)).execute(&mut *conn).await?;

@@ -184,22 +184,15 @@ impl Store {
         Ok(())
     }
 
-    /// One organisation, without a policy check: for the store's own use and
-    /// for the operator. Callers acting for a person use [`Store::organisations_visible_to`].
-    pub async fn organisation(&self, id: OrgId) -> Result<Organisation> {
-        let sql = format!("SELECT {ORG_COLUMNS} FROM organisations WHERE id = $1");
-        sqlx::query_as::<_, OrgRow>(sqlx::AssertSqlSafe(sql))
-            .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or_else(|| StoreError::NotFound {
-                what: "organisation",
-                key: id.to_string(),
-            })?
-            .try_into()
+    /// One organisation, without a policy check: for the store's own use.
+    /// People reach organisations through [`Store::organisation_for`].
+    pub(crate) async fn organisation(&self, id: OrgId) -> Result<Organisation> {
+        let mut conn = self.pool.acquire().await?;
+        organisation_in(&mut conn, id).await
     }
 
-    /// Finds an organisation by id or by its exact name (the CLI's `--org`).
+    /// Finds an organisation by id or by its exact name (the CLI's `--org`;
+    /// the operator has the database itself in hand).
     pub async fn find_organisation(&self, id_or_name: &str) -> Result<Organisation> {
         if let Ok(id) = id_or_name.trim().parse::<i64>()
             && let Ok(org) = self.organisation(OrgId(id)).await
@@ -251,4 +244,31 @@ impl Store {
         }
         self.organisation(id).await
     }
+}
+
+/// One organisation, read on the caller's connection.
+pub(crate) async fn organisation_in(
+    conn: &mut sqlx::AnyConnection,
+    id: OrgId,
+) -> Result<Organisation> {
+    let sql = format!("SELECT {ORG_COLUMNS} FROM organisations WHERE id = $1");
+    sqlx::query_as::<_, OrgRow>(sqlx::AssertSqlSafe(sql))
+        .bind(id.0)
+        .fetch_optional(conn)
+        .await?
+        .ok_or_else(|| StoreError::NotFound {
+            what: "organisation",
+            key: id.to_string(),
+        })?
+        .try_into()
+}
+
+/// The kind of an organisation, `None` when there is none with that id.
+pub(crate) async fn kind_of(conn: &mut sqlx::AnyConnection, id: OrgId) -> Result<Option<OrgKind>> {
+    let kind: Option<String> = sqlx::query_scalar("SELECT kind FROM organisations WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(conn)
+        .await?;
+    kind.map(|k| OrgKind::parse(&k).map_err(corrupt("organisations.kind")))
+        .transpose()
 }

@@ -1,13 +1,14 @@
 //! Sessions live in the database so that any instance can serve any request.
 
-use crate::accounts::{ACCOUNT_SELECT, Account, AccountRow};
+use crate::accounts::Account;
 use crate::audit::{AuditContext, append};
 use crate::credentials::{random_token, token_hash};
+use crate::db::Tx;
 use crate::db::flag;
+use crate::tokens::revoke_all_tokens;
 use crate::{Result, Store, now_ms};
 use mamori_domain::AccountId;
 use mamori_domain::audit::AuditAction;
-use sqlx::AssertSqlSafe;
 
 /// A session ends this long after it began, however active.
 pub const SESSION_ABSOLUTE_MS: i64 = 12 * 60 * 60 * 1000;
@@ -45,6 +46,47 @@ struct SessionRow {
     user_agent: Option<String>,
 }
 
+/// Inserts a new session in the caller's transaction and sweeps expired ones
+/// (here rather than by a timer, so no instance needs a background job).
+async fn insert_session(
+    tx: &mut Tx,
+    account: &Account,
+    second_factor_pending: bool,
+    client_addr: Option<&str>,
+    user_agent: Option<&str>,
+) -> Result<Session> {
+    let token = random_token(32);
+    let csrf = random_token(24);
+    let now = now_ms();
+    let lifetime = if second_factor_pending {
+        SECOND_FACTOR_WINDOW_MS
+    } else {
+        SESSION_ABSOLUTE_MS
+    };
+    sqlx::query("INSERT INTO sessions (id_hash, account_id, csrf_token, second_factor_pending, created_at, last_seen_at, expires_at, client_addr, user_agent) VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8)")
+        .bind(token_hash(&token))
+        .bind(account.id.0)
+        .bind(&csrf)
+        .bind(flag(second_factor_pending))
+        .bind(now)
+        .bind(now + lifetime)
+        .bind(client_addr)
+        .bind(user_agent.map(|ua| ua.chars().take(200).collect::<String>()))
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("DELETE FROM sessions WHERE expires_at < $1 OR last_seen_at < $2")
+        .bind(now)
+        .bind(now - SESSION_IDLE_MS)
+        .execute(&mut **tx)
+        .await?;
+    Ok(Session {
+        token,
+        account: account.clone(),
+        csrf_token: csrf,
+        second_factor_pending,
+    })
+}
+
 impl Store {
     pub async fn create_session(
         &self,
@@ -53,40 +95,42 @@ impl Store {
         client_addr: Option<&str>,
         user_agent: Option<&str>,
     ) -> Result<Session> {
-        let token = random_token(32);
-        let csrf = random_token(24);
-        let now = now_ms();
-        let expires = now
-            + if second_factor_pending {
-                SECOND_FACTOR_WINDOW_MS
-            } else {
-                SESSION_ABSOLUTE_MS
-            };
         let mut tx = self.begin_write().await?;
-        sqlx::query("INSERT INTO sessions (id_hash, account_id, csrf_token, second_factor_pending, created_at, last_seen_at, expires_at, client_addr, user_agent) VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8)")
-            .bind(token_hash(&token))
-            .bind(account.id.0)
-            .bind(&csrf)
-            .bind(flag(second_factor_pending))
-            .bind(now)
-            .bind(expires)
-            .bind(client_addr)
-            .bind(user_agent.map(|ua| ua.chars().take(200).collect::<String>()))
-            .execute(&mut *tx)
-            .await?;
-        // Expired sessions of everyone are swept here rather than by a timer.
-        sqlx::query("DELETE FROM sessions WHERE expires_at < $1 OR last_seen_at < $2")
-            .bind(now)
-            .bind(now - SESSION_IDLE_MS)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(Session {
-            token,
-            account: account.clone(),
-            csrf_token: csrf,
+        let session = insert_session(
+            &mut tx,
+            account,
             second_factor_pending,
-        })
+            client_addr,
+            user_agent,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(session)
+    }
+
+    /// After the second factor: the half-authenticated session is replaced
+    /// by a full one with a new id, in one transaction.
+    pub async fn complete_second_factor(
+        &self,
+        pending: &Session,
+        client_addr: Option<&str>,
+        user_agent: Option<&str>,
+    ) -> Result<Session> {
+        let mut tx = self.begin_write().await?;
+        let gone =
+            sqlx::query("DELETE FROM sessions WHERE id_hash = $1 AND second_factor_pending = 1")
+                .bind(token_hash(&pending.token))
+                .execute(&mut *tx)
+                .await?;
+        if gone.rows_affected() != 1 {
+            return Err(crate::StoreError::Forbidden(
+                "no session waiting for a second factor",
+            ));
+        }
+        let session =
+            insert_session(&mut tx, &pending.account, false, client_addr, user_agent).await?;
+        tx.commit().await?;
+        Ok(session)
     }
 
     /// The live session for a cookie value, if any. Touches it at most once a minute.
@@ -103,15 +147,10 @@ impl Store {
         if expires < now || last_seen < now - SESSION_IDLE_MS {
             return Ok(None);
         }
-        let account: Account = match sqlx::query_as::<_, AccountRow>(AssertSqlSafe(format!(
-            "{ACCOUNT_SELECT} WHERE a.id = $1"
-        )))
-        .bind(account_id)
-        .fetch_optional(&self.pool)
-        .await?
-        {
-            Some(row) => row.try_into()?,
-            None => return Ok(None),
+        let account = match self.account(AccountId(account_id)).await {
+            Ok(account) => account,
+            Err(crate::StoreError::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e),
         };
         if account.disabled {
             return Ok(None);
@@ -129,18 +168,6 @@ impl Store {
             csrf_token: csrf,
             second_factor_pending: pending != 0,
         }))
-    }
-
-    /// Marks the second factor done; the session gets its full lifetime.
-    pub async fn complete_second_factor(&self, token: &str) -> Result<()> {
-        sqlx::query(
-            "UPDATE sessions SET second_factor_pending = 0, expires_at = $1 WHERE id_hash = $2",
-        )
-        .bind(now_ms() + SESSION_ABSOLUTE_MS)
-        .bind(token_hash(token))
-        .execute(&self.pool)
-        .await?;
-        Ok(())
     }
 
     pub async fn end_session(&self, ctx: &AuditContext, token: &str) -> Result<()> {
@@ -167,6 +194,8 @@ impl Store {
             .bind(account.0)
             .execute(&mut *tx)
             .await?;
+        // Tokens are logins too: whoever is thrown out loses them as well.
+        revoke_all_tokens(&mut tx, account).await?;
         append(
             &mut tx,
             ctx,

@@ -19,9 +19,6 @@ pub struct ApiToken {
     pub last_used_at_ms: Option<i64>,
 }
 
-/// Whose token it is: the account behind an API request.
-pub type TokenOwner = Account;
-
 impl Store {
     /// Creates a token for `account`; returns the token (shown once) and its record.
     pub async fn create_api_token(
@@ -136,4 +133,16 @@ impl Store {
         tx.commit().await?;
         Ok(done.rows_affected() > 0)
     }
+}
+
+/// Revokes every live token of an account, in the caller's transaction.
+pub(crate) async fn revoke_all_tokens(tx: &mut crate::db::Tx, account: AccountId) -> Result<u64> {
+    Ok(sqlx::query(
+        "UPDATE api_tokens SET revoked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(now_ms())
+    .bind(account.0)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected())
 }

@@ -239,7 +239,7 @@ async fn totp_second_factor_and_recovery_codes() {
         let sec = org(s, OrgKind::Secretariat, "事務局").await;
         let a = account(s, sec, "admin@example.jp").await;
         let ctx = AuditContext::for_actor(a.actor(), &a.email, None);
-        let enrolment = s.begin_totp_enrolment(&a).await.unwrap();
+        let enrolment = s.begin_totp_enrolment(&ctx, &a).await.unwrap();
         assert!(s.confirm_totp(&ctx, &a, "000000x").await.unwrap().is_none());
         let now = (mamori_store::now_ms() / 1000) as u64;
         let code = credentials::totp_code(&enrolment.secret, now).unwrap();
@@ -326,7 +326,12 @@ async fn sessions_tokens_and_logout_everywhere() {
         assert!(s.revoke_api_token(&ctx, a.id, record.id).await.unwrap());
         assert!(s.account_for_token(&token).await.unwrap().is_none());
 
+        let (second_token, _) = s.create_api_token(&ctx, a.id, "夜間バッチ").await.unwrap();
         let new_password = s.reset_password(&operator(), a.id, None).await.unwrap();
+        assert!(
+            s.account_for_token(&second_token).await.unwrap().is_none(),
+            "a reset ends API tokens too"
+        );
         assert!(matches!(
             s.check_login("admin@example.jp", &new_password, None)
                 .await
@@ -542,6 +547,74 @@ async fn people_act_within_the_policy() {
                 .len(),
             1
         );
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_grant_dies_with_the_engagement_it_came_from() {
+    each_backend(|db| async move {
+        let s = &db.store;
+        let hospital = org(s, OrgKind::Hospital, "島根中央病院").await;
+        let company = org(s, OrgKind::SurveyCompany, "調査A社").await;
+        let a = account(s, company, "a@example.jp").await;
+        let engagement = s
+            .create_engagement(&operator(), hospital, company, EngagementState::Surveying)
+            .await
+            .unwrap();
+        let ctx = AuditContext::for_actor(a.actor(), &a.email, None);
+        let grant = s
+            .authorize(&ctx, hospital, HospitalData::Ledger, Access::Write)
+            .await
+            .unwrap();
+        s.set_engagement_state(&operator(), engagement.id, EngagementState::Withdrawn)
+            .await
+            .unwrap();
+        let err = s
+            .save_facility_profile(&ctx, &grant, &FacilityProfile::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Denied(_)), "{}: {err}", db.label);
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn listing_engagements_is_a_read_of_each_hospital() {
+    each_backend(|db| async move {
+        let s = &db.store;
+        let h1 = org(s, OrgKind::Hospital, "病院一").await;
+        let h2 = org(s, OrgKind::Hospital, "病院二").await;
+        let company = org(s, OrgKind::SurveyCompany, "調査A社").await;
+        let other = org(s, OrgKind::SurveyCompany, "調査B社").await;
+        s.create_engagement(&operator(), h1, company, EngagementState::PledgeIssued)
+            .await
+            .unwrap();
+        s.create_engagement(&operator(), h2, other, EngagementState::Surveying)
+            .await
+            .unwrap();
+        let a = account(s, company, "a@example.jp").await;
+        let ctx = AuditContext::for_actor(a.actor(), &a.email, None);
+        let seen = s.engagements_visible_to(&ctx).await.unwrap();
+        assert_eq!(
+            seen.iter().map(|e| e.hospital_id).collect::<Vec<_>>(),
+            vec![h1]
+        );
+        let reads = s
+            .audit_page(
+                None,
+                &AuditFilter {
+                    action: Some("hospital-data.read".into()),
+                    limit: 10,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(reads.records.len(), 1, "{}", db.label);
+        assert_eq!(reads.records[0].content.hospital, Some(h1));
         db
     })
     .await;

@@ -142,6 +142,20 @@ pub struct FacilityProfileBody {
     updated_at_ms: Option<i64>,
 }
 
+impl From<FacilityProfileBody> for FacilityProfile {
+    fn from(body: FacilityProfileBody) -> Self {
+        FacilityProfile {
+            it_staff_count: body.it_staff_count,
+            it_staff_skills: body.it_staff_skills,
+            ehr_vendor: body.ehr_vendor,
+            maintenance_outsourcing: body.maintenance_outsourcing,
+            notes: body.notes,
+            updated_at_ms: None,
+            updated_by: None,
+        }
+    }
+}
+
 fn programme_role(account: &Account) -> &'static str {
     use mamori_domain::organisation::OrgKind::*;
     match account.org_kind {
@@ -162,8 +176,22 @@ pub async fn me(
     State(state): State<AppState>,
     caller: ApiCaller,
 ) -> Result<Json<MeResponse>, ApiError> {
-    let org = state.store.organisation(caller.account.org_id).await?;
     let a = &caller.account;
+    // Everyone knows their own organisation's name and kind; its details
+    // follow the policy (a vendor, for one, sees no organisation record).
+    let organisation = match state.store.organisation_for(&a.actor(), a.org_id).await {
+        Ok(org) => OrganisationBody::from(&org),
+        Err(mamori_store::StoreError::NotFound { .. }) => OrganisationBody {
+            id: a.org_id.0,
+            kind: a.org_kind.slug().into(),
+            name: a.org_name.clone(),
+            prefecture: None,
+            bed_count: None,
+            founder_type: None,
+            recruitment_route: None,
+        },
+        Err(e) => return Err(e.into()),
+    };
     Ok(Json(MeResponse {
         account: MeAccount {
             id: a.id.0,
@@ -173,7 +201,7 @@ pub async fn me(
             language: a.language.slug().into(),
             totp_enabled: a.totp_enabled,
         },
-        organisation: (&org).into(),
+        organisation,
         role: programme_role(a).into(),
     }))
 }
@@ -199,10 +227,7 @@ pub async fn engagements(
     State(state): State<AppState>,
     caller: ApiCaller,
 ) -> Result<Json<Vec<EngagementBody>>, ApiError> {
-    let list = state
-        .store
-        .engagements_visible_to(&caller.account.actor())
-        .await?;
+    let list = state.store.engagements_visible_to(&caller.ctx).await?;
     Ok(Json(
         list.into_iter()
             .map(|e| EngagementBody {
@@ -259,15 +284,7 @@ pub async fn put_facility_profile(
         .authorize(&caller.ctx, OrgId(id), HospitalData::Ledger, Access::Write)
         .await?;
     let Json(body) = body.map_err(|e| WebError::BadRequest(e.body_text()))?;
-    let profile = FacilityProfile {
-        it_staff_count: body.it_staff_count,
-        it_staff_skills: body.it_staff_skills,
-        ehr_vendor: body.ehr_vendor,
-        maintenance_outsourcing: body.maintenance_outsourcing,
-        notes: body.notes,
-        updated_at_ms: None,
-        updated_by: None,
-    };
+    let profile = FacilityProfile::from(body);
     state
         .store
         .save_facility_profile(&caller.ctx, &grant, &profile)

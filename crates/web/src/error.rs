@@ -128,3 +128,38 @@ impl IntoResponse for ApiError {
         self.0.into_api_response()
     }
 }
+
+/// Turns the framework's own plain-text refusals (a malformed form, path or
+/// query, a wrong method) into our Japanese page, or into JSON under the API.
+pub async fn friendly_rejections(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    let status = response.status();
+    let plain = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if !(status.is_client_error() && plain) {
+        return response;
+    }
+    let detail = axum::body::to_bytes(response.into_body(), 4096)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    let error = match status {
+        StatusCode::NOT_FOUND => WebError::NotFound,
+        StatusCode::METHOD_NOT_ALLOWED => WebError::BadRequest("method not allowed".into()),
+        _ => WebError::BadRequest(detail),
+    };
+    let mut out = if api {
+        error.into_api_response()
+    } else {
+        error.into_response()
+    };
+    *out.status_mut() = status;
+    out
+}

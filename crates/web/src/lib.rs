@@ -114,6 +114,7 @@ pub fn app(store: Store, config: WebConfig) -> Router {
         .nest("/api/v1", api::router())
         .route("/healthz", get(healthz))
         .route("/static/{file}", get(assets::serve))
+        .layer(axum::middleware::from_fn(error::friendly_rejections))
         .layer(axum::extract::DefaultBodyLimit::max(session::FORM_LIMIT))
         .layer(axum::middleware::from_fn(move |req, next| {
             security::headers(tls, req, next)

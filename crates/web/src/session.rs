@@ -44,6 +44,18 @@ impl Visitor {
         }
     }
 
+    /// The audit context of the session's account, if there is a session
+    /// (second factor done or not).
+    pub fn session_context(&self) -> Option<AuditContext> {
+        self.session.as_ref().map(|s| {
+            AuditContext::for_actor(
+                s.account.actor(),
+                s.account.email.clone(),
+                self.client_addr.clone(),
+            )
+        })
+    }
+
     pub fn anonymous_context(&self, label: &str) -> AuditContext {
         AuditContext {
             actor: None,
@@ -80,20 +92,17 @@ impl<S: Send + Sync> FromRequestParts<S> for Signed {
         let visitor = Visitor::from_request_parts(parts, state)
             .await
             .map_err(IntoResponse::into_response)?;
-        match visitor.session {
-            Some(session) if !session.second_factor_pending => Ok(Signed {
-                ctx: AuditContext::for_actor(
-                    session.account.actor(),
-                    session.account.email.clone(),
-                    visitor.client_addr.clone(),
-                ),
+        let ctx = visitor.session_context();
+        match (visitor.session, ctx) {
+            (Some(session), Some(ctx)) if !session.second_factor_pending => Ok(Signed {
+                ctx,
                 tr: Tr::new(session.account.language),
                 csrf: session.csrf_token.clone(),
                 session_token: session.token.clone(),
                 account: session.account,
             }),
-            Some(_) => Err(Redirect::to("/login/second-factor").into_response()),
-            None => Err(Redirect::to("/login").into_response()),
+            (Some(_), _) => Err(Redirect::to("/login/second-factor").into_response()),
+            (None, _) => Err(Redirect::to("/login").into_response()),
         }
     }
 }
@@ -128,8 +137,9 @@ fn is_safe(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-/// Finds the CSRF token a request carries: header, form field or query.
-fn submitted_token(headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Option<String> {
+/// Finds the CSRF token a request carries: header or form field (never the
+/// query string, which ends up in logs and histories).
+fn submitted_token(headers: &HeaderMap, body: &[u8]) -> Option<String> {
     if let Some(v) = headers.get("x-csrf-token").and_then(|v| v.to_str().ok()) {
         return Some(v.to_string());
     }
@@ -142,9 +152,7 @@ fn submitted_token(headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Opt
     if is_form && let Ok(pairs) = serde_urlencoded::from_bytes::<Vec<(String, String)>>(body) {
         return from(pairs);
     }
-    query
-        .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
-        .and_then(from)
+    None
 }
 
 fn constant_time_eq(a: &str, b: &str) -> bool {
@@ -204,15 +212,10 @@ pub async fn resolve(
                     .into_response();
             }
         };
-        let submitted = submitted_token(&parts.headers, parts.uri.query(), &bytes);
+        let submitted = submitted_token(&parts.headers, &bytes);
         let ok = !new_presession && submitted.is_some_and(|t| constant_time_eq(&t, visitor.csrf()));
         if !ok {
-            if let Some(s) = &visitor.session {
-                let ctx = AuditContext::for_actor(
-                    s.account.actor(),
-                    s.account.email.clone(),
-                    visitor.client_addr.clone(),
-                );
+            if let Some(ctx) = visitor.session_context() {
                 let _ = state
                     .store
                     .record_event(

@@ -208,7 +208,10 @@ pub async fn change_password(
 }
 
 pub async fn totp_begin(State(state): State<AppState>, who: Signed) -> Result<Redirect, WebError> {
-    state.store.begin_totp_enrolment(&who.account).await?;
+    state
+        .store
+        .begin_totp_enrolment(&who.ctx, &who.account)
+        .await?;
     Ok(Redirect::to("/account#totp"))
 }
 

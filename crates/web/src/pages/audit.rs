@@ -170,6 +170,16 @@ const CSV_HEADER: [&str; 12] = [
     "hash",
 ];
 
+/// A cell a spreadsheet would read as a formula gets a leading apostrophe:
+/// the log holds what visitors typed, and Excel must not run it.
+fn spreadsheet_safe(value: String) -> String {
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value
+    }
+}
+
 fn csv_row(r: &AuditRecord) -> [String; 12] {
     let c = &r.content;
     let opt = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
@@ -187,6 +197,7 @@ fn csv_row(r: &AuditRecord) -> [String; 12] {
         c.detail.clone(),
         r.hash.clone(),
     ]
+    .map(spreadsheet_safe)
 }
 
 /// The filtered log as CSV (UTF-8 with BOM so that Excel opens Japanese
@@ -243,4 +254,19 @@ pub async fn export_csv(
         body,
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spreadsheet_safe;
+
+    #[test]
+    fn formulas_are_defused() {
+        assert_eq!(
+            spreadsheet_safe("=HYPERLINK(\"x\")".into()),
+            "'=HYPERLINK(\"x\")"
+        );
+        assert_eq!(spreadsheet_safe("@SUM(A1)".into()), "'@SUM(A1)");
+        assert_eq!(spreadsheet_safe("sec@example.jp".into()), "sec@example.jp");
+    }
 }

@@ -13,7 +13,7 @@ use axum::http::header::USER_AGENT;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::CookieJar;
 use mamori_domain::organisation::Language;
-use mamori_store::{AuditContext, LoginOutcome, SecondFactorOutcome};
+use mamori_store::{LoginOutcome, SecondFactorOutcome};
 use serde::Deserialize;
 
 #[derive(Template, WebTemplate)]
@@ -97,7 +97,8 @@ pub async fn login(
         failure => {
             let message = match failure {
                 LoginOutcome::Throttled => "login.throttled",
-                LoginOutcome::LockedOut => "login.locked",
+                // A lock-out reads like any failure: it would otherwise tell
+                // a stranger that the address has an account.
                 _ => "login.failed",
             };
             let page = LoginPage {
@@ -152,31 +153,27 @@ pub async fn second_factor(
     State(state): State<AppState>,
     visitor: Visitor,
     jar: CookieJar,
+    headers: HeaderMap,
     Form(form): Form<CodeForm>,
 ) -> Result<Response, WebError> {
     let Some(session) = visitor.session.as_ref().filter(|s| s.second_factor_pending) else {
         return Ok(Redirect::to("/login").into_response());
     };
-    let ctx = AuditContext::for_actor(
-        session.account.actor(),
-        session.account.email.clone(),
-        visitor.client_addr.clone(),
-    );
+    let Some(ctx) = visitor.session_context() else {
+        return Ok(Redirect::to("/login").into_response());
+    };
     match state
         .store
         .check_second_factor(&ctx, &session.account, &form.code)
         .await?
     {
         SecondFactorOutcome::Accepted => {
-            // Replace the half-authenticated session with a full one.
-            state.store.end_session(&ctx, &session.token).await?;
             let full = state
                 .store
-                .create_session(
-                    &session.account,
-                    false,
+                .complete_second_factor(
+                    session,
                     visitor.client_addr.as_deref(),
-                    None,
+                    user_agent(&headers),
                 )
                 .await?;
             Ok((
@@ -208,12 +205,7 @@ pub async fn logout(
     visitor: Visitor,
     jar: CookieJar,
 ) -> Result<Response, WebError> {
-    if let Some(session) = &visitor.session {
-        let ctx = AuditContext::for_actor(
-            session.account.actor(),
-            session.account.email.clone(),
-            visitor.client_addr.clone(),
-        );
+    if let (Some(session), Some(ctx)) = (&visitor.session, visitor.session_context()) {
         state.store.end_session(&ctx, &session.token).await?;
     }
     Ok((

@@ -49,51 +49,38 @@ pub async fn dashboard(
     State(state): State<AppState>,
     who: Signed,
 ) -> Result<DashboardPage, WebError> {
-    let actor = who.account.actor();
     let tr = who.tr;
-    let engagements = state.store.engagements_visible_to(&actor).await?;
+    let engagements = state.store.engagements_visible_to(&who.ctx).await?;
     let kind = who.account.org_kind;
-    let mut counts = Vec::new();
     let count = |pred: &dyn Fn(EngagementState) -> bool| {
         engagements.iter().filter(|e| pred(e.state)).count()
     };
-    match kind {
-        OrgKind::Secretariat => {
-            let orgs = state.store.all_organisations().await?;
-            for k in [OrgKind::Hospital, OrgKind::SurveyCompany] {
-                counts.push((
-                    tr.value("kind", k.slug()),
-                    orgs.iter().filter(|o| o.kind == k).count(),
-                ));
-            }
+    let mut counts = Vec::new();
+    if kind == OrgKind::Secretariat {
+        let orgs = state.store.all_organisations().await?;
+        for k in [OrgKind::Hospital, OrgKind::SurveyCompany] {
             counts.push((
-                tr.t("dashboard.not_contracted").to_string(),
-                count(&|s| !s.is_contracted() && !s.is_closed_early()),
-            ));
-            counts.push((
-                tr.t("dashboard.contracted").to_string(),
-                count(&|s| s.is_contracted() && !s.is_accepted()),
-            ));
-            counts.push((
-                tr.t("dashboard.accepted").to_string(),
-                count(&|s| s.is_accepted()),
+                tr.value("kind", k.slug()),
+                orgs.iter().filter(|o| o.kind == k).count(),
             ));
         }
-        OrgKind::Supervisor | OrgKind::SurveyCompany => {
-            counts.push((
-                tr.t("dashboard.not_contracted").to_string(),
-                count(&|s| !s.is_contracted() && !s.is_closed_early()),
-            ));
-            counts.push((
-                tr.t("dashboard.contracted").to_string(),
-                count(&|s| s.is_contracted() && !s.is_accepted()),
-            ));
-            counts.push((
-                tr.t("dashboard.accepted").to_string(),
-                count(&|s| s.is_accepted()),
-            ));
-        }
-        OrgKind::Hospital | OrgKind::Ministry | OrgKind::Vendor => {}
+    }
+    if matches!(
+        kind,
+        OrgKind::Secretariat | OrgKind::Supervisor | OrgKind::SurveyCompany
+    ) {
+        counts.push((
+            tr.t("dashboard.not_contracted").to_string(),
+            count(&|s| !s.is_contracted() && !s.is_closed_early()),
+        ));
+        counts.push((
+            tr.t("dashboard.contracted").to_string(),
+            count(&|s| s.is_contracted() && !s.is_accepted()),
+        ));
+        counts.push((
+            tr.t("dashboard.accepted").to_string(),
+            count(&|s| s.is_accepted()),
+        ));
     }
     let (heading, intro, empty) = match kind {
         OrgKind::Secretariat => (

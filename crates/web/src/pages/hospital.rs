@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use mamori_domain::policy::{Access, HospitalData};
 use mamori_domain::{DomainError, OrgId};
 use mamori_store::{FacilityProfile, StoreError};
+
 use serde::Deserialize;
 
 pub struct ProfileView {
@@ -42,31 +43,36 @@ async fn hospital_page(
     error: Option<String>,
     done: &Option<String>,
 ) -> Result<HospitalPage, WebError> {
-    // The name is engagement-summary data; the profile is ledger data.
-    state
+    // The name is engagement-summary data; the profile is ledger data. What
+    // the page offers is asked without a grant (and without an audit record);
+    // the data itself is only read with one.
+    let summary_grant = state
         .store
         .authorize(&who.ctx, id, HospitalData::EngagementSummary, Access::Read)
         .await?;
-    let name = state.store.organisation(id).await?.name;
-    let profile = match state
+    let name = state
         .store
-        .authorize(&who.ctx, id, HospitalData::Ledger, Access::Read)
-        .await
+        .hospital_summary(&who.ctx, &summary_grant)
+        .await?
+        .name;
+    let actor = who.account.actor();
+    let profile = if state
+        .store
+        .may(&actor, id, HospitalData::Ledger, Access::Read)
+        .await?
     {
-        Ok(grant) => Some(state.store.facility_profile(&who.ctx, &grant).await?),
-        Err(StoreError::Denied(_)) => None,
-        Err(e) => return Err(e.into()),
+        let grant = state
+            .store
+            .authorize(&who.ctx, id, HospitalData::Ledger, Access::Read)
+            .await?;
+        Some(state.store.facility_profile(&who.ctx, &grant).await?)
+    } else {
+        None
     };
-    let can_write = profile.is_some()
-        && mamori_domain::policy::permits(
-            mamori_domain::policy::relationship(
-                &who.account.actor(),
-                id,
-                &state.store.engagement_links(id).await?,
-            ),
-            HospitalData::Ledger,
-            Access::Write,
-        );
+    let can_write = state
+        .store
+        .may(&actor, id, HospitalData::Ledger, Access::Write)
+        .await?;
     Ok(HospitalPage {
         chrome: Chrome::signed(who, "").with_notice(done),
         id: id.0,

@@ -302,7 +302,7 @@ async fn organisation_page(
     let can_register = may_register_organisations(&actor);
     let engagements: Vec<_> = state
         .store
-        .engagements_visible_to(&actor)
+        .engagements_visible_to(&who.ctx)
         .await?
         .into_iter()
         .filter(|e| e.hospital_id == id || e.company_id == id)
@@ -473,11 +473,12 @@ pub async fn reset_password(
     who: Signed,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
-    let account = state.store.account(AccountId(id)).await?;
+    // The store checks the policy first; only then is the account looked at.
     let password = state
         .store
-        .reset_password(&who.ctx, account.id, None)
+        .reset_password(&who.ctx, AccountId(id), None)
         .await?;
+    let account = state.store.account(AccountId(id)).await?;
     Ok(organisation_page(
         &state,
         &who,
@@ -495,8 +496,8 @@ pub async fn unlock(
     who: Signed,
     Path(id): Path<i64>,
 ) -> Result<Redirect, WebError> {
+    state.store.unlock_account(&who.ctx, AccountId(id)).await?;
     let account = state.store.account(AccountId(id)).await?;
-    state.store.unlock_account(&who.ctx, account.id).await?;
     Ok(Redirect::to(&format!(
         "/organisations/{}?done=unlocked",
         account.org_id
@@ -545,18 +546,10 @@ pub async fn set_engagement_state(
 ) -> Result<Redirect, WebError> {
     let new_state =
         EngagementState::parse(&form.state).map_err(|e| WebError::BadRequest(e.to_string()))?;
-    state
+    let hospital = state
         .store
         .set_engagement_state(&who.ctx, EngagementId(id), new_state)
         .await?;
-    let hospital = state
-        .store
-        .engagements_visible_to(&who.account.actor())
-        .await?
-        .into_iter()
-        .find(|e| e.id.0 == id)
-        .map(|e| e.hospital_id)
-        .ok_or(WebError::NotFound)?;
     Ok(Redirect::to(&format!(
         "/organisations/{hospital}?done=saved"
     )))
