@@ -26,6 +26,7 @@ pub mod emails {
     pub const SURVEYOR_B: &str = "surveyor-b@demo.mamori.example";
     pub const HOSPITAL_STAFF: &str = "hospital@demo.mamori.example";
     pub const MINISTRY: &str = "ministry@demo.mamori.example";
+    pub const VENDOR: &str = "vendor@demo.mamori.example";
 }
 
 /// Names of the demo organisations that tests and benchmarks refer to.
@@ -259,6 +260,14 @@ const ACCOUNTS: &[AccountSpec] = &[
         role: Role::Member,
         language: Language::Japanese,
         role_label: "ministry member",
+    },
+    AccountSpec {
+        email: emails::VENDOR,
+        display_name: "小林 翔（ベンダー）",
+        org: names::VENDOR,
+        role: Role::Member,
+        language: Language::Japanese,
+        role_label: "vendor member",
     },
 ];
 

@@ -165,6 +165,33 @@ impl Store {
         Ok(seq)
     }
 
+    /// Records that the actor read these hospitals' data (one record per
+    /// hospital, so each hospital can see who looked at it), in one transaction.
+    pub(crate) async fn record_hospital_reads(
+        &self,
+        ctx: &AuditContext,
+        reads: &[(String, OrgId)],
+        detail: &str,
+    ) -> Result<()> {
+        if reads.is_empty() || ctx.actor.is_none() {
+            return Ok(());
+        }
+        let mut tx = self.begin_write().await?;
+        for (target, hospital) in reads {
+            append(
+                &mut tx,
+                ctx,
+                AuditAction::HospitalDataRead,
+                target.clone(),
+                Some(*hospital),
+                detail,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Reads the log as `viewer` may see it: the secretariat everything,
     /// others their own actions, the ministry and vendors nothing.
     pub async fn audit_page(

@@ -188,21 +188,11 @@ impl Store {
                 .is_ok()
             })
             .collect();
-        if !visible.is_empty() {
-            let mut tx = self.begin_write().await?;
-            for e in &visible {
-                append(
-                    &mut tx,
-                    ctx,
-                    AuditAction::HospitalDataRead,
-                    format!("engagement:{}", e.id),
-                    Some(e.hospital_id),
-                    "summary",
-                )
-                .await?;
-            }
-            tx.commit().await?;
-        }
+        let reads: Vec<(String, OrgId)> = visible
+            .iter()
+            .map(|e| (format!("engagement:{}", e.id), e.hospital_id))
+            .collect();
+        self.record_hospital_reads(ctx, &reads, "summary").await?;
         Ok(visible)
     }
 }

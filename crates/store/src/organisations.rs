@@ -6,7 +6,7 @@ use mamori_domain::audit::AuditAction;
 use mamori_domain::organisation::{
     FounderType, HospitalAttributes, OrgKind, Prefecture, RecruitmentRoute,
 };
-use mamori_domain::policy::{Access, Actor, may_access_organisation, may_register_organisations};
+use mamori_domain::policy::{Access, may_access_organisation, may_register_organisations};
 use mamori_domain::validate;
 use serde::Serialize;
 
@@ -222,27 +222,46 @@ impl Store {
             .collect()
     }
 
-    /// The organisations `actor` may read: all for the secretariat and the
-    /// supervisor, otherwise only its own.
-    pub async fn organisations_visible_to(&self, actor: &Actor) -> Result<Vec<Organisation>> {
-        Ok(self
-            .all_organisations()
-            .await?
+    /// The organisations the actor may read: all for the secretariat and the
+    /// supervisor, otherwise only its own. Each hospital listed is a read of
+    /// that hospital's data, and audited as one.
+    pub async fn organisations_visible_to(&self, ctx: &AuditContext) -> Result<Vec<Organisation>> {
+        let all = self.all_organisations().await?;
+        let Some(actor) = ctx.actor else {
+            return Ok(all);
+        };
+        let visible: Vec<Organisation> = all
             .into_iter()
-            .filter(|o| may_access_organisation(actor, o.id, Access::Read))
-            .collect())
+            .filter(|o| may_access_organisation(&actor, o.id, Access::Read))
+            .collect();
+        let hospitals: Vec<(String, OrgId)> = visible
+            .iter()
+            .filter(|o| o.kind == OrgKind::Hospital)
+            .map(|o| (format!("organisation:{}", o.id), o.id))
+            .collect();
+        self.record_hospital_reads(ctx, &hospitals, "organisation")
+            .await?;
+        Ok(visible)
     }
 
-    /// One organisation if `actor` may read it; otherwise `NotFound`, so that
-    /// its existence is not revealed.
-    pub async fn organisation_for(&self, actor: &Actor, id: OrgId) -> Result<Organisation> {
-        if !may_access_organisation(actor, id, Access::Read) {
+    /// One organisation if the actor may read it; otherwise `NotFound`, so
+    /// that its existence is not revealed. Reading a hospital is audited.
+    pub async fn organisation_for(&self, ctx: &AuditContext, id: OrgId) -> Result<Organisation> {
+        let allowed = ctx
+            .actor
+            .is_none_or(|actor| may_access_organisation(&actor, id, Access::Read));
+        if !allowed {
             return Err(StoreError::NotFound {
                 what: "organisation",
                 key: id.to_string(),
             });
         }
-        self.organisation(id).await
+        let org = self.organisation(id).await?;
+        if org.kind == OrgKind::Hospital {
+            self.record_hospital_reads(ctx, &[(format!("organisation:{id}"), id)], "organisation")
+                .await?;
+        }
+        Ok(org)
     }
 }
 

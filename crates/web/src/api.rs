@@ -179,7 +179,7 @@ pub async fn me(
     let a = &caller.account;
     // Everyone knows their own organisation's name and kind; its details
     // follow the policy (a vendor, for one, sees no organisation record).
-    let organisation = match state.store.organisation_for(&a.actor(), a.org_id).await {
+    let organisation = match state.store.organisation_for(&caller.ctx, a.org_id).await {
         Ok(org) => OrganisationBody::from(&org),
         Err(mamori_store::StoreError::NotFound { .. }) => OrganisationBody {
             id: a.org_id.0,
@@ -213,10 +213,7 @@ pub async fn organisations(
     State(state): State<AppState>,
     caller: ApiCaller,
 ) -> Result<Json<Vec<OrganisationBody>>, ApiError> {
-    let orgs = state
-        .store
-        .organisations_visible_to(&caller.account.actor())
-        .await?;
+    let orgs = state.store.organisations_visible_to(&caller.ctx).await?;
     Ok(Json(orgs.iter().map(OrganisationBody::from).collect()))
 }
 

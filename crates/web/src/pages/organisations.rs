@@ -128,10 +128,7 @@ async fn organisations_page(
     done: &Option<String>,
 ) -> Result<OrganisationsPage, WebError> {
     let tr = who.tr;
-    let orgs = state
-        .store
-        .organisations_visible_to(&who.account.actor())
-        .await?;
+    let orgs = state.store.organisations_visible_to(&who.ctx).await?;
     Ok(OrganisationsPage {
         chrome: Chrome::signed(who, "/organisations").with_notice(done),
         orgs: orgs.iter().map(|o| org_row(o, tr)).collect(),
@@ -296,7 +293,7 @@ async fn organisation_page(
 ) -> Result<OrganisationPage, WebError> {
     let actor = who.account.actor();
     let tr = who.tr;
-    let org = state.store.organisation_for(&actor, id).await?;
+    let org = state.store.organisation_for(&who.ctx, id).await?;
     let now = mamori_store::now_ms();
     let accounts = state.store.accounts_of(&actor, id).await?;
     let can_register = may_register_organisations(&actor);
