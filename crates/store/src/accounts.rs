@@ -1,6 +1,6 @@
 //! Accounts, logins, lock-out and the TOTP second factor.
 
-use crate::audit::{AuditContext, append};
+use crate::audit::{AuditContext, append, audit_account};
 use crate::credentials::{self, check_totp, hash_password, verify_password};
 use crate::db::Tx;
 use crate::error::corrupt;
@@ -294,12 +294,11 @@ impl Store {
         .bind(account.id.0)
         .fetch_one(&mut *tx)
         .await?;
-        append(
+        audit_account(
             &mut tx,
             ctx,
             action,
-            format!("account:{}", account.id),
-            None,
+            account.id,
             format!("failures={failures}"),
         )
         .await?;
@@ -310,12 +309,11 @@ impl Store {
                 .bind(account.id.0)
                 .execute(&mut *tx)
                 .await?;
-            append(
+            audit_account(
                 &mut tx,
                 ctx,
                 AuditAction::LoginLockedOut,
-                format!("account:{}", account.id),
-                None,
+                account.id,
                 format!("minutes={}", LOCKOUT_MS / 60_000),
             )
             .await?;
@@ -367,12 +365,11 @@ impl Store {
         if account.is_locked(now_ms()) {
             let mut tx = self.begin_write().await?;
             count_address_failure(&mut tx, &address).await?;
-            append(
+            audit_account(
                 &mut tx,
                 &ctx,
                 AuditAction::LoginFailed,
-                format!("account:{}", account.id),
-                None,
+                account.id,
                 "locked",
             )
             .await?;
@@ -470,12 +467,11 @@ impl Store {
             .bind(account.id.0)
             .execute(&mut *tx)
             .await?;
-        append(
+        audit_account(
             &mut tx,
             ctx,
             AuditAction::TotpEnrolmentStarted,
-            format!("account:{}", account.id),
-            None,
+            account.id,
             "",
         )
         .await?;
@@ -529,15 +525,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         Self::replace_recovery_codes(&mut tx, account.id, &codes).await?;
-        append(
-            &mut tx,
-            ctx,
-            AuditAction::TotpEnabled,
-            format!("account:{}", account.id),
-            None,
-            "",
-        )
-        .await?;
+        audit_account(&mut tx, ctx, AuditAction::TotpEnabled, account.id, "").await?;
         tx.commit().await?;
         Ok(Some(codes))
     }
@@ -572,12 +560,11 @@ impl Store {
         let codes = credentials::new_recovery_codes();
         let mut tx = self.begin_write().await?;
         Self::replace_recovery_codes(&mut tx, account.id, &codes).await?;
-        append(
+        audit_account(
             &mut tx,
             ctx,
             AuditAction::RecoveryCodesRegenerated,
-            format!("account:{}", account.id),
-            None,
+            account.id,
             "",
         )
         .await?;
@@ -602,15 +589,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         Self::replace_recovery_codes(&mut tx, account.id, &[]).await?;
-        append(
-            &mut tx,
-            ctx,
-            AuditAction::TotpDisabled,
-            format!("account:{}", account.id),
-            None,
-            "",
-        )
-        .await?;
+        audit_account(&mut tx, ctx, AuditAction::TotpDisabled, account.id, "").await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -647,15 +626,7 @@ impl Store {
             )
             .execute(&mut *tx)
             .await?;
-        append(
-            &mut tx,
-            ctx,
-            AuditAction::PasswordChanged,
-            format!("account:{}", account.id),
-            None,
-            "",
-        )
-        .await?;
+        audit_account(&mut tx, ctx, AuditAction::PasswordChanged, account.id, "").await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -686,12 +657,11 @@ impl Store {
             .await?;
         // A reset follows a suspected compromise: the account's API tokens end too.
         revoke_all_tokens(&mut tx, account).await?;
-        append(
+        audit_account(
             &mut tx,
             ctx,
             AuditAction::PasswordReset,
-            format!("account:{account}"),
-            None,
+            account,
             format!("email={}", target.email),
         )
         .await?;
@@ -722,15 +692,7 @@ impl Store {
             .bind(account.0)
             .execute(&mut *tx)
             .await?;
-        append(
-            &mut tx,
-            ctx,
-            AuditAction::AccountUnlocked,
-            format!("account:{account}"),
-            None,
-            "",
-        )
-        .await?;
+        audit_account(&mut tx, ctx, AuditAction::AccountUnlocked, account, "").await?;
         tx.commit().await?;
         Ok(())
     }
@@ -749,12 +711,11 @@ impl Store {
             .bind(account.id.0)
             .execute(&mut *tx)
             .await?;
-        append(
+        audit_account(
             &mut tx,
             ctx,
             AuditAction::PreferencesChanged,
-            format!("account:{}", account.id),
-            None,
+            account.id,
             format!("language={language}"),
         )
         .await?;
@@ -774,15 +735,7 @@ async fn login_succeeded(
         .bind(account.id.0)
         .execute(&mut **tx)
         .await?;
-    append(
-        tx,
-        ctx,
-        AuditAction::LoginSucceeded,
-        format!("account:{}", account.id),
-        None,
-        how,
-    )
-    .await?;
+    audit_account(tx, ctx, AuditAction::LoginSucceeded, account.id, how).await?;
     Ok(())
 }
 
@@ -828,15 +781,7 @@ async fn use_recovery_code(
         .execute(&mut **tx)
         .await?;
     if used.rows_affected() == 1 {
-        append(
-            tx,
-            ctx,
-            AuditAction::RecoveryCodeUsed,
-            format!("account:{}", account.id),
-            None,
-            "",
-        )
-        .await?;
+        audit_account(tx, ctx, AuditAction::RecoveryCodeUsed, account.id, "").await?;
     }
     Ok(used.rows_affected() == 1)
 }

@@ -105,6 +105,17 @@ pub(crate) async fn append(
     Ok(seq)
 }
 
+/// Appends a record about an account (its sessions, password, factors).
+pub(crate) async fn audit_account(
+    tx: &mut Tx,
+    ctx: &AuditContext,
+    action: AuditAction,
+    account: AccountId,
+    detail: impl Into<String>,
+) -> Result<i64> {
+    append(tx, ctx, action, format!("account:{account}"), None, detail).await
+}
+
 /// What to show of the log. Empty fields do not filter.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuditFilter {

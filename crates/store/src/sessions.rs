@@ -1,7 +1,7 @@
 //! Sessions live in the database so that any instance can serve any request.
 
 use crate::accounts::Account;
-use crate::audit::{AuditContext, append};
+use crate::audit::{AuditContext, append, audit_account};
 use crate::credentials::{random_token, token_hash};
 use crate::db::Tx;
 use crate::db::flag;
@@ -196,12 +196,11 @@ impl Store {
             .await?;
         // Tokens are logins too: whoever is thrown out loses them as well.
         revoke_all_tokens(&mut tx, account).await?;
-        append(
+        audit_account(
             &mut tx,
             ctx,
             AuditAction::LogoutEverywhere,
-            format!("account:{account}"),
-            None,
+            account,
             format!("sessions={}", gone.rows_affected()),
         )
         .await?;
@@ -226,12 +225,11 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         if gone.rows_affected() > 0 {
-            append(
+            audit_account(
                 &mut tx,
                 ctx,
                 AuditAction::SessionRevoked,
-                format!("account:{account}"),
-                None,
+                account,
                 format!("session={handle}"),
             )
             .await?;
