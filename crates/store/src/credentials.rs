@@ -11,18 +11,36 @@ use sha2::{Digest, Sha256};
 use std::sync::LazyLock;
 use totp_rs::{Secret, Totp};
 
+/// Argon2id takes 19 MiB and a core for each hash: at most one hash per
+/// core runs at a time, so a burst of logins queues instead of taking
+/// memory without bound (and the memory the allocator keeps stays small).
+static HASHING: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| {
+    tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+});
+
+/// Runs an Argon2 computation on the blocking pool, one per core at most.
+async fn with_hashing_slot<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T> {
+    let _slot = HASHING
+        .acquire()
+        .await
+        .map_err(|e| StoreError::Hashing(e.to_string()))?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| StoreError::Hashing(e.to_string()))
+}
+
 /// Hashes a password with Argon2id (OWASP parameters: 19 MiB, 2 passes).
-/// CPU-heavy: runs on the blocking pool.
 pub async fn hash_password(password: &str) -> Result<String> {
     let password = password.to_owned();
-    tokio::task::spawn_blocking(move || {
+    with_hashing_slot(move || {
         Argon2::default()
             .hash_password(password.as_bytes())
             .map(|h: PasswordHash| h.to_string())
             .map_err(|e| StoreError::Hashing(e.to_string()))
     })
-    .await
-    .map_err(|e| StoreError::Hashing(e.to_string()))?
+    .await?
 }
 
 /// A hash no password matches, verified against for unknown e-mails so that
@@ -37,7 +55,7 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
 /// Checks a password against a stored hash; `None` checks against a dummy.
 pub async fn verify_password(stored: Option<String>, password: &str) -> bool {
     let password = password.to_owned();
-    tokio::task::spawn_blocking(move || {
+    with_hashing_slot(move || {
         let stored = stored.unwrap_or_else(|| DUMMY_HASH.clone());
         match PasswordHash::new(&stored) {
             Ok(parsed) => Argon2::default()
