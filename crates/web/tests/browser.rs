@@ -97,6 +97,24 @@ async fn screenshot(client: &Client, name: &str) {
     }
 }
 
+/// Waits until the text of `css` contains every one of `needles` (the page
+/// after a submit arrives asynchronously), and fails with what it saw.
+async fn expect_text(client: &Client, css: &str, needles: &[&str]) {
+    let mut seen = String::new();
+    for _ in 0..50 {
+        if let Ok(element) = client.find(Locator::Css(css)).await
+            && let Ok(text) = element.text().await
+        {
+            if needles.iter().all(|n| text.contains(n)) {
+                return;
+            }
+            seen = text;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("expected {needles:?} in `{css}`, saw `{seen}`");
+}
+
 /// Waits until the page's heading starts with `expected` (a submitted form
 /// navigates asynchronously), and fails with what it saw instead.
 async fn expect_heading(client: &Client, expected: &str) {
@@ -227,17 +245,12 @@ async fn secretariat_in_a_real_browser() {
         .unwrap();
     form.submit().await.unwrap();
     expect_heading(&client, "安来ブラウザ病院").await;
-    let body = client
-        .find(Locator::Css("main"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        body.contains("島根県") && body.contains("医療法人") && body.contains("組織を登録しました"),
-        "{body}"
-    );
+    expect_text(
+        &client,
+        "main",
+        &["島根県", "医療法人", "組織を登録しました"],
+    )
+    .await;
 
     // Add a person to it; the initial password is shown once.
     let form = client
@@ -249,31 +262,21 @@ async fn secretariat_in_a_real_browser() {
         .await
         .unwrap();
     form.submit().await.unwrap();
-    let body = client
-        .find(Locator::Css("main"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        body.contains("ichiro@example.jp") && body.contains("この画面でのみ表示"),
-        "{body}"
-    );
+    expect_text(
+        &client,
+        "main",
+        &["ichiro@example.jp", "この画面でのみ表示"],
+    )
+    .await;
 
     // The audit log shows both.
     client.goto(&format!("{base}/audit")).await.unwrap();
-    let log = client
-        .find(Locator::Css("table.audit"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        log.contains("組織登録") && log.contains("利用者追加") && log.contains("ichiro@example.jp"),
-        "{log}"
-    );
+    expect_text(
+        &client,
+        "table.audit",
+        &["組織登録", "利用者追加", "ichiro@example.jp"],
+    )
+    .await;
     screenshot(&client, "audit.png").await;
 
     // Log out, then in again with the second factor.
