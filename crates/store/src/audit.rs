@@ -219,58 +219,45 @@ impl Store {
             }
         }
         let limit = filter.limit.clamp(1, 10_000);
-        let mut clauses = Vec::new();
-        let mut n = 0;
-        let mut next = || {
-            n += 1;
-            format!("${n}")
-        };
-        if filter.actor_account.is_some() {
-            clauses.push(format!("actor_account = {}", next()));
+        enum Value {
+            Int(i64),
+            Text(String),
         }
-        if filter.action.is_some() {
-            clauses.push(format!("action = {}", next()));
-        }
-        if filter.hospital.is_some() {
-            clauses.push(format!("hospital = {}", next()));
-        }
-        if filter.from_ms.is_some() {
-            clauses.push(format!("occurred_at >= {}", next()));
-        }
-        if filter.until_ms.is_some() {
-            clauses.push(format!("occurred_at < {}", next()));
-        }
-        if filter.before_seq.is_some() {
-            clauses.push(format!("seq < {}", next()));
-        }
-        let limit_param = next();
-        let where_clause = if clauses.is_empty() {
+        // Each condition once: its column test and the value bound to it.
+        let conditions: Vec<(&str, Value)> = [
+            filter
+                .actor_account
+                .map(|a| ("actor_account =", Value::Int(a.0))),
+            filter.action.clone().map(|a| ("action =", Value::Text(a))),
+            filter.hospital.map(|h| ("hospital =", Value::Int(h.0))),
+            filter.from_ms.map(|t| ("occurred_at >=", Value::Int(t))),
+            filter.until_ms.map(|t| ("occurred_at <", Value::Int(t))),
+            filter.before_seq.map(|q| ("seq <", Value::Int(q))),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let where_clause = if conditions.is_empty() {
             String::new()
         } else {
-            format!("WHERE {}", clauses.join(" AND "))
+            let tests: Vec<String> = conditions
+                .iter()
+                .enumerate()
+                .map(|(n, (test, _))| format!("{test} ${}", n + 1))
+                .collect();
+            format!("WHERE {}", tests.join(" AND "))
         };
         // Only placeholders and fixed column names are formatted in; values are bound.
         let sql = format!(
-            "SELECT {AUDIT_COLUMNS} FROM audit_events {where_clause} ORDER BY seq DESC LIMIT {limit_param}"
+            "SELECT {AUDIT_COLUMNS} FROM audit_events {where_clause} ORDER BY seq DESC LIMIT ${}",
+            conditions.len() + 1
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
-        if let Some(a) = filter.actor_account {
-            query = query.bind(a.0);
-        }
-        if let Some(action) = &filter.action {
-            query = query.bind(action.clone());
-        }
-        if let Some(h) = filter.hospital {
-            query = query.bind(h.0);
-        }
-        if let Some(from) = filter.from_ms {
-            query = query.bind(from);
-        }
-        if let Some(until) = filter.until_ms {
-            query = query.bind(until);
-        }
-        if let Some(before) = filter.before_seq {
-            query = query.bind(before);
+        for (_, value) in conditions {
+            query = match value {
+                Value::Int(v) => query.bind(v),
+                Value::Text(v) => query.bind(v),
+            };
         }
         let rows = query.bind(limit + 1).fetch_all(&self.pool).await?;
         let mut records = rows

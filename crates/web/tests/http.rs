@@ -84,6 +84,13 @@ async fn secretariat_logs_in_creates_a_hospital_and_a_user_and_the_audit_log_sho
         filtered.body.contains("hanako@example.jp")
             && !filtered.body.contains("<td>ログイン成功</td>")
     );
+    let in_range = b.get("/audit?from=2000-01-01&until=2100-12-31").await;
+    assert!(in_range.body.contains("<td>組織登録</td>"));
+    let future = b.get("/audit?from=2100-01-01").await;
+    assert!(future.body.contains("該当する記録はありません"));
+    let bad_date = b.get("/audit?from=01/02/2026").await;
+    assert_eq!(bad_date.status, 400);
+    assert!(bad_date.body.contains("YYYY-MM-DD"));
     let csv = b.get("/audit.csv?action=organisation.created").await;
     assert_eq!(csv.status, 200);
     assert!(
