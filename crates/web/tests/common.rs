@@ -18,9 +18,13 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn start(db: TestDb) -> TestApp {
+        Self::start_with(db, mamori_web::WebConfig::default()).await
+    }
+
+    pub async fn start_with(db: TestDb, config: mamori_web::WebConfig) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let app = mamori_web::app(db.store.clone(), mamori_web::WebConfig::default());
+        let app = mamori_web::app(db.store.clone(), config);
         tokio::spawn(async move {
             axum::serve(
                 listener,

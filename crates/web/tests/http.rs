@@ -542,3 +542,61 @@ async fn surveyors_reach_only_their_own_contracted_hospitals() {
         app.db.finish().await;
     }
 }
+
+#[tokio::test]
+async fn behind_tls_cookies_are_secure_and_hsts_is_sent() {
+    let config = mamori_web::WebConfig {
+        tls: true,
+        trust_forwarded_for: true,
+    };
+    let app = TestApp::start_with(testing::sqlite().await, config).await;
+    let sec = app.org(OrgKind::Secretariat, "研究事務局").await;
+    app.account(sec, "sec@example.jp", Role::Admin).await;
+    let b = app.browser();
+    let login = b.get("/login").await;
+    assert!(
+        login.headers["strict-transport-security"]
+            .to_str()
+            .unwrap()
+            .contains("max-age=")
+    );
+    assert!(
+        login.headers["set-cookie"]
+            .to_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("secure")
+    );
+    // Behind a trusted proxy the audit log records the forwarded client address.
+    let csrf = login.csrf();
+    let response = b
+        .client
+        .post(app.url("/login"))
+        .header("x-forwarded-for", "203.0.113.7, 10.0.0.1")
+        .header("cookie", format!("mamori_presession={csrf}"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", "sec@example.jp"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    let log = app
+        .store()
+        .audit_page(
+            None,
+            &mamori_store::AuditFilter {
+                action: Some("login.succeeded".into()),
+                limit: 5,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        log.records[0].content.client_addr.as_deref(),
+        Some("203.0.113.7")
+    );
+}
