@@ -2,7 +2,11 @@
 //! `MAMORI_TEST_DATABASE_URL` names a server (each test gets its own schema).
 
 use crate::credentials::random_token;
-use crate::{Result, Store};
+use crate::{Account, AuditContext, NewAccount, NewOrganisation, Result, Store};
+use mamori_domain::OrgId;
+use mamori_domain::organisation::{
+    FounderType, HospitalAttributes, Language, OrgKind, Prefecture, RecruitmentRoute, Role,
+};
 use std::sync::Once;
 
 /// The variable that turns the PostgreSQL half of the store tests on.
@@ -105,4 +109,51 @@ pub async fn all() -> Vec<TestDb> {
         dbs.push(pg);
     }
     dbs
+}
+
+/// The password of every account the fixtures create.
+pub const TEST_PASSWORD: &str = "correct horse battery";
+
+/// Registers an organisation as the operator; hospitals get fixed facts
+/// (Shimane, 199 beds, medical corporation, referred by a company).
+pub async fn add_org(store: &Store, kind: OrgKind, name: &str) -> OrgId {
+    let hospital = (kind == OrgKind::Hospital).then(|| {
+        HospitalAttributes::new(
+            Prefecture::from_code(32).expect("Shimane"),
+            199,
+            FounderType::MedicalCorporation,
+            RecruitmentRoute::CompanyReferral,
+        )
+        .expect("valid hospital facts")
+    });
+    store
+        .create_organisation(
+            &AuditContext::operator("test"),
+            NewOrganisation {
+                kind,
+                name: name.into(),
+                hospital,
+            },
+        )
+        .await
+        .expect("organisation")
+        .id
+}
+
+/// Creates an account with [`TEST_PASSWORD`], Japanese screens.
+pub async fn add_account(store: &Store, org: OrgId, email: &str, role: Role) -> Account {
+    store
+        .create_account(
+            &AuditContext::operator("test"),
+            NewAccount {
+                org,
+                email: email.into(),
+                display_name: format!("{email} さん"),
+                role,
+                language: Language::Japanese,
+                password: TEST_PASSWORD.into(),
+            },
+        )
+        .await
+        .expect("account")
 }

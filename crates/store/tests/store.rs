@@ -2,9 +2,7 @@
 
 use mamori_domain::audit::{AuditAction, ChainBreak};
 use mamori_domain::engagement::EngagementState;
-use mamori_domain::organisation::{
-    FounderType, HospitalAttributes, Language, OrgKind, Prefecture, RecruitmentRoute, Role,
-};
+use mamori_domain::organisation::{Language, OrgKind, Role};
 use mamori_domain::policy::{Access, HospitalData};
 use mamori_store::testing::{self, TestDb};
 use mamori_store::{
@@ -12,51 +10,18 @@ use mamori_store::{
     SecondFactorOutcome, Store, StoreError, credentials,
 };
 
-const PASSWORD: &str = "correct horse battery";
+const PASSWORD: &str = testing::TEST_PASSWORD;
 
 fn operator() -> AuditContext {
     AuditContext::operator("cli:test")
 }
 
 async fn org(store: &Store, kind: OrgKind, name: &str) -> mamori_domain::OrgId {
-    let hospital = (kind == OrgKind::Hospital).then(|| {
-        HospitalAttributes::new(
-            Prefecture::from_code(32).unwrap(),
-            199,
-            FounderType::MedicalCorporation,
-            RecruitmentRoute::CompanyReferral,
-        )
-        .unwrap()
-    });
-    store
-        .create_organisation(
-            &operator(),
-            NewOrganisation {
-                kind,
-                name: name.into(),
-                hospital,
-            },
-        )
-        .await
-        .unwrap()
-        .id
+    testing::add_org(store, kind, name).await
 }
 
 async fn account(store: &Store, org: mamori_domain::OrgId, email: &str) -> mamori_store::Account {
-    store
-        .create_account(
-            &operator(),
-            NewAccount {
-                org,
-                email: email.into(),
-                display_name: "テスト 太郎".into(),
-                role: Role::Member,
-                language: Language::Japanese,
-                password: PASSWORD.into(),
-            },
-        )
-        .await
-        .unwrap()
+    testing::add_account(store, org, email, Role::Member).await
 }
 
 async fn audit_count(store: &Store) -> usize {

@@ -6,12 +6,12 @@
 //! `cargo bench -p mamori-web --bench login` (env `MAMORI_BENCH_SECONDS`,
 //! `MAMORI_BENCH_CLIENTS` change the run).
 
-use mamori_domain::organisation::{Language, OrgKind, Role};
-use mamori_store::{AuditContext, NewAccount, NewOrganisation, testing};
+use mamori_domain::organisation::{OrgKind, Role};
+use mamori_store::testing;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-const PASSWORD: &str = "correct horse battery";
+const PASSWORD: &str = testing::TEST_PASSWORD;
 
 fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -32,33 +32,8 @@ async fn main() {
     };
     let clients = env_number("MAMORI_BENCH_CLIENTS", 8) as usize;
     let db = testing::sqlite().await;
-    let op = AuditContext::operator("bench");
-    let org = db
-        .store
-        .create_organisation(
-            &op,
-            NewOrganisation {
-                kind: OrgKind::Secretariat,
-                name: "事務局".into(),
-                hospital: None,
-            },
-        )
-        .await
-        .expect("organisation");
-    db.store
-        .create_account(
-            &op,
-            NewAccount {
-                org: org.id,
-                email: "bench@example.jp".into(),
-                display_name: "bench".into(),
-                role: Role::Admin,
-                language: Language::Japanese,
-                password: PASSWORD.into(),
-            },
-        )
-        .await
-        .expect("account");
+    let org = testing::add_org(&db.store, OrgKind::Secretariat, "事務局").await;
+    testing::add_account(&db.store, org, "bench@example.jp", Role::Admin).await;
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

@@ -2,14 +2,12 @@
 #![allow(dead_code)]
 
 use mamori_domain::OrgId;
-use mamori_domain::organisation::{
-    FounderType, HospitalAttributes, Language, OrgKind, Prefecture, RecruitmentRoute, Role,
-};
-use mamori_store::testing::TestDb;
-use mamori_store::{Account, AuditContext, NewAccount, NewOrganisation, Store};
+use mamori_domain::organisation::{OrgKind, Role};
+use mamori_store::testing::{self, TestDb};
+use mamori_store::{Account, AuditContext, Store};
 use std::net::SocketAddr;
 
-pub const PASSWORD: &str = "correct horse battery";
+pub const PASSWORD: &str = testing::TEST_PASSWORD;
 
 pub struct TestApp {
     pub addr: SocketAddr,
@@ -57,44 +55,11 @@ impl TestApp {
     }
 
     pub async fn org(&self, kind: OrgKind, name: &str) -> OrgId {
-        let hospital = (kind == OrgKind::Hospital).then(|| {
-            HospitalAttributes::new(
-                Prefecture::from_code(32).unwrap(),
-                120,
-                FounderType::Public,
-                RecruitmentRoute::OpenCall,
-            )
-            .unwrap()
-        });
-        self.store()
-            .create_organisation(
-                &AuditContext::operator("test"),
-                NewOrganisation {
-                    kind,
-                    name: name.into(),
-                    hospital,
-                },
-            )
-            .await
-            .unwrap()
-            .id
+        testing::add_org(self.store(), kind, name).await
     }
 
     pub async fn account(&self, org: OrgId, email: &str, role: Role) -> Account {
-        self.store()
-            .create_account(
-                &AuditContext::operator("test"),
-                NewAccount {
-                    org,
-                    email: email.into(),
-                    display_name: format!("{email} さん"),
-                    role,
-                    language: Language::Japanese,
-                    password: PASSWORD.into(),
-                },
-            )
-            .await
-            .unwrap()
+        testing::add_account(self.store(), org, email, role).await
     }
 
     pub async fn token(&self, account: &Account) -> String {
