@@ -38,6 +38,22 @@ slug_enum!(
         HospitalDataWritten => "hospital-data.written",
         AccessDenied => "access.denied",
         AuditExported => "audit.exported",
+        ProgrammeCreated => "programme.created",
+        ProgrammeUpdated => "programme.updated",
+        CompanyEnrolled => "programme.company-enrolled",
+        KickoffRecorded => "programme.kickoff-recorded",
+        DocumentAdded => "programme.document-added",
+        EngagementTransitioned => "engagement.transitioned",
+        AgreementIssued => "agreement.issued",
+        AgreementSigned => "agreement.signed",
+        AgreementRevoked => "agreement.revoked",
+        EstimateSubmitted => "estimate.submitted",
+        OrderIssued => "order.issued",
+        OrderSettled => "order.settled",
+        PaymentRecorded => "payment.recorded",
+        LetterTemplateSaved => "letter-template.saved",
+        LetterGenerated => "letter.generated",
+        FileRead => "file.read",
     }
 );
 

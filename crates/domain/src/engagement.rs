@@ -1,6 +1,5 @@
 //! The engagement (one hospital surveyed by one company) and its lifecycle
-//! states (DESIGN §3). Transitions and their owners come with the lifecycle
-//! issue; the states and what they imply for access live here already.
+//! states (DESIGN §3). Transitions and their owners are in `lifecycle`.
 
 use crate::organisation::slug_enum;
 use crate::{EngagementId, OrgId};
@@ -61,6 +60,10 @@ pub struct EngagementLink {
     pub hospital: OrgId,
     pub company: OrgId,
     pub state: EngagementState,
+    /// The NDA for this hospital is signed and in force today, and the order
+    /// was issued: without both the company sees no survey data, whatever
+    /// the state says.
+    pub contract_in_force: bool,
 }
 
 #[cfg(test)]

@@ -28,3 +28,7 @@ id_type!(
     /// One survey of one hospital by one survey company within a programme.
     EngagementId
 );
+id_type!(
+    /// A survey programme: one fiscal year's surveys under one procedure.
+    ProgrammeId
+);

@@ -1,13 +1,16 @@
 //! Mamori's domain: the vocabulary of the survey programme and the rules that
 //! do not depend on any database, framework or clock.
 
+pub mod agreement;
 pub mod audit;
 pub mod engagement;
 pub mod error;
 pub mod ids;
+pub mod lifecycle;
 pub mod organisation;
 pub mod policy;
+pub mod schedule;
 pub mod validate;
 
 pub use error::DomainError;
-pub use ids::{AccountId, EngagementId, OrgId};
+pub use ids::{AccountId, EngagementId, OrgId, ProgrammeId};

@@ -51,7 +51,8 @@ pub enum Relationship {
     Secretariat,
     /// The supervisor, for a hospital with at least one live engagement.
     Supervisor,
-    /// A survey company with a contracted engagement for this hospital.
+    /// A survey company with a contracted engagement for this hospital whose
+    /// NDA and order are in force.
     AssignedContracted,
     /// A survey company whose engagement is not yet contracted.
     AssignedNotContracted,
@@ -81,7 +82,10 @@ pub fn relationship(actor: &Actor, hospital: OrgId, links: &[EngagementLink]) ->
         }
         OrgKind::SurveyCompany => {
             let own: Vec<_> = links.filter(|l| l.company == actor.org).collect();
-            if own.iter().any(|l| l.state.is_contracted()) {
+            if own
+                .iter()
+                .any(|l| l.state.is_contracted() && l.contract_in_force)
+            {
                 Relationship::AssignedContracted
             } else if own.iter().any(|l| !l.state.is_closed_early()) {
                 Relationship::AssignedNotContracted
@@ -136,10 +140,12 @@ pub fn permits(relationship: Relationship, data: HospitalData, access: Access) -
             EngagementRecord | Estimate | SurveyResponses | Ledger | Deliverables | LabourHours => {
                 matches!(access, Read | Write)
             }
-            Pledge | Contract => false,
+            // The company reads its own NDA and order, never the hospital's pledge.
+            Contract => access == Read,
+            Pledge => false,
         },
         R::AssignedNotContracted => match data {
-            EngagementSummary => access == Read,
+            EngagementSummary | Contract => access == Read,
             Estimate | LabourHours => matches!(access, Read | Write),
             _ => false,
         },

@@ -3,6 +3,8 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Connection, Executor};
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 /// Which database is behind the store.
@@ -17,6 +19,51 @@ pub enum Backend {
 pub struct Store {
     pub(crate) pool: AnyPool,
     backend: Backend,
+    clock: Clock,
+}
+
+/// The calendar the lifecycle runs on: deadlines, NDA validity, overdue
+/// flags. The system clock, unless a test or a demo fixes the day.
+#[derive(Clone, Default)]
+pub struct Clock {
+    /// Epoch ms of a fixed "now"; 0 means the system clock.
+    fixed_ms: Arc<AtomicI64>,
+}
+
+/// Japan Standard Time: every calendar day in Mamori is a day in Japan.
+pub const JST: time::UtcOffset = match time::UtcOffset::from_hms(9, 0, 0) {
+    Ok(offset) => offset,
+    Err(_) => time::UtcOffset::UTC,
+};
+
+impl Clock {
+    pub fn now_ms(&self) -> i64 {
+        match self.fixed_ms.load(Ordering::Relaxed) {
+            0 => now_ms(),
+            fixed => fixed,
+        }
+    }
+
+    /// Today in Japan.
+    pub fn today(&self) -> time::Date {
+        time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.now_ms()) * 1_000_000)
+            .map(|t| t.to_offset(JST).date())
+            .unwrap_or(time::Date::MIN)
+    }
+
+    /// Fixes the clock at noon (JST) of `day`, for tests and demos.
+    pub fn set_today(&self, day: time::Date) {
+        let noon = day.with_hms(12, 0, 0).map(|t| t.assume_offset(JST));
+        if let Ok(noon) = noon {
+            let ms = (noon.unix_timestamp_nanos() / 1_000_000) as i64;
+            self.fixed_ms.store(ms, Ordering::Relaxed);
+        }
+    }
+
+    /// Back to the system clock.
+    pub fn use_system(&self) {
+        self.fixed_ms.store(0, Ordering::Relaxed);
+    }
 }
 
 pub(crate) type Tx = sqlx::Transaction<'static, sqlx::Any>;
@@ -90,7 +137,11 @@ impl Store {
         .connect_with(options)
         .await
         .map_err(|e| StoreError::Unreachable(format!("{}: {e}", redact_url(url))))?;
-        let store = Store { pool, backend };
+        let store = Store {
+            pool,
+            backend,
+            clock: Clock::default(),
+        };
         store
             .ping()
             .await
@@ -117,6 +168,16 @@ impl Store {
         })
     }
 
+    /// The lifecycle's calendar, shared by every clone of this store.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// Today in Japan, by the store's clock.
+    pub fn today(&self) -> time::Date {
+        self.clock.today()
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }
@@ -140,6 +201,32 @@ pub(crate) fn redact_url(url: &str) -> String {
             _ => url.to_string(),
         },
     }
+}
+
+/// Calendar days are stored as ISO text (YYYY-MM-DD), which sorts and
+/// compares the same in both databases.
+pub(crate) fn iso_day(day: time::Date) -> String {
+    format!(
+        "{:04}-{:02}-{:02}",
+        day.year(),
+        u8::from(day.month()),
+        day.day()
+    )
+}
+
+pub(crate) fn parse_iso_day(column: &'static str, text: &str) -> crate::Result<time::Date> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(text, format).map_err(|_| StoreError::Corrupt {
+        column,
+        value: text.to_string(),
+    })
+}
+
+pub(crate) fn parse_optional_day(
+    column: &'static str,
+    text: Option<String>,
+) -> crate::Result<Option<time::Date>> {
+    text.map(|t| parse_iso_day(column, &t)).transpose()
 }
 
 /// Flags are stored as 0/1 integers: the one representation both databases

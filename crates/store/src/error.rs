@@ -20,6 +20,10 @@ pub enum StoreError {
     Denied(#[from] Denied),
     #[error("not allowed: {0}")]
     Forbidden(&'static str),
+    #[error(transparent)]
+    Transition(#[from] mamori_domain::lifecycle::TransitionRefused),
+    #[error("conflict: {0}")]
+    Conflict(String),
     #[error("migration {version} ({name}) was changed after it was applied")]
     MigrationChanged { version: i64, name: String },
     #[error("the database is at schema version {found}, newer than this binary knows ({known})")]

@@ -84,10 +84,10 @@ struct ProfileRow {
 }
 
 /// Asks the policy again with the engagements as this transaction sees them.
-async fn recheck(tx: &mut Tx, grant: &HospitalGrant) -> Result<()> {
+async fn recheck(tx: &mut Tx, grant: &HospitalGrant, today: time::Date) -> Result<()> {
     let hospital = grant.hospital();
     let kind = kind_of(tx, hospital).await?;
-    let links = links_of(tx, hospital).await?;
+    let links = links_of(tx, today, hospital).await?;
     let still = kind.is_some_and(|kind| {
         authorize_hospital(
             grant.actor(),
@@ -126,7 +126,7 @@ impl Store {
             .ok_or(StoreError::Forbidden("hospital data needs a person"))?;
         let mut conn = self.pool.acquire().await?;
         let kind = kind_of(&mut conn, hospital).await?;
-        let links = links_of(&mut conn, hospital).await?;
+        let links = links_of(&mut conn, self.today(), hospital).await?;
         drop(conn);
         let decision = match kind {
             Some(kind) => authorize_hospital(&actor, hospital, kind, data, access, &links),
@@ -166,7 +166,7 @@ impl Store {
         if kind_of(&mut conn, hospital).await? != Some(OrgKind::Hospital) {
             return Ok(false);
         }
-        let links = links_of(&mut conn, hospital).await?;
+        let links = links_of(&mut conn, self.today(), hospital).await?;
         Ok(permits(relationship(actor, hospital, &links), data, access))
     }
 
@@ -179,7 +179,7 @@ impl Store {
         require(grant, ctx, HospitalData::EngagementSummary, Access::Read)?;
         let hospital = grant.hospital();
         let mut tx = self.begin_write().await?;
-        recheck(&mut tx, grant).await?;
+        recheck(&mut tx, grant, self.today()).await?;
         let org = crate::organisations::organisation_in(&mut tx, hospital).await?;
         append(
             &mut tx,
@@ -207,7 +207,7 @@ impl Store {
         require(grant, ctx, HospitalData::Ledger, Access::Read)?;
         let hospital = grant.hospital();
         let mut tx = self.begin_write().await?;
-        recheck(&mut tx, grant).await?;
+        recheck(&mut tx, grant, self.today()).await?;
         let row: Option<ProfileRow> = sqlx::query_as(
             "SELECT it_staff_count, it_staff_skills, ehr_vendor, maintenance_outsourcing, notes, updated_at, updated_by FROM facility_profiles WHERE hospital_id = $1",
         )
@@ -250,7 +250,7 @@ impl Store {
         let hospital = grant.hospital();
         let now = now_ms();
         let mut tx = self.begin_write().await?;
-        recheck(&mut tx, grant).await?;
+        recheck(&mut tx, grant, self.today()).await?;
         sqlx::query(
             "INSERT INTO facility_profiles (hospital_id, it_staff_count, it_staff_skills, ehr_vendor, maintenance_outsourcing, notes, updated_at, updated_by)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)

@@ -12,11 +12,18 @@ struct Migration {
     sql: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "foundation",
-    sql: include_str!("../migrations/0001_foundation.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "foundation",
+        sql: include_str!("../migrations/0001_foundation.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "lifecycle",
+        sql: include_str!("../migrations/0002_lifecycle.sql"),
+    },
+];
 
 /// What `migrate` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,13 +32,42 @@ pub struct MigrationReport {
     pub current: i64,
 }
 
+/// Keeps the lines meant for `backend` (sections opened by `--@sqlite`,
+/// `--@postgres`, `--@both`) and replaces the type tokens.
 fn render(sql: &str, backend: Backend) -> String {
-    let (id, int) = match backend {
-        Backend::Sqlite => ("INTEGER PRIMARY KEY AUTOINCREMENT", "INTEGER"),
-        Backend::Postgres => ("BIGSERIAL PRIMARY KEY", "BIGINT"),
+    let (id, int, real, blob, own) = match backend {
+        Backend::Sqlite => (
+            "INTEGER PRIMARY KEY AUTOINCREMENT",
+            "INTEGER",
+            "REAL",
+            "BLOB",
+            "--@sqlite",
+        ),
+        Backend::Postgres => (
+            "BIGSERIAL PRIMARY KEY",
+            "BIGINT",
+            "DOUBLE PRECISION",
+            "BYTEA",
+            "--@postgres",
+        ),
     };
-    sql.replace("{id}", id)
+    let mut keep = true;
+    let mut out = String::with_capacity(sql.len());
+    for line in sql.lines() {
+        let marker = line.trim();
+        if marker.starts_with("--@") {
+            keep = marker == own || marker == "--@both";
+            continue;
+        }
+        if keep {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out.replace("{id}", id)
         .replace("{int}", int)
+        .replace("{real}", real)
+        .replace("{blob}", blob)
         .replace("{text}", "TEXT")
 }
 
@@ -184,6 +220,13 @@ mod tests {
         assert_eq!(parts.len(), 2);
         assert!(parts[0].contains("BIGINT"));
         assert!(parts[1].contains("VALUES (1);"));
+    }
+
+    #[test]
+    fn backend_sections_keep_only_their_lines() {
+        let sql = "A;\n--@sqlite\nS;\n--@postgres\nP;\n--@both\nB;\n";
+        assert_eq!(render(sql, Backend::Sqlite), "A;\nS;\nB;\n");
+        assert_eq!(render(sql, Backend::Postgres), "A;\nP;\nB;\n");
     }
 
     #[test]

@@ -2,8 +2,12 @@
 //! `MAMORI_TEST_DATABASE_URL` names a server (each test gets its own schema).
 
 use crate::credentials::random_token;
-use crate::{Account, AuditContext, NewAccount, NewOrganisation, Result, Store};
-use mamori_domain::OrgId;
+use crate::{
+    Account, AuditContext, CandidateDetails, Engagement, NewAccount, NewOrganisation,
+    ProgrammeFields, Result, Store,
+};
+use mamori_domain::engagement::EngagementState;
+use mamori_domain::{OrgId, ProgrammeId};
 use mamori_domain::organisation::{
     FounderType, HospitalAttributes, Language, OrgKind, Prefecture, RecruitmentRoute, Role,
 };
@@ -156,4 +160,45 @@ pub async fn add_account(store: &Store, org: OrgId, email: &str, role: Role) -> 
         )
         .await
         .expect("account")
+}
+
+/// A programme of fiscal year 2026 with the default schedule and cap.
+pub async fn add_programme(store: &Store, name: &str) -> ProgrammeId {
+    store
+        .create_programme(
+            &AuditContext::operator("test"),
+            &ProgrammeFields {
+                name: name.into(),
+                fiscal_year: 2026,
+                labour_cap_yen: None,
+                honorarium_rate_yen: None,
+                checklist_versions: vec!["令和6年度版".into()],
+                notes: String::new(),
+            },
+        )
+        .await
+        .expect("programme")
+        .id
+}
+
+/// An engagement walked through the real procedure to `state` (pledge,
+/// NDA, estimate and order recorded on the way).
+pub async fn add_engagement(
+    store: &Store,
+    programme: ProgrammeId,
+    hospital: OrgId,
+    company: OrgId,
+    state: EngagementState,
+) -> Engagement {
+    crate::walk::engagement_in_state(
+        store,
+        &AuditContext::operator("test"),
+        programme,
+        hospital,
+        company,
+        CandidateDetails::default(),
+        state,
+    )
+    .await
+    .expect("engagement")
 }

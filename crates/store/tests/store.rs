@@ -55,7 +55,7 @@ async fn migrations_apply_once() {
     each_backend(|db| async move {
         let again = db.store.migrate().await.unwrap();
         assert!(again.applied.is_empty(), "{}", db.label);
-        assert_eq!(again.current, 1);
+        assert_eq!(again.current, 2);
         db
     })
     .await;
@@ -317,15 +317,15 @@ async fn hospital_data_goes_through_the_policy_and_is_audited() {
         let company_b = org(s, OrgKind::SurveyCompany, "調査B社").await;
         let a = account(s, company_a, "a@example.jp").await;
         let b = account(s, company_b, "b@example.jp").await;
-        let engagement = s
-            .create_engagement(
-                &operator(),
-                hospital,
-                company_a,
-                EngagementState::PledgeIssued,
-            )
-            .await
-            .unwrap();
+        let programme = testing::add_programme(s, "令和8年度調査").await;
+        let engagement = testing::add_engagement(
+            s,
+            programme,
+            hospital,
+            company_a,
+            EngagementState::PledgeIssued,
+        )
+        .await;
         let ctx_a = AuditContext::for_actor(a.actor(), &a.email, None);
         let ctx_b = AuditContext::for_actor(b.actor(), &b.email, None);
 
@@ -335,7 +335,7 @@ async fn hospital_data_goes_through_the_policy_and_is_audited() {
                 .await,
             Err(StoreError::Denied(_))
         ));
-        s.set_engagement_state(&operator(), engagement.id, EngagementState::Contracted)
+        mamori_store::walk::walk_to(s, &operator(), engagement, EngagementState::Contracted)
             .await
             .unwrap();
         let write = s
@@ -518,18 +518,24 @@ async fn a_grant_dies_with_the_engagement_it_came_from() {
         let hospital = org(s, OrgKind::Hospital, "島根中央病院").await;
         let company = org(s, OrgKind::SurveyCompany, "調査A社").await;
         let a = account(s, company, "a@example.jp").await;
-        let engagement = s
-            .create_engagement(&operator(), hospital, company, EngagementState::Surveying)
-            .await
-            .unwrap();
+        let programme = testing::add_programme(s, "令和8年度調査").await;
+        let engagement =
+            testing::add_engagement(s, programme, hospital, company, EngagementState::Surveying)
+                .await;
         let ctx = AuditContext::for_actor(a.actor(), &a.email, None);
         let grant = s
             .authorize(&ctx, hospital, HospitalData::Ledger, Access::Write)
             .await
             .unwrap();
-        s.set_engagement_state(&operator(), engagement.id, EngagementState::Withdrawn)
-            .await
-            .unwrap();
+        s.transition(
+            &operator(),
+            engagement.id,
+            EngagementState::Withdrawn,
+            None,
+            "",
+        )
+        .await
+        .unwrap();
         let err = s
             .save_facility_profile(&ctx, &grant, &FacilityProfile::default())
             .await
@@ -548,12 +554,9 @@ async fn listing_engagements_is_a_read_of_each_hospital() {
         let h2 = org(s, OrgKind::Hospital, "病院二").await;
         let company = org(s, OrgKind::SurveyCompany, "調査A社").await;
         let other = org(s, OrgKind::SurveyCompany, "調査B社").await;
-        s.create_engagement(&operator(), h1, company, EngagementState::PledgeIssued)
-            .await
-            .unwrap();
-        s.create_engagement(&operator(), h2, other, EngagementState::Surveying)
-            .await
-            .unwrap();
+        let programme = testing::add_programme(s, "令和8年度調査").await;
+        testing::add_engagement(s, programme, h1, company, EngagementState::PledgeIssued).await;
+        testing::add_engagement(s, programme, h2, other, EngagementState::Surveying).await;
         let a = account(s, company, "a@example.jp").await;
         let ctx = AuditContext::for_actor(a.actor(), &a.email, None);
         let seen = s.engagements_visible_to(&ctx).await.unwrap();

@@ -6,6 +6,8 @@ use crate::i18n::Tr;
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
+use mamori_domain::engagement::EngagementState;
+use mamori_domain::lifecycle::TransitionRefused;
 use mamori_domain::organisation::Language;
 use mamori_store::StoreError;
 
@@ -19,6 +21,15 @@ pub enum WebError {
     Csrf,
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// Refused for a reason the user can act on (the message says which).
+    #[error("refused: {0}")]
+    Refused(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// A lifecycle step refused: 403 when another role owns it, 409 when it
+    /// is not a step from here or waits for a paper; names what is allowed.
+    #[error("transition refused: {0}")]
+    Transition(mamori_domain::lifecycle::TransitionRefused),
     #[error("internal: {0}")]
     Internal(String),
 }
@@ -32,6 +43,8 @@ impl From<StoreError> for WebError {
             StoreError::Duplicate { what, value } => {
                 WebError::BadRequest(format!("{what} already exists: {value}"))
             }
+            StoreError::Transition(refused) => WebError::Transition(refused),
+            StoreError::Conflict(message) => WebError::Conflict(message),
             other => WebError::Internal(other.to_string()),
         }
     }
@@ -53,6 +66,10 @@ impl WebError {
             WebError::NotFound => StatusCode::NOT_FOUND,
             WebError::Forbidden | WebError::Csrf => StatusCode::FORBIDDEN,
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            WebError::Refused(_) => StatusCode::FORBIDDEN,
+            WebError::Conflict(_) => StatusCode::CONFLICT,
+            WebError::Transition(TransitionRefused::NotOwner { .. }) => StatusCode::FORBIDDEN,
+            WebError::Transition(_) => StatusCode::CONFLICT,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -63,7 +80,21 @@ impl WebError {
             WebError::Forbidden => "error.forbidden",
             WebError::Csrf => "error.csrf",
             WebError::BadRequest(_) => "error.bad_request",
+            WebError::Refused(_) => "error.forbidden",
+            WebError::Conflict(_) => "error.conflict",
+            WebError::Transition(_) => "error.transition",
             WebError::Internal(_) => "error.internal",
+        }
+    }
+
+    /// What the user is told beyond the title, in one language.
+    fn detail(&self, tr: &Tr) -> Option<String> {
+        match self {
+            WebError::BadRequest(m) | WebError::Refused(m) | WebError::Conflict(m) => {
+                Some(m.clone())
+            }
+            WebError::Transition(refused) => Some(transition_message(tr, refused)),
+            _ => None,
         }
     }
 
@@ -81,15 +112,21 @@ impl WebError {
     /// The error as JSON, for `/api/v1`.
     pub fn into_api_response(self) -> Response {
         let operation = self.operation_id();
-        let message = match &self {
-            WebError::BadRequest(m) => m.clone(),
-            other => Tr::new(Language::English).t(other.title_key()).to_string(),
-        };
-        let body = serde_json::json!({
+        let en = Tr::new(Language::English);
+        let message = self
+            .detail(&en)
+            .unwrap_or_else(|| en.t(self.title_key()).to_string());
+        let mut body = serde_json::json!({
             "error": self.title_key().trim_start_matches("error."),
             "message": message,
             "operation": operation,
         });
+        if let WebError::Transition(refused) = &self {
+            body["allowed"] = serde_json::json!(allowed_states(refused));
+            if let TransitionRefused::GatesNotMet { missing, .. } = refused {
+                body["missing"] = serde_json::json!(missing);
+            }
+        }
         (self.status(), axum::Json(body)).into_response()
     }
 }
@@ -97,20 +134,85 @@ impl WebError {
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         let operation = self.operation_id();
+        let ja = Tr::new(Language::Japanese);
+        let en = Tr::new(Language::English);
+        let detail = match (self.detail(&ja), self.detail(&en)) {
+            (Some(j), Some(e)) if j != e => Some(format!("{j}\n{e}")),
+            (j, _) => j,
+        };
         let page = ErrorPage {
-            ja: Tr::new(Language::Japanese),
-            en: Tr::new(Language::English),
+            ja,
+            en,
             title_key: self.title_key(),
-            detail: match &self {
-                WebError::BadRequest(m) => Some(m.clone()),
-                _ => None,
-            },
+            detail,
             operation,
         };
         let html = page
             .render()
             .unwrap_or_else(|_| "エラーが発生しました / An error occurred".to_string());
         (self.status(), Html(html)).into_response()
+    }
+}
+
+fn allowed_states(refused: &TransitionRefused) -> Vec<EngagementState> {
+    match refused {
+        TransitionRefused::NotAStep { allowed, .. } | TransitionRefused::NotOwner { allowed, .. } => {
+            allowed.clone()
+        }
+        TransitionRefused::GatesNotMet { .. } => Vec::new(),
+    }
+}
+
+/// A refused step in the reader's language, naming the states allowed next
+/// or the papers the step waits for.
+pub fn transition_message(tr: &Tr, refused: &TransitionRefused) -> String {
+    let states = |list: &[EngagementState]| {
+        if list.is_empty() {
+            tr.t("transition.none").to_string()
+        } else {
+            list.iter()
+                .map(|s| tr.value("state", s.slug()))
+                .collect::<Vec<_>>()
+                .join(tr.t("list.separator"))
+        }
+    };
+    match refused {
+        TransitionRefused::NotAStep { from, to, allowed } => format!(
+            "{} → {}: {} {} {}",
+            tr.value("state", from.slug()),
+            tr.value("state", to.slug()),
+            tr.t("transition.not_a_step"),
+            tr.t("transition.allowed_next"),
+            states(allowed)
+        ),
+        TransitionRefused::NotOwner {
+            from,
+            to,
+            owners,
+            allowed,
+        } => format!(
+            "{} → {}: {} {} {} {}",
+            tr.value("state", from.slug()),
+            tr.value("state", to.slug()),
+            tr.t("transition.owned_by"),
+            owners
+                .iter()
+                .map(|o| tr.value("kind", o.slug()))
+                .collect::<Vec<_>>()
+                .join(tr.t("list.separator")),
+            tr.t("transition.you_may"),
+            states(allowed)
+        ),
+        TransitionRefused::GatesNotMet { to, missing } => format!(
+            "{}: {} {}",
+            tr.value("state", to.slug()),
+            tr.t("transition.waits_for"),
+            missing
+                .iter()
+                .map(|g| tr.value("gate", g.slug()))
+                .collect::<Vec<_>>()
+                .join(tr.t("list.separator"))
+        ),
     }
 }
 

@@ -74,7 +74,10 @@ pub(crate) fn all_keys() -> Vec<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mamori_domain::agreement::{AgreementKind, PaymentKind};
     use mamori_domain::audit::AuditAction;
+    use mamori_domain::lifecycle::Gate;
+    use mamori_domain::schedule::{DeadlineKind, MilestoneKind};
     use mamori_domain::engagement::EngagementState;
     use mamori_domain::organisation::{FounderType, OrgKind, RecruitmentRoute, Role};
 
@@ -117,6 +120,19 @@ mod tests {
         AuditAction::ALL
             .iter()
             .for_each(|v| check("action", v.slug()));
+        Gate::ALL.iter().for_each(|v| check("gate", v.slug()));
+        MilestoneKind::ALL
+            .iter()
+            .for_each(|v| check("milestone", v.slug()));
+        DeadlineKind::ALL
+            .iter()
+            .for_each(|v| check("deadline", v.slug()));
+        AgreementKind::ALL
+            .iter()
+            .for_each(|v| check("agreement", v.slug()));
+        PaymentKind::ALL
+            .iter()
+            .for_each(|v| check("payment", v.slug()));
         assert!(missing.is_empty(), "untranslated: {missing:?}");
     }
 

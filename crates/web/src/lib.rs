@@ -77,11 +77,6 @@ pub fn app(store: Store, config: WebConfig) -> Router {
             post(organisations::reset_password),
         )
         .route("/accounts/{id}/unlock", post(organisations::unlock))
-        .route("/engagements", post(organisations::create_engagement))
-        .route(
-            "/engagements/{id}/state",
-            post(organisations::set_engagement_state),
-        )
         .route("/hospitals/{id}", get(hospital::show))
         .route(
             "/hospitals/{id}/facility-profile",

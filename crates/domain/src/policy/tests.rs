@@ -23,6 +23,7 @@ fn link(company: OrgId, state: EngagementState) -> EngagementLink {
         hospital: HOSPITAL,
         company,
         state,
+        contract_in_force: state.is_contracted(),
     }
 }
 
@@ -40,11 +41,11 @@ const TABLE: &[(&str, [&str; 10])] = &[
     ),
     (
         "contracted",
-        ["R", "RW", "", "", "RW", "RW", "RW", "RW", "RW", "R"],
+        ["R", "RW", "", "R", "RW", "RW", "RW", "RW", "RW", "R"],
     ),
     (
         "not-contracted",
-        ["R", "", "", "", "RW", "", "", "", "RW", ""],
+        ["R", "", "", "R", "RW", "", "", "", "RW", ""],
     ),
     (
         "own-hospital",
@@ -324,17 +325,18 @@ proptest! {
         role in any_role(),
         actor_org in 1i64..50,
         hospital in 1i64..50,
-        links in prop::collection::vec((1i64..50, 1i64..50, any_state()), 0..8),
+        links in prop::collection::vec((1i64..50, 1i64..50, any_state(), any::<bool>()), 0..8),
     ) {
         let hospital = OrgId(hospital);
         let who = actor(kind, OrgId(actor_org), role);
         let links: Vec<_> = links
             .into_iter()
-            .map(|(h, c, state)| EngagementLink {
+            .map(|(h, c, state, contract_in_force)| EngagementLink {
                 engagement: EngagementId(h * 100 + c),
                 hospital: OrgId(h),
                 company: OrgId(c),
                 state,
+                contract_in_force,
             })
             .collect();
         let of_h = || links.iter().filter(|l| l.hospital == hospital);
@@ -358,18 +360,21 @@ proptest! {
     }
 
     /// Survey data (answers, ledger, deliverables) is never reachable by a
-    /// company before its engagement for that hospital is contracted.
+    /// company unless an engagement of it for that hospital is contracted
+    /// and its NDA and order are in force: a contracted state alone is not
+    /// enough, nor is an NDA for an engagement still in recruitment.
     #[test]
     fn no_survey_data_before_contract(
         company in 1i64..20,
-        states in prop::collection::vec(any_state(), 0..5),
+        states in prop::collection::vec((any_state(), any::<bool>()), 0..5),
         role in any_role(),
     ) {
         let who = actor(OrgKind::SurveyCompany, OrgId(company), role);
-        let links: Vec<_> = states.iter().map(|s| EngagementLink {
+        let links: Vec<_> = states.iter().map(|(s, in_force)| EngagementLink {
             engagement: EngagementId(1), hospital: HOSPITAL, company: OrgId(company), state: *s,
+            contract_in_force: *in_force,
         }).collect();
-        prop_assume!(!states.iter().any(|s| s.is_contracted()));
+        prop_assume!(!states.iter().any(|(s, in_force)| s.is_contracted() && *in_force));
         for data in [HospitalData::SurveyResponses, HospitalData::Ledger, HospitalData::Deliverables, HospitalData::EngagementRecord, HospitalData::Matches] {
             for access in Access::ALL {
                 prop_assert!(authorize_hospital(&who, HOSPITAL, OrgKind::Hospital, data, *access, &links).is_err());

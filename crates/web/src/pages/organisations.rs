@@ -12,13 +12,12 @@ use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use mamori_domain::engagement::EngagementState;
 use mamori_domain::organisation::{
     FounderType, HospitalAttributes, Language, OrgKind, PREFECTURES, Prefecture, RecruitmentRoute,
     Role,
 };
 use mamori_domain::policy::{Access, may_access_organisation, may_register_organisations};
-use mamori_domain::{AccountId, DomainError, EngagementId, OrgId};
+use mamori_domain::{AccountId, DomainError, OrgId};
 use mamori_store::{NewAccount, NewOrganisation, Organisation, StoreError};
 use serde::Deserialize;
 
@@ -265,8 +264,6 @@ pub struct OrganisationPage {
     accounts: Vec<AccountRow>,
     roles: Vec<(&'static str, String)>,
     engagements: Vec<EngagementView>,
-    companies: Vec<(i64, String)>,
-    states: Vec<(&'static str, String)>,
     shown_once: Option<(String, String)>,
     error: Option<String>,
 }
@@ -308,18 +305,6 @@ async fn organisation_page(
             row: EngagementRow::new(&e, tr),
         })
         .collect();
-    let companies = if can_register && org.kind == OrgKind::Hospital {
-        state
-            .store
-            .all_organisations()
-            .await?
-            .into_iter()
-            .filter(|o| o.kind == OrgKind::SurveyCompany)
-            .map(|o| (o.id.0, o.name))
-            .collect()
-    } else {
-        Vec::new()
-    };
     Ok(OrganisationPage {
         chrome: Chrome::signed(who, "/organisations").with_notice(done),
         kind_label: tr.value("kind", org.kind.slug()),
@@ -351,11 +336,6 @@ async fn organisation_page(
             .map(|r| (r.slug(), tr.value("role", r.slug())))
             .collect(),
         engagements,
-        companies,
-        states: EngagementState::ALL
-            .iter()
-            .map(|s| (s.slug(), tr.value("state", s.slug())))
-            .collect(),
         shown_once,
         error,
         org,
@@ -498,56 +478,5 @@ pub async fn unlock(
     Ok(Redirect::to(&format!(
         "/organisations/{}?done=unlocked",
         account.org_id
-    )))
-}
-
-#[derive(Deserialize)]
-pub struct CreateEngagementForm {
-    hospital: i64,
-    company: i64,
-    state: String,
-}
-
-pub async fn create_engagement(
-    State(state): State<AppState>,
-    who: Signed,
-    Form(form): Form<CreateEngagementForm>,
-) -> Result<Response, WebError> {
-    let hospital = OrgId(form.hospital);
-    let result = match EngagementState::parse(&form.state) {
-        Ok(s) => state
-            .store
-            .create_engagement(&who.ctx, hospital, OrgId(form.company), s)
-            .await
-            .map(|_| ()),
-        Err(e) => Err(e.into()),
-    };
-    match result {
-        Ok(()) => {
-            Ok(Redirect::to(&format!("/organisations/{hospital}?done=saved")).into_response())
-        }
-        Err(e) => refused(&state, &who, hospital, e).await,
-    }
-}
-
-#[derive(Deserialize)]
-pub struct StateForm {
-    state: String,
-}
-
-pub async fn set_engagement_state(
-    State(state): State<AppState>,
-    who: Signed,
-    Path(id): Path<i64>,
-    Form(form): Form<StateForm>,
-) -> Result<Redirect, WebError> {
-    let new_state =
-        EngagementState::parse(&form.state).map_err(|e| WebError::BadRequest(e.to_string()))?;
-    let hospital = state
-        .store
-        .set_engagement_state(&who.ctx, EngagementId(id), new_state)
-        .await?;
-    Ok(Redirect::to(&format!(
-        "/organisations/{hospital}?done=saved"
     )))
 }

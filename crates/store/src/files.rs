@@ -1,0 +1,179 @@
+//! Uploaded and generated files (signed scans, letters, the programme's
+//! forms). Kept in the database beside the rows that point to them, so a
+//! backup of the database is a backup of everything; object storage comes
+//! with the scale-out issue.
+
+use crate::audit::AuditContext;
+use crate::db::Tx;
+use crate::{Result, Store, StoreError, now_ms};
+use mamori_domain::DomainError;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// The largest file accepted (a scanned contract is a few megabytes).
+pub const MAX_FILE_BYTES: usize = 20 * 1024 * 1024;
+
+/// The file types accepted, by extension, with the type they are served as.
+const ACCEPTED: &[(&str, &str)] = &[
+    ("pdf", "application/pdf"),
+    ("png", "image/png"),
+    ("jpg", "image/jpeg"),
+    ("jpeg", "image/jpeg"),
+    (
+        "xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ),
+    (
+        "docx",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ),
+    ("txt", "text/plain; charset=utf-8"),
+];
+
+/// A file to be stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewFile {
+    pub name: String,
+    pub data: Vec<u8>,
+}
+
+/// A stored file's metadata.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredFile {
+    pub id: i64,
+    pub name: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+}
+
+impl NewFile {
+    /// Checks name, type and size; returns the name to keep and the content type.
+    pub fn checked(&self) -> Result<(String, &'static str)> {
+        // Only the last path component of whatever the browser sent.
+        let name = self
+            .name
+            .rsplit(['/', '\\'])
+            .next()
+            .unwrap_or("")
+            .trim()
+            .chars()
+            .filter(|c| !c.is_control())
+            .collect::<String>();
+        if name.is_empty() || name == "." || name == ".." || name.chars().count() > 200 {
+            return Err(DomainError::invalid("file", "the file needs a name of 1–200 characters").into());
+        }
+        let extension = name
+            .rsplit_once('.')
+            .map(|(_, e)| e.to_ascii_lowercase())
+            .unwrap_or_default();
+        let Some((_, content_type)) = ACCEPTED.iter().find(|(e, _)| *e == extension) else {
+            return Err(DomainError::invalid(
+                "file",
+                format!(
+                    "{name}: type .{extension} is not accepted (accepted: {})",
+                    ACCEPTED.iter().map(|(e, _)| *e).collect::<Vec<_>>().join(", ")
+                ),
+            )
+            .into());
+        };
+        if self.data.is_empty() {
+            return Err(DomainError::invalid("file", format!("{name} is empty")).into());
+        }
+        if self.data.len() > MAX_FILE_BYTES {
+            return Err(DomainError::invalid(
+                "file",
+                format!(
+                    "{name} is {} MB; the limit is {} MB",
+                    self.data.len().div_ceil(1024 * 1024),
+                    MAX_FILE_BYTES / (1024 * 1024)
+                ),
+            )
+            .into());
+        }
+        if *content_type == "application/pdf" && !self.data.starts_with(b"%PDF-") {
+            return Err(DomainError::invalid("file", format!("{name} is not a PDF")).into());
+        }
+        Ok((name, content_type))
+    }
+}
+
+/// Stores a file in the caller's transaction; the caller audits what it is for.
+pub(crate) async fn insert_file(tx: &mut Tx, ctx: &AuditContext, file: &NewFile) -> Result<i64> {
+    let (name, content_type) = file.checked()?;
+    let sha = hex::encode(Sha256::digest(&file.data));
+    let id: i64 = sqlx::query_scalar("INSERT INTO files (name, content_type, size_bytes, sha256, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
+        .bind(&name)
+        .bind(content_type)
+        .bind(file.data.len() as i64)
+        .bind(&sha)
+        .bind(now_ms())
+        .bind(ctx.actor.map(|a| a.account.0))
+        .fetch_one(&mut **tx)
+        .await?;
+    sqlx::query("INSERT INTO file_blobs (file_id, data) VALUES ($1, $2)")
+        .bind(id)
+        .bind(file.data.clone())
+        .execute(&mut **tx)
+        .await?;
+    Ok(id)
+}
+
+impl Store {
+    /// A file's metadata and bytes, without any check: callers decide first
+    /// whether the actor may have it.
+    pub(crate) async fn file_content(&self, id: i64) -> Result<(StoredFile, Vec<u8>)> {
+        let row: Option<(i64, String, String, i64, String, Vec<u8>)> = sqlx::query_as(
+            "SELECT f.id, f.name, f.content_type, f.size_bytes, f.sha256, b.data FROM files f JOIN file_blobs b ON b.file_id = f.id WHERE f.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some((id, name, content_type, size_bytes, sha256, data)) = row else {
+            return Err(StoreError::NotFound {
+                what: "file",
+                key: id.to_string(),
+            });
+        };
+        Ok((
+            StoredFile {
+                id,
+                name,
+                content_type,
+                size_bytes,
+                sha256,
+            },
+            data,
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(name: &str, data: &[u8]) -> NewFile {
+        NewFile {
+            name: name.into(),
+            data: data.to_vec(),
+        }
+    }
+
+    #[test]
+    fn names_types_and_sizes_are_checked() {
+        assert_eq!(
+            file("../../etc/scan.PDF", b"%PDF-1.7").checked().unwrap(),
+            ("scan.PDF".to_string(), "application/pdf")
+        );
+        assert!(file("scan.exe", b"MZ").checked().is_err());
+        assert!(file("scan.pdf", b"<html>").checked().is_err());
+        assert!(file("empty.txt", b"").checked().is_err());
+        assert!(file("..", b"x").checked().is_err());
+        let big = NewFile {
+            name: "big.txt".into(),
+            data: vec![b'a'; MAX_FILE_BYTES + 1],
+        };
+        let message = big.checked().unwrap_err().to_string();
+        assert!(message.contains("20 MB"), "{message}");
+    }
+}
