@@ -95,7 +95,9 @@ impl EstimateFigures {
     /// Refuses negative or absurd figures, and a labour cost over the cap,
     /// naming the cap and the amount.
     pub fn validate(&self, cap_yen: i64) -> Result<(), DomainError> {
-        if !self.labour_hours.is_finite() || self.labour_hours <= 0.0 || self.labour_hours > MAX_HOURS
+        if !self.labour_hours.is_finite()
+            || self.labour_hours <= 0.0
+            || self.labour_hours > MAX_HOURS
         {
             return Err(DomainError::invalid(
                 "labour_hours",
@@ -109,7 +111,10 @@ impl EstimateFigures {
             ("consumables_yen", self.consumables_yen),
         ] {
             if !(0..=MAX_YEN).contains(&value) {
-                return Err(DomainError::invalid(field, format!("{value} is out of range")));
+                return Err(DomainError::invalid(
+                    field,
+                    format!("{value} is out of range"),
+                ));
             }
         }
         if self.labour_cost_yen > cap_yen {
@@ -146,7 +151,10 @@ pub fn honorarium_yen(hours: f64, rate_yen: i64) -> Result<i64, DomainError> {
         ));
     }
     if !(0..=1_000_000).contains(&rate_yen) {
-        return Err(DomainError::invalid("rate_yen", format!("{rate_yen} is out of range")));
+        return Err(DomainError::invalid(
+            "rate_yen",
+            format!("{rate_yen} is out of range"),
+        ));
     }
     Ok((hours * rate_yen as f64).round() as i64)
 }
@@ -165,15 +173,34 @@ mod tests {
             valid_until: date!(2022 - 11 - 30),
         };
         let err = backwards.validate(today).unwrap_err();
-        assert!(matches!(err, DomainError::Invalid { field: "valid_until", .. }));
+        assert!(matches!(
+            err,
+            DomainError::Invalid {
+                field: "valid_until",
+                ..
+            }
+        ));
         let future = AgreementTerms {
             signed_on: Some(date!(2022 - 12 - 02)),
             valid_from: date!(2022 - 12 - 01),
             valid_until: date!(2023 - 03 - 31),
         };
         let err = future.validate(today).unwrap_err();
-        assert!(matches!(err, DomainError::Invalid { field: "signed_on", .. }));
-        assert!(AgreementTerms { signed_on: Some(today), ..future }.validate(today).is_ok());
+        assert!(matches!(
+            err,
+            DomainError::Invalid {
+                field: "signed_on",
+                ..
+            }
+        ));
+        assert!(
+            AgreementTerms {
+                signed_on: Some(today),
+                ..future
+            }
+            .validate(today)
+            .is_ok()
+        );
     }
 
     #[test]
@@ -187,7 +214,10 @@ mod tests {
         assert!(terms.in_force_on(date!(2022 - 12 - 01)));
         assert!(terms.in_force_on(date!(2023 - 03 - 31)));
         assert!(!terms.in_force_on(date!(2023 - 04 - 01)));
-        let unsigned = AgreementTerms { signed_on: None, ..terms };
+        let unsigned = AgreementTerms {
+            signed_on: None,
+            ..terms
+        };
         assert!(!unsigned.in_force_on(date!(2023 - 01 - 01)));
     }
 
@@ -200,16 +230,28 @@ mod tests {
             travel_yen: 90_000,
             consumables_yen: 5_000,
         };
-        let message = over.validate(DEFAULT_LABOUR_CAP_YEN).unwrap_err().to_string();
+        let message = over
+            .validate(DEFAULT_LABOUR_CAP_YEN)
+            .unwrap_err()
+            .to_string();
         assert!(message.contains("¥3,200,000"), "{message}");
         assert!(message.contains("¥3,000,000"), "{message}");
         assert!(message.contains("¥200,000"), "{message}");
-        let within = EstimateFigures { labour_cost_yen: 3_000_000, ..over };
+        let within = EstimateFigures {
+            labour_cost_yen: 3_000_000,
+            ..over
+        };
         assert!(within.validate(DEFAULT_LABOUR_CAP_YEN).is_ok());
         assert_eq!(within.total_yen(), 3_095_000);
-        let negative = EstimateFigures { travel_yen: -1, ..within };
+        let negative = EstimateFigures {
+            travel_yen: -1,
+            ..within
+        };
         assert!(negative.validate(DEFAULT_LABOUR_CAP_YEN).is_err());
-        let nan = EstimateFigures { labour_hours: f64::NAN, ..within };
+        let nan = EstimateFigures {
+            labour_hours: f64::NAN,
+            ..within
+        };
         assert!(nan.validate(DEFAULT_LABOUR_CAP_YEN).is_err());
     }
 

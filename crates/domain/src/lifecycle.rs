@@ -87,7 +87,9 @@ slug_enum!(
 pub fn gates_for(to: EngagementState) -> &'static [Gate] {
     match to {
         EngagementState::PledgeIssued => &[Gate::PledgeIssued],
-        EngagementState::Contracted => &[Gate::CompanyConfirmed, Gate::NdaInForce, Gate::OrderIssued],
+        EngagementState::Contracted => {
+            &[Gate::CompanyConfirmed, Gate::NdaInForce, Gate::OrderIssued]
+        }
         _ => &[],
     }
 }
@@ -120,13 +122,20 @@ impl GateFacts {
 /// Why a transition was refused. Each names what would have been allowed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TransitionRefused {
-    #[error("{from} → {to} is not a step of the procedure; allowed next: {}", list(allowed))]
+    #[error(
+        "{from} → {to} is not a step of the procedure; allowed next: {}",
+        list(allowed)
+    )]
     NotAStep {
         from: EngagementState,
         to: EngagementState,
         allowed: Vec<EngagementState>,
     },
-    #[error("{from} → {to} is done by {}; you may: {}", owners_list(owners), list(allowed))]
+    #[error(
+        "{from} → {to} is done by {}; you may: {}",
+        owners_list(owners),
+        list(allowed)
+    )]
     NotOwner {
         from: EngagementState,
         to: EngagementState,
@@ -144,15 +153,27 @@ fn list(states: &[EngagementState]) -> String {
     if states.is_empty() {
         return "none".into();
     }
-    states.iter().map(|s| s.slug()).collect::<Vec<_>>().join(", ")
+    states
+        .iter()
+        .map(|s| s.slug())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn owners_list(owners: &[OrgKind]) -> String {
-    owners.iter().map(|o| o.slug()).collect::<Vec<_>>().join(", ")
+    owners
+        .iter()
+        .map(|o| o.slug())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn gates_list(gates: &[Gate]) -> String {
-    gates.iter().map(|g| g.slug()).collect::<Vec<_>>().join(", ")
+    gates
+        .iter()
+        .map(|g| g.slug())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Every state reachable from `from` in one step, whoever takes it.
@@ -275,8 +296,8 @@ mod tests {
 
     #[test]
     fn a_step_not_in_the_procedure_names_the_allowed_ones() {
-        let err = check_transition(OrgKind::Secretariat, Candidate, Surveying, &ALL_GATES)
-            .unwrap_err();
+        let err =
+            check_transition(OrgKind::Secretariat, Candidate, Surveying, &ALL_GATES).unwrap_err();
         match &err {
             TransitionRefused::NotAStep { allowed, .. } => {
                 assert_eq!(allowed, &vec![IntentConfirmed, Declined, Withdrawn]);
@@ -288,12 +309,18 @@ mod tests {
 
     #[test]
     fn only_the_owner_takes_a_step() {
-        let err = check_transition(OrgKind::SurveyCompany, Submitted, Accepted, &ALL_GATES)
-            .unwrap_err();
-        assert!(matches!(err, TransitionRefused::NotOwner { ref owners, ref allowed, .. }
-            if owners == &vec![OrgKind::Secretariat] && allowed.is_empty()));
-        assert!(check_transition(OrgKind::Secretariat, Surveying, InterimReview, &ALL_GATES).is_err());
-        assert!(check_transition(OrgKind::Ministry, Candidate, IntentConfirmed, &ALL_GATES).is_err());
+        let err =
+            check_transition(OrgKind::SurveyCompany, Submitted, Accepted, &ALL_GATES).unwrap_err();
+        assert!(
+            matches!(err, TransitionRefused::NotOwner { ref owners, ref allowed, .. }
+            if owners == &vec![OrgKind::Secretariat] && allowed.is_empty())
+        );
+        assert!(
+            check_transition(OrgKind::Secretariat, Surveying, InterimReview, &ALL_GATES).is_err()
+        );
+        assert!(
+            check_transition(OrgKind::Ministry, Candidate, IntentConfirmed, &ALL_GATES).is_err()
+        );
         assert!(check_transition(OrgKind::Hospital, Candidate, Declined, &ALL_GATES).is_ok());
         assert!(check_transition(OrgKind::Hospital, Surveying, Declined, &ALL_GATES).is_err());
     }
@@ -306,8 +333,8 @@ mod tests {
             nda_in_force: false,
             order_issued: false,
         };
-        let err = check_transition(OrgKind::Secretariat, PledgeIssued, Contracted, &facts)
-            .unwrap_err();
+        let err =
+            check_transition(OrgKind::Secretariat, PledgeIssued, Contracted, &facts).unwrap_err();
         assert_eq!(
             err,
             TransitionRefused::GatesNotMet {
@@ -316,7 +343,15 @@ mod tests {
             }
         );
         let no_pledge = GateFacts::default();
-        assert!(check_transition(OrgKind::Secretariat, IntentConfirmed, PledgeIssued, &no_pledge).is_err());
+        assert!(
+            check_transition(
+                OrgKind::Secretariat,
+                IntentConfirmed,
+                PledgeIssued,
+                &no_pledge
+            )
+            .is_err()
+        );
     }
 
     #[test]

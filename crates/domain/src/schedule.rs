@@ -232,10 +232,22 @@ mod tests {
         let d = engagement_deadlines(&dates, &[]);
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].due, date!(2022 - 12 - 21));
-        assert_eq!(d[0].status(date!(2022 - 12 - 14)), DeadlineStatus::DueSoon(7));
-        assert_eq!(d[0].status(date!(2022 - 12 - 13)), DeadlineStatus::Upcoming(8));
-        assert_eq!(d[0].status(date!(2022 - 12 - 21)), DeadlineStatus::DueSoon(0));
-        assert_eq!(d[0].status(date!(2022 - 12 - 23)), DeadlineStatus::Overdue(2));
+        assert_eq!(
+            d[0].status(date!(2022 - 12 - 14)),
+            DeadlineStatus::DueSoon(7)
+        );
+        assert_eq!(
+            d[0].status(date!(2022 - 12 - 13)),
+            DeadlineStatus::Upcoming(8)
+        );
+        assert_eq!(
+            d[0].status(date!(2022 - 12 - 21)),
+            DeadlineStatus::DueSoon(0)
+        );
+        assert_eq!(
+            d[0].status(date!(2022 - 12 - 23)),
+            DeadlineStatus::Overdue(2)
+        );
         let contacted = EngagementDates {
             state: Some(EngagementState::Scheduling),
             ..dates

@@ -69,7 +69,9 @@ impl CandidateDetails {
             String::new()
         } else {
             validate::email(&self.contact_email).map_err(|e| match e {
-                DomainError::Invalid { reason, .. } => DomainError::invalid("contact_email", reason),
+                DomainError::Invalid { reason, .. } => {
+                    DomainError::invalid("contact_email", reason)
+                }
                 other => other,
             })?
         };
@@ -77,7 +79,11 @@ impl CandidateDetails {
             source: Some(self.source.unwrap_or(RecruitmentRoute::ResearchNetwork)),
             source_detail: validate::note("source_detail", &self.source_detail, 200)?,
             director_name: validate::note("director_name", &self.director_name, 100)?,
-            contact_department: validate::note("contact_department", &self.contact_department, 100)?,
+            contact_department: validate::note(
+                "contact_department",
+                &self.contact_department,
+                100,
+            )?,
             contact_title: validate::note("contact_title", &self.contact_title, 100)?,
             contact_name: validate::note("contact_name", &self.contact_name, 100)?,
             contact_email: email,
@@ -176,8 +182,14 @@ fn engagement(row: EngagementRow) -> Result<Engagement> {
             contact_email: row.contact_email,
             proposed_company: row.proposed_company,
         },
-        company_confirmed_on: parse_optional_day("engagements.company_confirmed_on", row.company_confirmed_on)?,
-        intent_confirmed_on: parse_optional_day("engagements.intent_confirmed_on", row.intent_confirmed_on)?,
+        company_confirmed_on: parse_optional_day(
+            "engagements.company_confirmed_on",
+            row.company_confirmed_on,
+        )?,
+        intent_confirmed_on: parse_optional_day(
+            "engagements.intent_confirmed_on",
+            row.intent_confirmed_on,
+        )?,
         contacted_on: parse_optional_day("engagements.contacted_on", row.contacted_on)?,
         nda_valid_until,
         updated_at_ms: row.updated_at,
@@ -213,16 +225,24 @@ pub struct EngagementOverview {
     pub overdue: bool,
 }
 
-pub(crate) async fn engagement_in(conn: &mut sqlx::AnyConnection, today: Date, id: EngagementId) -> Result<Engagement> {
-    let row: Option<EngagementRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{ENGAGEMENT_SELECT} WHERE e.id = $2")))
-        .bind(iso_day(today))
-        .bind(id.0)
-        .fetch_optional(conn)
-        .await?;
-    row.map(engagement).transpose()?.ok_or(StoreError::NotFound {
-        what: "engagement",
-        key: id.to_string(),
-    })
+pub(crate) async fn engagement_in(
+    conn: &mut sqlx::AnyConnection,
+    today: Date,
+    id: EngagementId,
+) -> Result<Engagement> {
+    let row: Option<EngagementRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{ENGAGEMENT_SELECT} WHERE e.id = $2"
+    )))
+    .bind(iso_day(today))
+    .bind(id.0)
+    .fetch_optional(conn)
+    .await?;
+    row.map(engagement)
+        .transpose()?
+        .ok_or(StoreError::NotFound {
+            what: "engagement",
+            key: id.to_string(),
+        })
 }
 
 /// How `actor` stands towards the engagement's hospital, from all of that
@@ -288,16 +308,26 @@ pub(crate) use require_or_refuse;
 impl Store {
     /// The secretariat records a candidate hospital for a programme, with
     /// the survey company meant to survey it.
-    pub async fn add_candidate(&self, ctx: &AuditContext, new: &NewCandidate) -> Result<Engagement> {
+    pub async fn add_candidate(
+        &self,
+        ctx: &AuditContext,
+        new: &NewCandidate,
+    ) -> Result<Engagement> {
         ctx.require("decide engagements", may_register_organisations)?;
         let details = new.details.validated()?;
         let h = self.organisation(new.hospital).await?;
         let c = self.organisation(new.company).await?;
         if h.kind != OrgKind::Hospital {
-            return Err(DomainError::invalid("hospital", format!("{} is not a hospital", h.name)).into());
+            return Err(
+                DomainError::invalid("hospital", format!("{} is not a hospital", h.name)).into(),
+            );
         }
         if c.kind != OrgKind::SurveyCompany {
-            return Err(DomainError::invalid("company", format!("{} is not a survey company", c.name)).into());
+            return Err(DomainError::invalid(
+                "company",
+                format!("{} is not a survey company", c.name),
+            )
+            .into());
         }
         let programme = self.programme_row(new.programme).await?;
         let now = now_ms();
@@ -325,7 +355,12 @@ impl Store {
             AuditAction::EngagementCreated,
             format!("engagement:{id}"),
             Some(new.hospital),
-            format!("programme={} company={} source={}", programme.id, new.company, details.source.map(|s| s.slug()).unwrap_or_default()),
+            format!(
+                "programme={} company={} source={}",
+                programme.id,
+                new.company,
+                details.source.map(|s| s.slug()).unwrap_or_default()
+            ),
         )
         .await?;
         tx.commit().await?;
@@ -333,7 +368,12 @@ impl Store {
     }
 
     /// Changes the recruitment details of an engagement (secretariat).
-    pub async fn update_candidate(&self, ctx: &AuditContext, id: EngagementId, details: &CandidateDetails) -> Result<Engagement> {
+    pub async fn update_candidate(
+        &self,
+        ctx: &AuditContext,
+        id: EngagementId,
+        details: &CandidateDetails,
+    ) -> Result<Engagement> {
         ctx.require("change engagements", may_register_organisations)?;
         let d = details.validated()?;
         let mut tx = self.begin_write().await?;
@@ -351,28 +391,55 @@ impl Store {
             .bind(id.0)
             .execute(&mut *tx)
             .await?;
-        append(&mut tx, ctx, AuditAction::EngagementUpdated, format!("engagement:{id}"), Some(e.hospital_id), "candidate details").await?;
+        append(
+            &mut tx,
+            ctx,
+            AuditAction::EngagementUpdated,
+            format!("engagement:{id}"),
+            Some(e.hospital_id),
+            "candidate details",
+        )
+        .await?;
         tx.commit().await?;
         self.engagement_row(id).await
     }
 
     /// The secretariat's confirmation that the company really takes this
     /// hospital (資料4 §5①: 「本当に調査を担当するか？」).
-    pub async fn confirm_company(&self, ctx: &AuditContext, id: EngagementId, on: Date) -> Result<Engagement> {
+    pub async fn confirm_company(
+        &self,
+        ctx: &AuditContext,
+        id: EngagementId,
+        on: Date,
+    ) -> Result<Engagement> {
         ctx.require("confirm companies", may_register_organisations)?;
         let today = self.today();
         if on > today {
-            return Err(DomainError::invalid("confirmed_on", format!("{on} is in the future (today is {today})")).into());
+            return Err(DomainError::invalid(
+                "confirmed_on",
+                format!("{on} is in the future (today is {today})"),
+            )
+            .into());
         }
         let mut tx = self.begin_write().await?;
         let e = engagement_in(&mut tx, today, id).await?;
-        sqlx::query("UPDATE engagements SET company_confirmed_on = $1, updated_at = $2 WHERE id = $3")
-            .bind(iso_day(on))
-            .bind(now_ms())
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await?;
-        append(&mut tx, ctx, AuditAction::EngagementUpdated, format!("engagement:{id}"), Some(e.hospital_id), format!("company {} confirmed on {on}", e.company_id)).await?;
+        sqlx::query(
+            "UPDATE engagements SET company_confirmed_on = $1, updated_at = $2 WHERE id = $3",
+        )
+        .bind(iso_day(on))
+        .bind(now_ms())
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?;
+        append(
+            &mut tx,
+            ctx,
+            AuditAction::EngagementUpdated,
+            format!("engagement:{id}"),
+            Some(e.hospital_id),
+            format!("company {} confirmed on {on}", e.company_id),
+        )
+        .await?;
         tx.commit().await?;
         self.engagement_row(id).await
     }
@@ -384,12 +451,19 @@ impl Store {
     }
 
     async fn engagements_where(&self, clause: &str, binds: &[i64]) -> Result<Vec<Engagement>> {
-        let sql = format!("{ENGAGEMENT_SELECT} {clause} ORDER BY p.fiscal_year DESC, h.name, c.name");
-        let mut query = sqlx::query_as::<_, EngagementRow>(sqlx::AssertSqlSafe(sql)).bind(iso_day(self.today()));
+        let sql =
+            format!("{ENGAGEMENT_SELECT} {clause} ORDER BY p.fiscal_year DESC, h.name, c.name");
+        let mut query = sqlx::query_as::<_, EngagementRow>(sqlx::AssertSqlSafe(sql))
+            .bind(iso_day(self.today()));
         for v in binds {
             query = query.bind(*v);
         }
-        query.fetch_all(&self.pool).await?.into_iter().map(engagement).collect()
+        query
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(engagement)
+            .collect()
     }
 
     /// The engagements whose summary the actor may read. Each hospital shown
@@ -406,7 +480,11 @@ impl Store {
     /// The dashboard table: engagements the actor may see, narrowed by the
     /// filter, each with its deadlines as of today. Audited as one summary
     /// read per hospital shown.
-    pub async fn engagement_overview(&self, ctx: &AuditContext, filter: &EngagementFilter) -> Result<Vec<EngagementOverview>> {
+    pub async fn engagement_overview(
+        &self,
+        ctx: &AuditContext,
+        filter: &EngagementFilter,
+    ) -> Result<Vec<EngagementOverview>> {
         let mut conditions: Vec<String> = Vec::new();
         let mut binds: Vec<i64> = Vec::new();
         let mut add = |condition: &str, value: i64| {
@@ -430,10 +508,18 @@ impl Store {
         if let Some(p) = filter.prefecture {
             add("h.prefecture = ?", i64::from(p));
         }
-        let mut clause = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
+        let mut clause = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
+        };
         if let Some(state) = filter.state {
             // A slug from the enum, never user text.
-            clause.push_str(&format!("{} e.state = '{}'", if clause.is_empty() { "WHERE" } else { " AND" }, state.slug()));
+            clause.push_str(&format!(
+                "{} e.state = '{}'",
+                if clause.is_empty() { "WHERE" } else { " AND" },
+                state.slug()
+            ));
         }
         let candidates = self.engagements_where(&clause, &binds).await?;
         let today = self.today();
@@ -458,9 +544,21 @@ impl Store {
             if filter.overdue_only && !overdue {
                 continue;
             }
-            out.push(EngagementOverview { engagement: e, deadlines, overdue });
+            out.push(EngagementOverview {
+                engagement: e,
+                deadlines,
+                overdue,
+            });
         }
-        let reads: Vec<(String, OrgId)> = out.iter().map(|o| (format!("engagement:{}", o.engagement.id), o.engagement.hospital_id)).collect();
+        let reads: Vec<(String, OrgId)> = out
+            .iter()
+            .map(|o| {
+                (
+                    format!("engagement:{}", o.engagement.id),
+                    o.engagement.hospital_id,
+                )
+            })
+            .collect();
         self.record_hospital_reads(ctx, &reads, "summary").await?;
         Ok(out)
     }
@@ -473,11 +571,19 @@ impl Store {
 
 /// The engagements of one hospital, as the policy needs them, read on the
 /// caller's connection (inside its transaction when it has one).
-pub(crate) async fn links_of(conn: &mut sqlx::AnyConnection, today: Date, hospital: OrgId) -> Result<Vec<EngagementLink>> {
-    let rows: Vec<EngagementRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{ENGAGEMENT_SELECT} WHERE e.hospital_id = $2")))
-        .bind(iso_day(today))
-        .bind(hospital.0)
-        .fetch_all(conn)
-        .await?;
-    rows.into_iter().map(|r| Ok(engagement(r)?.link())).collect()
+pub(crate) async fn links_of(
+    conn: &mut sqlx::AnyConnection,
+    today: Date,
+    hospital: OrgId,
+) -> Result<Vec<EngagementLink>> {
+    let rows: Vec<EngagementRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{ENGAGEMENT_SELECT} WHERE e.hospital_id = $2"
+    )))
+    .bind(iso_day(today))
+    .bind(hospital.0)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter()
+        .map(|r| Ok(engagement(r)?.link()))
+        .collect()
 }

@@ -61,7 +61,9 @@ impl NewFile {
             .filter(|c| !c.is_control())
             .collect::<String>();
         if name.is_empty() || name == "." || name == ".." || name.chars().count() > 200 {
-            return Err(DomainError::invalid("file", "the file needs a name of 1–200 characters").into());
+            return Err(
+                DomainError::invalid("file", "the file needs a name of 1–200 characters").into(),
+            );
         }
         let extension = name
             .rsplit_once('.')
@@ -72,7 +74,11 @@ impl NewFile {
                 "file",
                 format!(
                     "{name}: type .{extension} is not accepted (accepted: {})",
-                    ACCEPTED.iter().map(|(e, _)| *e).collect::<Vec<_>>().join(", ")
+                    ACCEPTED
+                        .iter()
+                        .map(|(e, _)| *e)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             )
             .into());

@@ -46,7 +46,10 @@ pub struct LetterFacts {
 }
 
 fn check_kind(kind: &str) -> Result<()> {
-    if kind.is_empty() || kind.len() > 40 || !kind.chars().all(|c| c.is_ascii_lowercase() || c == '-') {
+    if kind.is_empty()
+        || kind.len() > 40
+        || !kind.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+    {
         return Err(DomainError::invalid("kind", format!("`{kind}` is not a letter kind")).into());
     }
     Ok(())
@@ -54,22 +57,41 @@ fn check_kind(kind: &str) -> Result<()> {
 
 impl Store {
     pub async fn letterhead(&self, org: OrgId) -> Result<Letterhead> {
-        let row: Option<(String, String, String)> =
-            sqlx::query_as("SELECT address, representative, contact_email FROM organisations WHERE id = $1")
-                .bind(org.0)
-                .fetch_optional(&self.pool)
-                .await?;
-        let (address, representative, contact_email) = row.ok_or(StoreError::NotFound { what: "organisation", key: org.to_string() })?;
-        Ok(Letterhead { address, representative, contact_email })
+        let row: Option<(String, String, String)> = sqlx::query_as(
+            "SELECT address, representative, contact_email FROM organisations WHERE id = $1",
+        )
+        .bind(org.0)
+        .fetch_optional(&self.pool)
+        .await?;
+        let (address, representative, contact_email) = row.ok_or(StoreError::NotFound {
+            what: "organisation",
+            key: org.to_string(),
+        })?;
+        Ok(Letterhead {
+            address,
+            representative,
+            contact_email,
+        })
     }
 
     /// Sets address, representative and contact mail of an organisation
     /// (the secretariat, or the organisation's own administrator).
-    pub async fn set_letterhead(&self, ctx: &AuditContext, org: OrgId, l: &Letterhead) -> Result<()> {
-        ctx.require("change this organisation", |a| a.org_kind == OrgKind::Secretariat || (a.org == org && a.role == Role::Admin))?;
+    pub async fn set_letterhead(
+        &self,
+        ctx: &AuditContext,
+        org: OrgId,
+        l: &Letterhead,
+    ) -> Result<()> {
+        ctx.require("change this organisation", |a| {
+            a.org_kind == OrgKind::Secretariat || (a.org == org && a.role == Role::Admin)
+        })?;
         let address = validate::note("address", &l.address, 300)?;
         let representative = validate::note("representative", &l.representative, 100)?;
-        let email = if l.contact_email.trim().is_empty() { String::new() } else { validate::email(&l.contact_email)? };
+        let email = if l.contact_email.trim().is_empty() {
+            String::new()
+        } else {
+            validate::email(&l.contact_email)?
+        };
         let mut tx = self.begin_write().await?;
         let done = sqlx::query("UPDATE organisations SET address = $1, representative = $2, contact_email = $3, updated_at = $4 WHERE id = $5")
             .bind(&address)
@@ -80,9 +102,20 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound { what: "organisation", key: org.to_string() });
+            return Err(StoreError::NotFound {
+                what: "organisation",
+                key: org.to_string(),
+            });
         }
-        append(&mut tx, ctx, AuditAction::OrganisationUpdated, format!("organisation:{org}"), None, "letterhead").await?;
+        append(
+            &mut tx,
+            ctx,
+            AuditAction::OrganisationUpdated,
+            format!("organisation:{org}"),
+            None,
+            "letterhead",
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -90,7 +123,11 @@ impl Store {
     /// The newest saved version of a template, if the secretariat saved one
     /// (otherwise the shipped default applies, version 0).
     pub async fn letter_template(&self, kind: &str) -> Result<Option<LetterTemplate>> {
-        Ok(self.letter_template_versions(kind).await?.into_iter().next())
+        Ok(self
+            .letter_template_versions(kind)
+            .await?
+            .into_iter()
+            .next())
     }
 
     /// Every saved version, newest first.
@@ -104,22 +141,34 @@ impl Store {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|r| LetterTemplate { kind: r.0, version: r.1, body: r.2, created_at_ms: r.3, created_by: r.4 })
+            .map(|r| LetterTemplate {
+                kind: r.0,
+                version: r.1,
+                body: r.2,
+                created_at_ms: r.3,
+                created_by: r.4,
+            })
             .collect())
     }
 
     /// Saves a new version of a template (the caller has checked it renders).
-    pub async fn save_letter_template(&self, ctx: &AuditContext, kind: &str, body: &str) -> Result<i64> {
+    pub async fn save_letter_template(
+        &self,
+        ctx: &AuditContext,
+        kind: &str,
+        body: &str,
+    ) -> Result<i64> {
         ctx.require("edit letter templates", may_register_organisations)?;
         check_kind(kind)?;
         if body.trim().is_empty() || body.chars().count() > 50_000 {
             return Err(DomainError::invalid("body", "a template has 1–50,000 characters").into());
         }
         let mut tx = self.begin_write().await?;
-        let last: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM letter_templates WHERE kind = $1")
-            .bind(kind)
-            .fetch_one(&mut *tx)
-            .await?;
+        let last: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(version) FROM letter_templates WHERE kind = $1")
+                .bind(kind)
+                .fetch_one(&mut *tx)
+                .await?;
         let version = last.unwrap_or(0) + 1;
         sqlx::query("INSERT INTO letter_templates (kind, version, body, created_at, created_by) VALUES ($1, $2, $3, $4, $5)")
             .bind(kind)
@@ -130,7 +179,15 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(StoreError::on_unique("template version", &format!("{kind} {version}")))?;
-        append(&mut tx, ctx, AuditAction::LetterTemplateSaved, format!("letter-template:{kind}"), None, format!("version={version}")).await?;
+        append(
+            &mut tx,
+            ctx,
+            AuditAction::LetterTemplateSaved,
+            format!("letter-template:{kind}"),
+            None,
+            format!("version={version}"),
+        )
+        .await?;
         tx.commit().await?;
         Ok(version)
     }
@@ -141,13 +198,30 @@ impl Store {
         let today = self.today();
         let mut tx = self.begin_write().await?;
         let engagement = engagement_in(&mut tx, today, id).await?;
-        append(&mut tx, ctx, AuditAction::HospitalDataRead, format!("engagement:{id}"), Some(engagement.hospital_id), "letter facts").await?;
+        append(
+            &mut tx,
+            ctx,
+            AuditAction::HospitalDataRead,
+            format!("engagement:{id}"),
+            Some(engagement.hospital_id),
+            "letter facts",
+        )
+        .await?;
         tx.commit().await?;
         let detail = self.engagement_detail(ctx, id).await?;
-        let latest = |kind| detail.agreements.iter().filter(|a| a.kind == kind && a.revoked_on.is_none()).next_back().cloned();
-        let secretariat: Option<(i64, String)> = sqlx::query_as("SELECT id, name FROM organisations WHERE kind = 'secretariat' ORDER BY id LIMIT 1")
-            .fetch_optional(&self.pool)
-            .await?;
+        let latest = |kind| {
+            detail
+                .agreements
+                .iter()
+                .filter(|a| a.kind == kind && a.revoked_on.is_none())
+                .next_back()
+                .cloned()
+        };
+        let secretariat: Option<(i64, String)> = sqlx::query_as(
+            "SELECT id, name FROM organisations WHERE kind = 'secretariat' ORDER BY id LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
         let (secretariat_name, secretariat) = match secretariat {
             Some((sid, name)) => (name, self.letterhead(OrgId(sid)).await?),
             None => (String::new(), Letterhead::default()),
@@ -179,7 +253,14 @@ impl Store {
         let today = self.today();
         let mut tx = self.begin_write().await?;
         let e = engagement_in(&mut tx, today, id).await?;
-        require_or_refuse!(tx, ctx, today, &e, HospitalData::EngagementRecord, Access::Write);
+        require_or_refuse!(
+            tx,
+            ctx,
+            today,
+            &e,
+            HospitalData::EngagementRecord,
+            Access::Write
+        );
         ctx.require("generate letters", may_register_organisations)?;
         let file_id = insert_file(&mut tx, ctx, &file).await?;
         let gid: i64 = sqlx::query_scalar("INSERT INTO generated_documents (engagement_id, kind, template_version, file_id, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
@@ -200,10 +281,22 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             if done.rows_affected() == 0 {
-                return Err(DomainError::invalid("agreement_id", format!("agreement {aid} is not of engagement {id}")).into());
+                return Err(DomainError::invalid(
+                    "agreement_id",
+                    format!("agreement {aid} is not of engagement {id}"),
+                )
+                .into());
             }
         }
-        append(&mut tx, ctx, AuditAction::LetterGenerated, format!("engagement:{id}"), Some(e.hospital_id), format!("{kind} template v{template_version} file={file_id}")).await?;
+        append(
+            &mut tx,
+            ctx,
+            AuditAction::LetterGenerated,
+            format!("engagement:{id}"),
+            Some(e.hospital_id),
+            format!("{kind} template v{template_version} file={file_id}"),
+        )
+        .await?;
         tx.commit().await?;
         Ok(gid)
     }

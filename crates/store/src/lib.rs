@@ -9,34 +9,42 @@ mod audit;
 pub mod credentials;
 mod db;
 mod engagements;
+mod error;
 mod files;
+mod hospital;
 mod letters;
 mod lifecycle;
-mod notifications;
-mod programmes;
-pub mod walk;
-mod error;
-mod hospital;
 mod migrate;
+mod notifications;
 mod organisations;
+mod programmes;
 mod sessions;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tokens;
+pub mod walk;
 
 pub use accounts::{Account, LoginOutcome, NewAccount, SecondFactorOutcome, TotpEnrolment};
 pub use audit::{AuditContext, AuditFilter, AuditPage};
 pub use db::{Backend, Clock, JST, Store, now_ms};
-pub use engagements::{CandidateDetails, Engagement, EngagementFilter, EngagementOverview, NewCandidate};
-pub use files::{MAX_FILE_BYTES, NewFile, StoredFile};
-pub use letters::{LetterFacts, LetterTemplate, Letterhead};
-pub use lifecycle::{Agreement, EngagementDetail, Estimate, GeneratedDocument, NewPayment, Order, Payment, TransitionRecord};
-pub use notifications::{Notification, NotificationKind, OutboxMail};
-pub use programmes::{CompanyEnrolment, DEFAULT_HONORARIUM_RATE_YEN, Kickoff, Programme, ProgrammeCompany, ProgrammeDetail, ProgrammeDocument, ProgrammeFields, Surveyor};
+pub use engagements::{
+    CandidateDetails, Engagement, EngagementFilter, EngagementOverview, NewCandidate,
+};
 pub use error::StoreError;
+pub use files::{MAX_FILE_BYTES, NewFile, StoredFile};
 pub use hospital::{FacilityProfile, HospitalSummary};
+pub use letters::{LetterFacts, LetterTemplate, Letterhead};
+pub use lifecycle::{
+    Agreement, EngagementDetail, Estimate, GeneratedDocument, NewPayment, Order, Payment,
+    TransitionRecord,
+};
 pub use migrate::MigrationReport;
+pub use notifications::{Notification, NotificationKind, OutboxMail};
 pub use organisations::{NewOrganisation, Organisation};
+pub use programmes::{
+    CompanyEnrolment, DEFAULT_HONORARIUM_RATE_YEN, Kickoff, Programme, ProgrammeCompany,
+    ProgrammeDetail, ProgrammeDocument, ProgrammeFields, Surveyor,
+};
 pub use sessions::{Session, SessionInfo};
 pub use tokens::ApiToken;
 

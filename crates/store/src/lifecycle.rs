@@ -144,13 +144,29 @@ fn agreement_category(kind: AgreementKind) -> HospitalData {
 
 fn no_future(field: &'static str, day: Date, today: Date) -> Result<()> {
     if day > today {
-        return Err(DomainError::invalid(field, format!("{day} is in the future (today is {today})")).into());
+        return Err(DomainError::invalid(
+            field,
+            format!("{day} is in the future (today is {today})"),
+        )
+        .into());
     }
     Ok(())
 }
 
 #[allow(clippy::type_complexity)]
-type AgreementRow = (i64, i64, String, String, Option<String>, String, String, Option<String>, String, Option<i64>, Option<i64>);
+type AgreementRow = (
+    i64,
+    i64,
+    String,
+    String,
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<i64>,
+    Option<i64>,
+);
 const AGREEMENT_SELECT: &str = "SELECT id, engagement_id, kind, issued_on, signed_on, valid_from, valid_until, revoked_on, revoked_reason, scan_file_id, document_file_id FROM agreements";
 
 fn agreement(row: AgreementRow, today: Date) -> Result<Agreement> {
@@ -174,20 +190,33 @@ fn agreement(row: AgreementRow, today: Date) -> Result<Agreement> {
     })
 }
 
-async fn agreements_in(tx: &mut sqlx::AnyConnection, today: Date, engagement: EngagementId) -> Result<Vec<Agreement>> {
-    let rows: Vec<AgreementRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{AGREEMENT_SELECT} WHERE engagement_id = $1 ORDER BY id")))
-        .bind(engagement.0)
-        .fetch_all(tx)
-        .await?;
+async fn agreements_in(
+    tx: &mut sqlx::AnyConnection,
+    today: Date,
+    engagement: EngagementId,
+) -> Result<Vec<Agreement>> {
+    let rows: Vec<AgreementRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{AGREEMENT_SELECT} WHERE engagement_id = $1 ORDER BY id"
+    )))
+    .bind(engagement.0)
+    .fetch_all(tx)
+    .await?;
     rows.into_iter().map(|r| agreement(r, today)).collect()
 }
 
 async fn agreement_by_id(tx: &mut Tx, today: Date, id: i64) -> Result<Agreement> {
-    let row: Option<AgreementRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{AGREEMENT_SELECT} WHERE id = $1")))
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await?;
-    row.map(|r| agreement(r, today)).transpose()?.ok_or(StoreError::NotFound { what: "agreement", key: id.to_string() })
+    let row: Option<AgreementRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{AGREEMENT_SELECT} WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.map(|r| agreement(r, today))
+        .transpose()?
+        .ok_or(StoreError::NotFound {
+            what: "agreement",
+            key: id.to_string(),
+        })
 }
 
 /// The gates as the transaction sees them today.
@@ -195,13 +224,19 @@ async fn gates_in(tx: &mut Tx, today: Date, e: &Engagement) -> Result<GateFacts>
     let agreements = agreements_in(tx, today, e.id).await?;
     Ok(GateFacts {
         company_confirmed: e.company_confirmed_on.is_some(),
-        pledge_issued: agreements.iter().any(|a| a.kind == AgreementKind::Pledge && a.revoked_on.is_none()),
-        nda_in_force: agreements.iter().any(|a| a.kind == AgreementKind::Nda && a.in_force),
+        pledge_issued: agreements
+            .iter()
+            .any(|a| a.kind == AgreementKind::Pledge && a.revoked_on.is_none()),
+        nda_in_force: agreements
+            .iter()
+            .any(|a| a.kind == AgreementKind::Nda && a.in_force),
         order_issued: e.contract_in_force || {
-            let live: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM orders WHERE engagement_id = $1 AND revoked_on IS NULL")
-                .bind(e.id.0)
-                .fetch_one(&mut **tx)
-                .await?;
+            let live: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM orders WHERE engagement_id = $1 AND revoked_on IS NULL",
+            )
+            .bind(e.id.0)
+            .fetch_one(&mut **tx)
+            .await?;
             live > 0
         },
     })
@@ -223,20 +258,36 @@ fn is_party(ctx: &AuditContext, e: &Engagement, rel: Relationship) -> bool {
 impl Store {
     /// Moves an engagement one step, by the organisation that owns the step,
     /// on `effective_on` (today when not given), with an optional note.
-    pub async fn transition(&self, ctx: &AuditContext, id: EngagementId, to: EngagementState, effective_on: Option<Date>, note: &str) -> Result<Engagement> {
+    pub async fn transition(
+        &self,
+        ctx: &AuditContext,
+        id: EngagementId,
+        to: EngagementState,
+        effective_on: Option<Date>,
+        note: &str,
+    ) -> Result<Engagement> {
         let today = self.today();
         let on = effective_on.unwrap_or(today);
         no_future("effective_on", on, today)?;
         let note = validate::note("note", note, 2000)?;
         let mut tx = self.begin_write().await?;
         let e = engagement_in(&mut tx, today, id).await?;
-        require_or_refuse!(tx, ctx, today, &e, HospitalData::EngagementSummary, Access::Read);
+        require_or_refuse!(
+            tx,
+            ctx,
+            today,
+            &e,
+            HospitalData::EngagementSummary,
+            Access::Read
+        );
         let facts = gates_in(&mut tx, today, &e).await?;
         match ctx.actor {
             Some(actor) => {
                 let rel = relationship_in(&mut tx, today, &actor, e.hospital_id).await?;
                 if !is_party(ctx, &e, rel) {
-                    return Err(StoreError::Forbidden("this engagement belongs to another organisation"));
+                    return Err(StoreError::Forbidden(
+                        "this engagement belongs to another organisation",
+                    ));
                 }
                 check_transition(actor.org_kind, e.state, to, &facts)?;
             }
@@ -261,7 +312,9 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         if changed.rows_affected() == 0 {
-            return Err(StoreError::Conflict(format!("engagement {id} changed meanwhile; reload and try again")));
+            return Err(StoreError::Conflict(format!(
+                "engagement {id} changed meanwhile; reload and try again"
+            )));
         }
         sqlx::query("INSERT INTO engagement_transitions (engagement_id, from_state, to_state, effective_on, note, account_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
             .bind(id.0)
@@ -273,7 +326,15 @@ impl Store {
             .bind(now_ms())
             .execute(&mut *tx)
             .await?;
-        append(&mut tx, ctx, AuditAction::EngagementTransitioned, format!("engagement:{id}"), Some(e.hospital_id), format!("{} -> {to} on {on}", e.state)).await?;
+        append(
+            &mut tx,
+            ctx,
+            AuditAction::EngagementTransitioned,
+            format!("engagement:{id}"),
+            Some(e.hospital_id),
+            format!("{} -> {to} on {on}", e.state),
+        )
+        .await?;
         notify_engagement(
             &mut tx,
             &e,
@@ -288,18 +349,32 @@ impl Store {
     }
 
     /// Everything about one engagement the actor may see, audited as one read.
-    pub async fn engagement_detail(&self, ctx: &AuditContext, id: EngagementId) -> Result<EngagementDetail> {
+    pub async fn engagement_detail(
+        &self,
+        ctx: &AuditContext,
+        id: EngagementId,
+    ) -> Result<EngagementDetail> {
         let today = self.today();
         let mut tx = self.begin_write().await?;
         let mut e = engagement_in(&mut tx, today, id).await?;
-        require_or_refuse!(tx, ctx, today, &e, HospitalData::EngagementSummary, Access::Read);
+        require_or_refuse!(
+            tx,
+            ctx,
+            today,
+            &e,
+            HospitalData::EngagementSummary,
+            Access::Read
+        );
         let rel = match ctx.actor {
             Some(actor) => relationship_in(&mut tx, today, &actor, e.hospital_id).await?,
             None => Relationship::Secretariat,
         };
         let may = |data| permits(rel, data, Access::Read);
         if !may(HospitalData::EngagementRecord) {
-            e.candidate = crate::engagements::CandidateDetails { source: e.candidate.source, ..Default::default() };
+            e.candidate = crate::engagements::CandidateDetails {
+                source: e.candidate.source,
+                ..Default::default()
+            };
         }
         let gates = gates_in(&mut tx, today, &e).await?;
         let transitions: Vec<(String, String, String, String, Option<String>, i64)> = sqlx::query_as(
@@ -312,10 +387,16 @@ impl Store {
             .into_iter()
             .map(|(from, to, on, note, by, at)| {
                 Ok(TransitionRecord {
-                    from: EngagementState::parse(&from).map_err(corrupt("engagement_transitions.from_state"))?,
-                    to: EngagementState::parse(&to).map_err(corrupt("engagement_transitions.to_state"))?,
+                    from: EngagementState::parse(&from)
+                        .map_err(corrupt("engagement_transitions.from_state"))?,
+                    to: EngagementState::parse(&to)
+                        .map_err(corrupt("engagement_transitions.to_state"))?,
                     effective_on: parse_iso_day("engagement_transitions.effective_on", &on)?,
-                    note: if may(HospitalData::EngagementRecord) { note } else { String::new() },
+                    note: if may(HospitalData::EngagementRecord) {
+                        note
+                    } else {
+                        String::new()
+                    },
                     by,
                     at_ms: at,
                 })
@@ -326,10 +407,26 @@ impl Store {
             .into_iter()
             .filter(|a| may(agreement_category(a.kind)))
             .collect();
-        let estimates = if may(HospitalData::Estimate) { Some(estimates_in(&mut tx, id).await?) } else { None };
-        let orders = if may(HospitalData::Contract) { Some(orders_in(&mut tx, id).await?) } else { None };
-        let payments = if may(HospitalData::EngagementRecord) { Some(payments_where(&mut tx, "p.engagement_id = $1", id.0).await?) } else { None };
-        let documents = if may(HospitalData::Pledge) || may(HospitalData::Contract) { generated_in(&mut tx, id).await? } else { Vec::new() };
+        let estimates = if may(HospitalData::Estimate) {
+            Some(estimates_in(&mut tx, id).await?)
+        } else {
+            None
+        };
+        let orders = if may(HospitalData::Contract) {
+            Some(orders_in(&mut tx, id).await?)
+        } else {
+            None
+        };
+        let payments = if may(HospitalData::EngagementRecord) {
+            Some(payments_where(&mut tx, "p.engagement_id = $1", id.0).await?)
+        } else {
+            None
+        };
+        let documents = if may(HospitalData::Pledge) || may(HospitalData::Contract) {
+            generated_in(&mut tx, id).await?
+        } else {
+            Vec::new()
+        };
         let milestones = self.milestones(e.programme_id).await?;
         let deadlines = engagement_deadlines(&e.dates(), &milestones);
         let next_states = match ctx.actor {
@@ -337,22 +434,57 @@ impl Store {
             Some(_) => Vec::new(),
             None => mamori_domain::lifecycle::next_states(e.state),
         };
-        append(&mut tx, ctx, AuditAction::HospitalDataRead, format!("engagement:{id}"), Some(e.hospital_id), "detail").await?;
+        append(
+            &mut tx,
+            ctx,
+            AuditAction::HospitalDataRead,
+            format!("engagement:{id}"),
+            Some(e.hospital_id),
+            "detail",
+        )
+        .await?;
         tx.commit().await?;
-        Ok(EngagementDetail { engagement: e, transitions, deadlines, gates, next_states, agreements, estimates, orders, payments, documents })
+        Ok(EngagementDetail {
+            engagement: e,
+            transitions,
+            deadlines,
+            gates,
+            next_states,
+            agreements,
+            estimates,
+            orders,
+            payments,
+            documents,
+        })
     }
 
     /// The secretariat issues a pledge to the hospital or an NDA to the company.
-    pub async fn issue_agreement(&self, ctx: &AuditContext, id: EngagementId, kind: AgreementKind, issued_on: Option<Date>, valid_from: Date, valid_until: Date) -> Result<Agreement> {
+    pub async fn issue_agreement(
+        &self,
+        ctx: &AuditContext,
+        id: EngagementId,
+        kind: AgreementKind,
+        issued_on: Option<Date>,
+        valid_from: Date,
+        valid_until: Date,
+    ) -> Result<Agreement> {
         let today = self.today();
         let issued_on = issued_on.unwrap_or(today);
         no_future("issued_on", issued_on, today)?;
-        AgreementTerms { signed_on: None, valid_from, valid_until }.validate(today)?;
+        AgreementTerms {
+            signed_on: None,
+            valid_from,
+            valid_until,
+        }
+        .validate(today)?;
         let mut tx = self.begin_write().await?;
         let e = engagement_in(&mut tx, today, id).await?;
         require_or_refuse!(tx, ctx, today, &e, agreement_category(kind), Access::Write);
         if e.state.is_closed_early() {
-            return Err(StoreError::Conflict(format!("engagement {id} is {}; nothing more is issued for it", e.state)));
+            return Err(StoreError::Conflict(format!(
+                "engagement {id} is {}; nothing more is issued for it",
+                e.state
+            )));
         }
         let aid: i64 = sqlx::query_scalar("INSERT INTO agreements (engagement_id, kind, issued_on, valid_from, valid_until, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id")
             .bind(id.0)
@@ -363,23 +495,58 @@ impl Store {
             .bind(now_ms())
             .fetch_one(&mut *tx)
             .await?;
-        append(&mut tx, ctx, AuditAction::AgreementIssued, format!("agreement:{aid}"), Some(e.hospital_id), format!("{kind} engagement={id} {valid_from}..{valid_until}")).await?;
-        notify_engagement(&mut tx, &e, NotificationKind::ToSign, serde_json::json!({"agreement": kind, "agreement_id": aid}), &format!("to-sign:{aid}"), kind == AgreementKind::Nda).await?;
+        append(
+            &mut tx,
+            ctx,
+            AuditAction::AgreementIssued,
+            format!("agreement:{aid}"),
+            Some(e.hospital_id),
+            format!("{kind} engagement={id} {valid_from}..{valid_until}"),
+        )
+        .await?;
+        notify_engagement(
+            &mut tx,
+            &e,
+            NotificationKind::ToSign,
+            serde_json::json!({"agreement": kind, "agreement_id": aid}),
+            &format!("to-sign:{aid}"),
+            kind == AgreementKind::Nda,
+        )
+        .await?;
         let a = agreement_by_id(&mut tx, today, aid).await?;
         tx.commit().await?;
         Ok(a)
     }
 
     /// Records the signature (and the signed scan).
-    pub async fn sign_agreement(&self, ctx: &AuditContext, agreement_id: i64, signed_on: Date, scan: Option<NewFile>) -> Result<Agreement> {
+    pub async fn sign_agreement(
+        &self,
+        ctx: &AuditContext,
+        agreement_id: i64,
+        signed_on: Date,
+        scan: Option<NewFile>,
+    ) -> Result<Agreement> {
         let today = self.today();
         let mut tx = self.begin_write().await?;
         let a = agreement_by_id(&mut tx, today, agreement_id).await?;
         let e = engagement_in(&mut tx, today, a.engagement_id).await?;
-        require_or_refuse!(tx, ctx, today, &e, agreement_category(a.kind), Access::Write);
-        AgreementTerms { signed_on: Some(signed_on), ..a.terms }.validate(today)?;
+        require_or_refuse!(
+            tx,
+            ctx,
+            today,
+            &e,
+            agreement_category(a.kind),
+            Access::Write
+        );
+        AgreementTerms {
+            signed_on: Some(signed_on),
+            ..a.terms
+        }
+        .validate(today)?;
         if a.revoked_on.is_some() {
-            return Err(StoreError::Conflict(format!("agreement {agreement_id} was revoked")));
+            return Err(StoreError::Conflict(format!(
+                "agreement {agreement_id} was revoked"
+            )));
         }
         let scan_id = match scan {
             Some(f) => Some(insert_file(&mut tx, ctx, &f).await?),
@@ -392,14 +559,27 @@ impl Store {
             .bind(agreement_id)
             .execute(&mut *tx)
             .await?;
-        append(&mut tx, ctx, AuditAction::AgreementSigned, format!("agreement:{agreement_id}"), Some(e.hospital_id), format!("{} signed on {signed_on} scan={scan_id:?}", a.kind)).await?;
+        append(
+            &mut tx,
+            ctx,
+            AuditAction::AgreementSigned,
+            format!("agreement:{agreement_id}"),
+            Some(e.hospital_id),
+            format!("{} signed on {signed_on} scan={scan_id:?}", a.kind),
+        )
+        .await?;
         let a = agreement_by_id(&mut tx, today, agreement_id).await?;
         tx.commit().await?;
         Ok(a)
     }
 
     /// Revokes a pledge or NDA; a revoked NDA closes the survey-data gate.
-    pub async fn revoke_agreement(&self, ctx: &AuditContext, agreement_id: i64, reason: &str) -> Result<Agreement> {
+    pub async fn revoke_agreement(
+        &self,
+        ctx: &AuditContext,
+        agreement_id: i64,
+        reason: &str,
+    ) -> Result<Agreement> {
         let today = self.today();
         let reason = validate::note("reason", reason, 1000)?;
         if reason.is_empty() {
@@ -408,7 +588,14 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let a = agreement_by_id(&mut tx, today, agreement_id).await?;
         let e = engagement_in(&mut tx, today, a.engagement_id).await?;
-        require_or_refuse!(tx, ctx, today, &e, agreement_category(a.kind), Access::Write);
+        require_or_refuse!(
+            tx,
+            ctx,
+            today,
+            &e,
+            agreement_category(a.kind),
+            Access::Write
+        );
         sqlx::query("UPDATE agreements SET revoked_on = $1, revoked_reason = $2, updated_at = $3 WHERE id = $4 AND revoked_on IS NULL")
             .bind(iso_day(today))
             .bind(&reason)
@@ -416,21 +603,40 @@ impl Store {
             .bind(agreement_id)
             .execute(&mut *tx)
             .await?;
-        append(&mut tx, ctx, AuditAction::AgreementRevoked, format!("agreement:{agreement_id}"), Some(e.hospital_id), format!("{} revoked: {reason}", a.kind)).await?;
+        append(
+            &mut tx,
+            ctx,
+            AuditAction::AgreementRevoked,
+            format!("agreement:{agreement_id}"),
+            Some(e.hospital_id),
+            format!("{} revoked: {reason}", a.kind),
+        )
+        .await?;
         let a = agreement_by_id(&mut tx, today, agreement_id).await?;
         tx.commit().await?;
         Ok(a)
     }
 
     /// The company submits its estimate; over the programme's cap it is refused.
-    pub async fn submit_estimate(&self, ctx: &AuditContext, id: EngagementId, figures: &EstimateFigures, note: &str) -> Result<Estimate> {
+    pub async fn submit_estimate(
+        &self,
+        ctx: &AuditContext,
+        id: EngagementId,
+        figures: &EstimateFigures,
+        note: &str,
+    ) -> Result<Estimate> {
         let today = self.today();
         let note = validate::note("note", note, 2000)?;
         let mut tx = self.begin_write().await?;
         let e = engagement_in(&mut tx, today, id).await?;
         require_or_refuse!(tx, ctx, today, &e, HospitalData::Estimate, Access::Write);
-        if ctx.actor.is_some_and(|a| a.org_kind == OrgKind::SurveyCompany && a.org != e.company_id) {
-            return Err(StoreError::Forbidden("this engagement belongs to another company"));
+        if ctx
+            .actor
+            .is_some_and(|a| a.org_kind == OrgKind::SurveyCompany && a.org != e.company_id)
+        {
+            return Err(StoreError::Forbidden(
+                "this engagement belongs to another company",
+            ));
         }
         let cap: i64 = sqlx::query_scalar("SELECT labour_cap_yen FROM programmes WHERE id = $1")
             .bind(e.programme_id.0)
@@ -449,29 +655,66 @@ impl Store {
             .bind(ctx.actor.map(|a| a.account.0))
             .fetch_one(&mut *tx)
             .await?;
-        append(&mut tx, ctx, AuditAction::EstimateSubmitted, format!("estimate:{eid}"), Some(e.hospital_id), format!("engagement={id} hours={} labour={} total={}", figures.labour_hours, format_yen(figures.labour_cost_yen), format_yen(figures.total_yen()))).await?;
-        let estimate = estimates_in(&mut tx, id).await?.into_iter().find(|x| x.id == eid);
+        append(
+            &mut tx,
+            ctx,
+            AuditAction::EstimateSubmitted,
+            format!("estimate:{eid}"),
+            Some(e.hospital_id),
+            format!(
+                "engagement={id} hours={} labour={} total={}",
+                figures.labour_hours,
+                format_yen(figures.labour_cost_yen),
+                format_yen(figures.total_yen())
+            ),
+        )
+        .await?;
+        let estimate = estimates_in(&mut tx, id)
+            .await?
+            .into_iter()
+            .find(|x| x.id == eid);
         tx.commit().await?;
-        estimate.ok_or(StoreError::NotFound { what: "estimate", key: eid.to_string() })
+        estimate.ok_or(StoreError::NotFound {
+            what: "estimate",
+            key: eid.to_string(),
+        })
     }
 
     /// The secretariat issues the purchase order for an estimate: the contract.
-    pub async fn issue_order(&self, ctx: &AuditContext, id: EngagementId, estimate_id: i64, order_number: &str, issued_on: Date) -> Result<Order> {
+    pub async fn issue_order(
+        &self,
+        ctx: &AuditContext,
+        id: EngagementId,
+        estimate_id: i64,
+        order_number: &str,
+        issued_on: Date,
+    ) -> Result<Order> {
         let today = self.today();
         no_future("issued_on", issued_on, today)?;
         let number = validate::display_name("order_number", order_number)?;
         let mut tx = self.begin_write().await?;
         let e = engagement_in(&mut tx, today, id).await?;
         require_or_refuse!(tx, ctx, today, &e, HospitalData::Contract, Access::Write);
-        let estimate = estimates_in(&mut tx, id).await?.into_iter().find(|x| x.id == estimate_id).ok_or_else(|| {
-            StoreError::from(DomainError::invalid("estimate_id", format!("estimate {estimate_id} is not an estimate of engagement {id}")))
-        })?;
-        let live: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM orders WHERE engagement_id = $1 AND revoked_on IS NULL")
-            .bind(id.0)
-            .fetch_one(&mut *tx)
-            .await?;
+        let estimate = estimates_in(&mut tx, id)
+            .await?
+            .into_iter()
+            .find(|x| x.id == estimate_id)
+            .ok_or_else(|| {
+                StoreError::from(DomainError::invalid(
+                    "estimate_id",
+                    format!("estimate {estimate_id} is not an estimate of engagement {id}"),
+                ))
+            })?;
+        let live: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM orders WHERE engagement_id = $1 AND revoked_on IS NULL",
+        )
+        .bind(id.0)
+        .fetch_one(&mut *tx)
+        .await?;
         if live > 0 {
-            return Err(StoreError::Conflict(format!("engagement {id} already has an order")));
+            return Err(StoreError::Conflict(format!(
+                "engagement {id} already has an order"
+            )));
         }
         let oid: i64 = sqlx::query_scalar("INSERT INTO orders (engagement_id, estimate_id, order_number, issued_on, amount_yen, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
             .bind(id.0)
@@ -484,33 +727,74 @@ impl Store {
             .fetch_one(&mut *tx)
             .await
             .map_err(StoreError::on_unique("order number", &number))?;
-        append(&mut tx, ctx, AuditAction::OrderIssued, format!("order:{oid}"), Some(e.hospital_id), format!("engagement={id} number={number} amount={}", format_yen(estimate.total_yen))).await?;
-        let order = orders_in(&mut tx, id).await?.into_iter().find(|o| o.id == oid);
+        append(
+            &mut tx,
+            ctx,
+            AuditAction::OrderIssued,
+            format!("order:{oid}"),
+            Some(e.hospital_id),
+            format!(
+                "engagement={id} number={number} amount={}",
+                format_yen(estimate.total_yen)
+            ),
+        )
+        .await?;
+        let order = orders_in(&mut tx, id)
+            .await?
+            .into_iter()
+            .find(|o| o.id == oid);
         tx.commit().await?;
-        order.ok_or(StoreError::NotFound { what: "order", key: oid.to_string() })
+        order.ok_or(StoreError::NotFound {
+            what: "order",
+            key: oid.to_string(),
+        })
     }
 
     /// Settles an order on actual hours (資料4 §8: 終了時に工数等実績を見て調整).
-    pub async fn settle_order(&self, ctx: &AuditContext, order_id: i64, actual_hours: f64, amount_yen: i64, on: Date) -> Result<Order> {
+    pub async fn settle_order(
+        &self,
+        ctx: &AuditContext,
+        order_id: i64,
+        actual_hours: f64,
+        amount_yen: i64,
+        on: Date,
+    ) -> Result<Order> {
         let today = self.today();
         no_future("settled_on", on, today)?;
         if !actual_hours.is_finite() || actual_hours < 0.0 || actual_hours > 10_000.0 {
-            return Err(DomainError::invalid("settled_hours", "must be between 0 and 10,000 hours").into());
+            return Err(DomainError::invalid(
+                "settled_hours",
+                "must be between 0 and 10,000 hours",
+            )
+            .into());
         }
         let mut tx = self.begin_write().await?;
-        let engagement: Option<i64> = sqlx::query_scalar("SELECT engagement_id FROM orders WHERE id = $1")
-            .bind(order_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let id = EngagementId(engagement.ok_or(StoreError::NotFound { what: "order", key: order_id.to_string() })?);
+        let engagement: Option<i64> =
+            sqlx::query_scalar("SELECT engagement_id FROM orders WHERE id = $1")
+                .bind(order_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let id = EngagementId(engagement.ok_or(StoreError::NotFound {
+            what: "order",
+            key: order_id.to_string(),
+        })?);
         let e = engagement_in(&mut tx, today, id).await?;
         require_or_refuse!(tx, ctx, today, &e, HospitalData::Contract, Access::Write);
-        let (cap, _): (i64, i64) = sqlx::query_as("SELECT labour_cap_yen, id FROM programmes WHERE id = $1")
-            .bind(e.programme_id.0)
-            .fetch_one(&mut *tx)
-            .await?;
+        let (cap, _): (i64, i64) =
+            sqlx::query_as("SELECT labour_cap_yen, id FROM programmes WHERE id = $1")
+                .bind(e.programme_id.0)
+                .fetch_one(&mut *tx)
+                .await?;
         if !(0..=cap * 2).contains(&amount_yen) {
-            return Err(DomainError::invalid("settled_amount_yen", format!("{} is out of range for a cap of {}", format_yen(amount_yen), format_yen(cap))).into());
+            return Err(DomainError::invalid(
+                "settled_amount_yen",
+                format!(
+                    "{} is out of range for a cap of {}",
+                    format_yen(amount_yen),
+                    format_yen(cap)
+                ),
+            )
+            .into());
         }
         sqlx::query("UPDATE orders SET settled_on = $1, settled_hours = $2, settled_amount_yen = $3 WHERE id = $4")
             .bind(iso_day(on))
@@ -519,16 +803,38 @@ impl Store {
             .bind(order_id)
             .execute(&mut *tx)
             .await?;
-        append(&mut tx, ctx, AuditAction::OrderSettled, format!("order:{order_id}"), Some(e.hospital_id), format!("hours={actual_hours} amount={}", format_yen(amount_yen))).await?;
-        let order = orders_in(&mut tx, id).await?.into_iter().find(|o| o.id == order_id);
+        append(
+            &mut tx,
+            ctx,
+            AuditAction::OrderSettled,
+            format!("order:{order_id}"),
+            Some(e.hospital_id),
+            format!("hours={actual_hours} amount={}", format_yen(amount_yen)),
+        )
+        .await?;
+        let order = orders_in(&mut tx, id)
+            .await?
+            .into_iter()
+            .find(|o| o.id == order_id);
         tx.commit().await?;
-        order.ok_or(StoreError::NotFound { what: "order", key: order_id.to_string() })
+        order.ok_or(StoreError::NotFound {
+            what: "order",
+            key: order_id.to_string(),
+        })
     }
 
     /// The secretariat records a honorarium (hours × the programme's rate)
     /// or a reimbursement for the hospital.
-    pub async fn record_payment(&self, ctx: &AuditContext, id: EngagementId, p: &NewPayment) -> Result<Payment> {
-        ctx.require("record payments", mamori_domain::policy::may_register_organisations)?;
+    pub async fn record_payment(
+        &self,
+        ctx: &AuditContext,
+        id: EngagementId,
+        p: &NewPayment,
+    ) -> Result<Payment> {
+        ctx.require(
+            "record payments",
+            mamori_domain::policy::may_register_organisations,
+        )?;
         let today = self.today();
         let person = validate::display_name("person", &p.person)?;
         let department = validate::note("department", &p.department, 100)?;
@@ -537,19 +843,28 @@ impl Store {
         no_future("paid_for_on", p.paid_for_on, today)?;
         let mut tx = self.begin_write().await?;
         let e = engagement_in(&mut tx, today, id).await?;
-        let rate: i64 = sqlx::query_scalar("SELECT honorarium_rate_yen FROM programmes WHERE id = $1")
-            .bind(e.programme_id.0)
-            .fetch_one(&mut *tx)
-            .await?;
+        let rate: i64 =
+            sqlx::query_scalar("SELECT honorarium_rate_yen FROM programmes WHERE id = $1")
+                .bind(e.programme_id.0)
+                .fetch_one(&mut *tx)
+                .await?;
         let (hours, rate, amount) = match p.kind {
             PaymentKind::Honorarium => {
-                let hours = p.hours.ok_or_else(|| DomainError::invalid("hours", "a honorarium needs the hours spent"))?;
+                let hours = p.hours.ok_or_else(|| {
+                    DomainError::invalid("hours", "a honorarium needs the hours spent")
+                })?;
                 (Some(hours), Some(rate), honorarium_yen(hours, rate)?)
             }
             PaymentKind::Reimbursement => {
-                let amount = p.amount_yen.ok_or_else(|| DomainError::invalid("amount_yen", "a reimbursement needs the amount paid"))?;
+                let amount = p.amount_yen.ok_or_else(|| {
+                    DomainError::invalid("amount_yen", "a reimbursement needs the amount paid")
+                })?;
                 if !(1..=10_000_000).contains(&amount) {
-                    return Err(DomainError::invalid("amount_yen", format!("{} is out of range", format_yen(amount))).into());
+                    return Err(DomainError::invalid(
+                        "amount_yen",
+                        format!("{} is out of range", format_yen(amount)),
+                    )
+                    .into());
                 }
                 (None, None, amount)
             }
@@ -569,15 +884,33 @@ impl Store {
             .bind(ctx.actor.map(|a| a.account.0))
             .fetch_one(&mut *tx)
             .await?;
-        append(&mut tx, ctx, AuditAction::PaymentRecorded, format!("payment:{pid}"), Some(e.hospital_id), format!("{} {person} {}", p.kind, format_yen(amount))).await?;
+        append(
+            &mut tx,
+            ctx,
+            AuditAction::PaymentRecorded,
+            format!("payment:{pid}"),
+            Some(e.hospital_id),
+            format!("{} {person} {}", p.kind, format_yen(amount)),
+        )
+        .await?;
         let payment = payments_where(&mut tx, "p.id = $1", pid).await?.pop();
         tx.commit().await?;
-        payment.ok_or(StoreError::NotFound { what: "payment", key: pid.to_string() })
+        payment.ok_or(StoreError::NotFound {
+            what: "payment",
+            key: pid.to_string(),
+        })
     }
 
     /// Every payment of a programme, for the secretariat's payment list.
-    pub async fn payment_list(&self, ctx: &AuditContext, programme: ProgrammeId) -> Result<Vec<Payment>> {
-        ctx.require("read the payment list", mamori_domain::policy::may_register_organisations)?;
+    pub async fn payment_list(
+        &self,
+        ctx: &AuditContext,
+        programme: ProgrammeId,
+    ) -> Result<Vec<Payment>> {
+        ctx.require(
+            "read the payment list",
+            mamori_domain::policy::may_register_organisations,
+        )?;
         let mut tx = self.begin_write().await?;
         let rows = payments_where(&mut tx, "e.programme_id = $1", programme.0).await?;
         let mut seen = std::collections::BTreeSet::new();
@@ -587,7 +920,15 @@ impl Store {
             .await?;
         for h in hospitals {
             if seen.insert(h) {
-                append(&mut tx, ctx, AuditAction::HospitalDataRead, format!("payments:programme:{programme}"), Some(mamori_domain::OrgId(h)), "payment list").await?;
+                append(
+                    &mut tx,
+                    ctx,
+                    AuditAction::HospitalDataRead,
+                    format!("payments:programme:{programme}"),
+                    Some(mamori_domain::OrgId(h)),
+                    "payment list",
+                )
+                .await?;
             }
         }
         tx.commit().await?;
@@ -596,7 +937,12 @@ impl Store {
 
     /// A file of the engagement (signed scan, issued agreement, generated
     /// letter), if the actor may read what it belongs to; audited.
-    pub async fn engagement_file(&self, ctx: &AuditContext, id: EngagementId, file_id: i64) -> Result<(StoredFile, Vec<u8>)> {
+    pub async fn engagement_file(
+        &self,
+        ctx: &AuditContext,
+        id: EngagementId,
+        file_id: i64,
+    ) -> Result<(StoredFile, Vec<u8>)> {
         let today = self.today();
         let mut tx = self.begin_write().await?;
         let e = engagement_in(&mut tx, today, id).await?;
@@ -613,17 +959,35 @@ impl Store {
             Some("nda") => HospitalData::Contract,
             // The request letter is correspondence with the hospital.
             Some(_) => HospitalData::EngagementRecord,
-            None => return Err(StoreError::NotFound { what: "file", key: file_id.to_string() }),
+            None => {
+                return Err(StoreError::NotFound {
+                    what: "file",
+                    key: file_id.to_string(),
+                });
+            }
         };
         require_or_refuse!(tx, ctx, today, &e, data, Access::Read);
-        append(&mut tx, ctx, AuditAction::FileRead, format!("file:{file_id}"), Some(e.hospital_id), format!("engagement={id}")).await?;
+        append(
+            &mut tx,
+            ctx,
+            AuditAction::FileRead,
+            format!("file:{file_id}"),
+            Some(e.hospital_id),
+            format!("engagement={id}"),
+        )
+        .await?;
         tx.commit().await?;
         self.file_content(file_id).await
     }
 
     /// The account names behind ids, for showing who did what.
     pub async fn account_name(&self, id: AccountId) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT display_name FROM accounts WHERE id = $1").bind(id.0).fetch_optional(&self.pool).await?)
+        Ok(
+            sqlx::query_scalar("SELECT display_name FROM accounts WHERE id = $1")
+                .bind(id.0)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 }
 
@@ -638,8 +1002,22 @@ async fn estimates_in(tx: &mut Tx, id: EngagementId) -> Result<Vec<Estimate>> {
     Ok(rows
         .into_iter()
         .map(|r| {
-            let figures = EstimateFigures { labour_hours: r.1, labour_cost_yen: r.2, trips: r.3, travel_yen: r.4, consumables_yen: r.5 };
-            Estimate { id: r.0, engagement_id: id, total_yen: figures.total_yen(), figures, note: r.6, submitted_at_ms: r.7, submitted_by: r.8 }
+            let figures = EstimateFigures {
+                labour_hours: r.1,
+                labour_cost_yen: r.2,
+                trips: r.3,
+                travel_yen: r.4,
+                consumables_yen: r.5,
+            };
+            Estimate {
+                id: r.0,
+                engagement_id: id,
+                total_yen: figures.total_yen(),
+                figures,
+                note: r.6,
+                submitted_at_ms: r.7,
+                submitted_by: r.8,
+            }
         })
         .collect())
 }
@@ -707,6 +1085,13 @@ async fn generated_in(tx: &mut Tx, id: EngagementId) -> Result<Vec<GeneratedDocu
     .await?;
     Ok(rows
         .into_iter()
-        .map(|r| GeneratedDocument { id: r.0, kind: r.1, template_version: r.2, file_id: r.3, file_name: r.4, created_at_ms: r.5 })
+        .map(|r| GeneratedDocument {
+            id: r.0,
+            kind: r.1,
+            template_version: r.2,
+            file_id: r.3,
+            file_name: r.4,
+            created_at_ms: r.5,
+        })
         .collect())
 }

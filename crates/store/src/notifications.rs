@@ -149,7 +149,11 @@ fn notification(r: NotificationRow) -> Result<Notification> {
 
 impl Store {
     /// The latest notifications of an account (its own only).
-    pub async fn notifications_for(&self, account: AccountId, limit: i64) -> Result<Vec<Notification>> {
+    pub async fn notifications_for(
+        &self,
+        account: AccountId,
+        limit: i64,
+    ) -> Result<Vec<Notification>> {
         let rows: Vec<NotificationRow> = sqlx::query_as(
             "SELECT id, account_id, engagement_id, kind, params, created_at, read_at FROM notifications WHERE account_id = $1 ORDER BY id DESC LIMIT $2",
         )
@@ -161,30 +165,41 @@ impl Store {
     }
 
     pub async fn unread_notifications(&self, account: AccountId) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE account_id = $1 AND read_at IS NULL")
-            .bind(account.0)
-            .fetch_one(&self.pool)
-            .await?)
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM notifications WHERE account_id = $1 AND read_at IS NULL",
+        )
+        .bind(account.0)
+        .fetch_one(&self.pool)
+        .await?)
     }
 
     /// Marks all of an account's notifications read.
     pub async fn mark_notifications_read(&self, account: AccountId) -> Result<u64> {
-        Ok(sqlx::query("UPDATE notifications SET read_at = $1 WHERE account_id = $2 AND read_at IS NULL")
-            .bind(now_ms())
-            .bind(account.0)
-            .execute(&self.pool)
-            .await?
-            .rows_affected())
+        Ok(sqlx::query(
+            "UPDATE notifications SET read_at = $1 WHERE account_id = $2 AND read_at IS NULL",
+        )
+        .bind(now_ms())
+        .bind(account.0)
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
     }
 
     /// The mail outbox, newest first: the secretariat reads it where no
     /// SMTP server is configured.
     pub async fn outbox(&self, ctx: &AuditContext, limit: i64) -> Result<Vec<OutboxMail>> {
-        ctx.require("read the mail outbox", |a| a.org_kind == OrgKind::Secretariat)?;
+        ctx.require("read the mail outbox", |a| {
+            a.org_kind == OrgKind::Secretariat
+        })?;
         self.outbox_where("1 = 1", 0, limit).await
     }
 
-    async fn outbox_where(&self, condition: &'static str, value: i64, limit: i64) -> Result<Vec<OutboxMail>> {
+    async fn outbox_where(
+        &self,
+        condition: &'static str,
+        value: i64,
+        limit: i64,
+    ) -> Result<Vec<OutboxMail>> {
         #[allow(clippy::type_complexity)]
         let rows: Vec<(i64, String, String, i64, Option<i64>, i64, String, i64, i64, Option<i64>, String, String, i64, Option<i64>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT m.id, m.to_address, a.language, m.created_at, m.sent_at, m.attempts, m.last_error,
@@ -262,11 +277,14 @@ impl Store {
     pub async fn check_deadlines(&self) -> Result<usize> {
         let today = self.today();
         let operator = AuditContext::operator("deadline check");
-        let rows = self.engagement_overview(&operator, &EngagementFilter::default()).await?;
+        let rows = self
+            .engagement_overview(&operator, &EngagementFilter::default())
+            .await?;
         let mut made = 0;
         for row in rows {
             let e = &row.engagement;
-            let deadlines = engagement_deadlines(&e.dates(), &self.milestones(e.programme_id).await?);
+            let deadlines =
+                engagement_deadlines(&e.dates(), &self.milestones(e.programme_id).await?);
             for d in deadlines {
                 let (kind, label) = match d.status(today) {
                     DeadlineStatus::DueSoon(_) => (NotificationKind::DeadlineSoon, "soon"),

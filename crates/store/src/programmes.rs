@@ -50,25 +50,36 @@ impl ProgrammeFields {
         if !(2000..=2100).contains(&self.fiscal_year) {
             return Err(DomainError::invalid(
                 "fiscal_year",
-                format!("{} is not a fiscal year between 2000 and 2100", self.fiscal_year),
+                format!(
+                    "{} is not a fiscal year between 2000 and 2100",
+                    self.fiscal_year
+                ),
             )
             .into());
         }
         let cap = self.labour_cap_yen.unwrap_or(DEFAULT_LABOUR_CAP_YEN);
         if !(1..=1_000_000_000).contains(&cap) {
-            return Err(DomainError::invalid("labour_cap_yen", format!("{cap} is out of range")).into());
-        }
-        let rate = self.honorarium_rate_yen.unwrap_or(DEFAULT_HONORARIUM_RATE_YEN);
-        if !(0..=1_000_000).contains(&rate) {
             return Err(
-                DomainError::invalid("honorarium_rate_yen", format!("{rate} is out of range")).into(),
+                DomainError::invalid("labour_cap_yen", format!("{cap} is out of range")).into(),
             );
+        }
+        let rate = self
+            .honorarium_rate_yen
+            .unwrap_or(DEFAULT_HONORARIUM_RATE_YEN);
+        if !(0..=1_000_000).contains(&rate) {
+            return Err(DomainError::invalid(
+                "honorarium_rate_yen",
+                format!("{rate} is out of range"),
+            )
+            .into());
         }
         let mut versions = Vec::new();
         for v in &self.checklist_versions {
             let v = validate::note("checklist_versions", v, 100)?;
             if v.contains('\n') {
-                return Err(DomainError::invalid("checklist_versions", "one version per entry").into());
+                return Err(
+                    DomainError::invalid("checklist_versions", "one version per entry").into(),
+                );
             }
             if !v.is_empty() {
                 versions.push(v);
@@ -202,12 +213,14 @@ impl Store {
             .await
             .map_err(StoreError::on_unique("programme", &f.name))?;
         for m in default_milestones(f.fiscal_year) {
-            sqlx::query("INSERT INTO programme_milestones (programme_id, kind, due_on) VALUES ($1, $2, $3)")
-                .bind(id)
-                .bind(m.kind.slug())
-                .bind(iso_day(m.due))
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO programme_milestones (programme_id, kind, due_on) VALUES ($1, $2, $3)",
+            )
+            .bind(id)
+            .bind(m.kind.slug())
+            .bind(iso_day(m.due))
+            .execute(&mut *tx)
+            .await?;
         }
         append(
             &mut tx,
@@ -296,11 +309,12 @@ impl Store {
     }
 
     pub(crate) async fn programme_row(&self, id: ProgrammeId) -> Result<Programme> {
-        let row: Option<ProgrammeRow> =
-            sqlx::query_as(sqlx::AssertSqlSafe(format!("{PROGRAMME_SELECT} WHERE id = $1")))
-                .bind(id.0)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row: Option<ProgrammeRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{PROGRAMME_SELECT} WHERE id = $1"
+        )))
+        .bind(id.0)
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(programme).ok_or_else(|| not_found(id))
     }
 
@@ -316,12 +330,11 @@ impl Store {
     }
 
     pub async fn milestones(&self, id: ProgrammeId) -> Result<Vec<Milestone>> {
-        let rows: Vec<(String, String)> = sqlx::query_as(
-            "SELECT kind, due_on FROM programme_milestones WHERE programme_id = $1",
-        )
-        .bind(id.0)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT kind, due_on FROM programme_milestones WHERE programme_id = $1")
+                .bind(id.0)
+                .fetch_all(&self.pool)
+                .await?;
         let mut out = rows
             .into_iter()
             .map(|(kind, due)| {
@@ -426,29 +439,31 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter()
-            .map(|(company, name, invited, meeting, forms, cname, cemail, cphone)| {
-                Ok(ProgrammeCompany {
-                    company_id: OrgId(company),
-                    company_name: name,
-                    invited_on: parse_iso_day("programme_companies.invited_on", &invited)?,
-                    meeting_on: parse_optional_day("programme_companies.meeting_on", meeting)?,
-                    forms_handed_over_on: parse_optional_day(
-                        "programme_companies.forms_handed_over_on",
-                        forms,
-                    )?,
-                    contact_name: cname,
-                    contact_email: cemail,
-                    contact_phone: cphone,
-                    surveyors: surveyors
-                        .iter()
-                        .filter(|s| s.0 == company)
-                        .map(|s| Surveyor {
-                            account_id: AccountId(s.1),
-                            display_name: s.2.clone(),
-                        })
-                        .collect(),
-                })
-            })
+            .map(
+                |(company, name, invited, meeting, forms, cname, cemail, cphone)| {
+                    Ok(ProgrammeCompany {
+                        company_id: OrgId(company),
+                        company_name: name,
+                        invited_on: parse_iso_day("programme_companies.invited_on", &invited)?,
+                        meeting_on: parse_optional_day("programme_companies.meeting_on", meeting)?,
+                        forms_handed_over_on: parse_optional_day(
+                            "programme_companies.forms_handed_over_on",
+                            forms,
+                        )?,
+                        contact_name: cname,
+                        contact_email: cemail,
+                        contact_phone: cphone,
+                        surveyors: surveyors
+                            .iter()
+                            .filter(|s| s.0 == company)
+                            .map(|s| Surveyor {
+                                account_id: AccountId(s.1),
+                                display_name: s.2.clone(),
+                            })
+                            .collect(),
+                    })
+                },
+            )
             .collect()
     }
 
@@ -594,7 +609,11 @@ impl Store {
             None,
             format!(
                 "company={company} surveyors={}",
-                accounts.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(",")
+                accounts
+                    .iter()
+                    .map(|a| a.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
             ),
         )
         .await?;

@@ -7,10 +7,10 @@ use crate::{
     ProgrammeFields, Result, Store,
 };
 use mamori_domain::engagement::EngagementState;
-use mamori_domain::{OrgId, ProgrammeId};
 use mamori_domain::organisation::{
     FounderType, HospitalAttributes, Language, OrgKind, Prefecture, RecruitmentRoute, Role,
 };
+use mamori_domain::{OrgId, ProgrammeId};
 use std::sync::Once;
 
 /// The variable that turns the PostgreSQL half of the store tests on.

@@ -69,7 +69,14 @@ pub async fn walk_to(
         match step {
             EngagementState::PledgeIssued => {
                 let pledge = store
-                    .issue_agreement(ctx, e.id, AgreementKind::Pledge, None, today - Duration::days(7), today + Duration::days(365))
+                    .issue_agreement(
+                        ctx,
+                        e.id,
+                        AgreementKind::Pledge,
+                        None,
+                        today - Duration::days(7),
+                        today + Duration::days(365),
+                    )
                     .await?;
                 store.sign_agreement(ctx, pledge.id, today, None).await?;
             }
@@ -78,7 +85,14 @@ pub async fn walk_to(
                     store.confirm_company(ctx, e.id, today).await?;
                 }
                 let nda = store
-                    .issue_agreement(ctx, e.id, AgreementKind::Nda, None, today - Duration::days(7), today + Duration::days(365))
+                    .issue_agreement(
+                        ctx,
+                        e.id,
+                        AgreementKind::Nda,
+                        None,
+                        today - Duration::days(7),
+                        today + Duration::days(365),
+                    )
                     .await?;
                 store.sign_agreement(ctx, nda.id, today, None).await?;
                 let estimate = store
@@ -96,7 +110,13 @@ pub async fn walk_to(
                     )
                     .await?;
                 store
-                    .issue_order(ctx, e.id, estimate.id, &format!("PO-{}-{}", e.programme_id, e.id), today)
+                    .issue_order(
+                        ctx,
+                        e.id,
+                        estimate.id,
+                        &format!("PO-{}-{}", e.programme_id, e.id),
+                        today,
+                    )
                     .await?;
             }
             _ => {}

@@ -581,3 +581,343 @@ async fn listing_engagements_is_a_read_of_each_hospital() {
     })
     .await;
 }
+
+mod lifecycle {
+    use super::*;
+    use mamori_domain::agreement::{AgreementKind, EstimateFigures};
+    use mamori_domain::lifecycle::{Gate, TransitionRefused};
+    use mamori_store::walk::walk_to;
+    use time::macros::date;
+
+    struct World {
+        hospital: mamori_domain::OrgId,
+        secretariat: AuditContext,
+        company: AuditContext,
+        other_company: AuditContext,
+        supervisor: AuditContext,
+        engagement: mamori_store::Engagement,
+    }
+
+    async fn world(s: &Store) -> World {
+        let hospital = org(s, OrgKind::Hospital, "島根中央病院").await;
+        let company = org(s, OrgKind::SurveyCompany, "調査A社").await;
+        let other = org(s, OrgKind::SurveyCompany, "調査B社").await;
+        let sec_org = org(s, OrgKind::Secretariat, "研究事務局").await;
+        let sup_org = org(s, OrgKind::Supervisor, "監督企業").await;
+        let ctx = |a: mamori_store::Account| AuditContext::for_actor(a.actor(), &a.email, None);
+        let secretariat = ctx(account(s, sec_org, "sec@example.jp").await);
+        let company_ctx = ctx(account(s, company, "a@example.jp").await);
+        let other_company = ctx(account(s, other, "b@example.jp").await);
+        let supervisor = ctx(account(s, sup_org, "sup@example.jp").await);
+        let programme = testing::add_programme(s, "令和8年度調査").await;
+        let engagement = s
+            .add_candidate(
+                &secretariat,
+                &mamori_store::NewCandidate {
+                    programme,
+                    hospital,
+                    company,
+                    details: mamori_store::CandidateDetails {
+                        contact_name: "出雲 花子".into(),
+                        contact_department: "医療情報部".into(),
+                        ..Default::default()
+                    },
+                },
+            )
+            .await
+            .unwrap();
+        World {
+            hospital,
+            secretariat,
+            company: company_ctx,
+            other_company,
+            supervisor,
+            engagement,
+        }
+    }
+
+    #[tokio::test]
+    async fn transitions_belong_to_their_owner_and_wait_for_their_papers() {
+        each_backend(|db| async move {
+            let s = &db.store;
+            s.clock().set_today(date!(2026 - 11 - 10));
+            let w = world(s).await;
+            let id = w.engagement.id;
+            // The company cannot confirm the hospital's intent.
+            let err = s
+                .transition(&w.company, id, EngagementState::IntentConfirmed, None, "")
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(err, StoreError::Transition(TransitionRefused::NotOwner { .. })),
+                "{err}"
+            );
+            // Not a step from candidate: the allowed ones are named.
+            let err = s
+                .transition(&w.secretariat, id, EngagementState::Surveying, None, "")
+                .await
+                .unwrap_err();
+            assert!(err.to_string().contains("intent-confirmed"), "{err}");
+            let e = s
+                .transition(
+                    &w.secretariat,
+                    id,
+                    EngagementState::IntentConfirmed,
+                    Some(date!(2026 - 11 - 09)),
+                    "日本病院会の意向調査で協力の申出",
+                )
+                .await
+                .unwrap();
+            assert_eq!(e.intent_confirmed_on, Some(date!(2026 - 11 - 09)));
+            // The pledge step waits for the pledge.
+            let err = s
+                .transition(&w.secretariat, id, EngagementState::PledgeIssued, None, "")
+                .await
+                .unwrap_err();
+            assert!(matches!(
+                err,
+                StoreError::Transition(TransitionRefused::GatesNotMet { ref missing, .. })
+                    if missing == &vec![Gate::PledgeIssued]
+            ));
+            s.issue_agreement(
+                &w.secretariat,
+                id,
+                AgreementKind::Pledge,
+                None,
+                date!(2026 - 11 - 10),
+                date!(2027 - 03 - 31),
+            )
+            .await
+            .unwrap();
+            s.transition(&w.secretariat, id, EngagementState::PledgeIssued, None, "")
+                .await
+                .unwrap();
+            let err = s
+                .transition(&w.secretariat, id, EngagementState::Contracted, None, "")
+                .await
+                .unwrap_err();
+            assert!(matches!(
+                err,
+                StoreError::Transition(TransitionRefused::GatesNotMet { ref missing, .. })
+                    if missing == &vec![Gate::CompanyConfirmed, Gate::NdaInForce, Gate::OrderIssued]
+            ), "{err}");
+            let detail = s.engagement_detail(&w.secretariat, id).await.unwrap();
+            assert_eq!(detail.transitions.len(), 2);
+            assert_eq!(detail.transitions[0].note, "日本病院会の意向調査で協力の申出");
+            // A refused step changed nothing.
+            assert_eq!(detail.engagement.state, EngagementState::PledgeIssued);
+            db
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn the_survey_data_gate_opens_with_nda_and_order_and_closes_with_the_nda() {
+        each_backend(|db| async move {
+            let s = &db.store;
+            s.clock().set_today(date!(2026 - 11 - 20));
+            let w = world(s).await;
+            let id = w.engagement.id;
+            let ledger = |ctx: AuditContext| async move {
+                s.authorize(&ctx, w.hospital, HospitalData::Ledger, Access::Read)
+                    .await
+                    .is_ok()
+            };
+            let e = walk_to(
+                s,
+                &operator(),
+                w.engagement.clone(),
+                EngagementState::PledgeIssued,
+            )
+            .await
+            .unwrap();
+            assert!(!ledger(w.company.clone()).await);
+            s.confirm_company(&w.secretariat, id, date!(2026 - 11 - 20))
+                .await
+                .unwrap();
+            // An NDA ending before it starts, or signed tomorrow, is refused by field.
+            let err = s
+                .issue_agreement(
+                    &w.secretariat,
+                    id,
+                    AgreementKind::Nda,
+                    None,
+                    date!(2026 - 12 - 01),
+                    date!(2026 - 11 - 30),
+                )
+                .await
+                .unwrap_err();
+            assert!(err.to_string().starts_with("valid_until"), "{err}");
+            let nda = s
+                .issue_agreement(
+                    &w.secretariat,
+                    id,
+                    AgreementKind::Nda,
+                    None,
+                    date!(2026 - 11 - 20),
+                    date!(2027 - 03 - 31),
+                )
+                .await
+                .unwrap();
+            let err = s
+                .sign_agreement(&w.secretariat, nda.id, date!(2026 - 11 - 21), None)
+                .await
+                .unwrap_err();
+            assert!(err.to_string().starts_with("signed_on"), "{err}");
+            // The company cannot sign on the secretariat's behalf, nor see another's.
+            assert!(
+                s.sign_agreement(&w.company, nda.id, date!(2026 - 11 - 20), None)
+                    .await
+                    .is_err()
+            );
+            s.sign_agreement(&w.secretariat, nda.id, date!(2026 - 11 - 20), None)
+                .await
+                .unwrap();
+            // Over the cap: refused with both amounts; nothing stored.
+            let over = EstimateFigures {
+                labour_hours: 320.0,
+                labour_cost_yen: 3_200_000,
+                trips: 4,
+                travel_yen: 80_000,
+                consumables_yen: 5_000,
+            };
+            let err = s
+                .submit_estimate(&w.company, id, &over, "")
+                .await
+                .unwrap_err();
+            let message = err.to_string();
+            assert!(
+                message.contains("¥3,200,000") && message.contains("¥3,000,000"),
+                "{message}"
+            );
+            assert!(
+                s.submit_estimate(
+                    &w.other_company,
+                    id,
+                    &EstimateFigures {
+                        labour_cost_yen: 2_000_000,
+                        ..over
+                    },
+                    ""
+                )
+                .await
+                .is_err()
+            );
+            let estimate = s
+                .submit_estimate(
+                    &w.company,
+                    id,
+                    &EstimateFigures {
+                        labour_cost_yen: 2_000_000,
+                        ..over
+                    },
+                    "出張4回",
+                )
+                .await
+                .unwrap();
+            assert!(
+                !ledger(w.company.clone()).await,
+                "NDA alone does not open the gate"
+            );
+            s.issue_order(
+                &w.secretariat,
+                id,
+                estimate.id,
+                "PO-2026-001",
+                date!(2026 - 11 - 20),
+            )
+            .await
+            .unwrap();
+            // The order alone does not either, while the state is not contracted.
+            assert!(!ledger(w.company.clone()).await);
+            s.transition(&w.secretariat, e.id, EngagementState::Contracted, None, "")
+                .await
+                .unwrap();
+            assert!(ledger(w.company.clone()).await);
+            assert!(!ledger(w.other_company.clone()).await);
+            // The day after the NDA ends, the gate is closed again…
+            s.clock().set_today(date!(2027 - 04 - 01));
+            assert!(!ledger(w.company.clone()).await);
+            s.clock().set_today(date!(2027 - 03 - 31));
+            assert!(ledger(w.company.clone()).await);
+            // …and a revoked NDA closes it at once.
+            s.revoke_agreement(&w.secretariat, nda.id, "病院からの要請")
+                .await
+                .unwrap();
+            assert!(!ledger(w.company.clone()).await);
+            let detail = s.engagement_detail(&w.secretariat, id).await.unwrap();
+            assert!(!detail.gates.nda_in_force && detail.gates.order_issued);
+            assert!(!detail.engagement.contract_in_force);
+            // The supervisor reads the engagement but takes only its own steps.
+            assert!(s.engagement_detail(&w.supervisor, id).await.is_ok());
+            assert!(
+                s.transition(&w.supervisor, id, EngagementState::Scheduling, None, "")
+                    .await
+                    .is_err()
+            );
+            db
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn deadlines_follow_the_clock_and_notify_once() {
+        each_backend(|db| async move {
+            let s = &db.store;
+            s.clock().set_today(date!(2026 - 11 - 02));
+            let w = world(s).await;
+            s.transition(
+                &w.secretariat,
+                w.engagement.id,
+                EngagementState::IntentConfirmed,
+                None,
+                "",
+            )
+            .await
+            .unwrap();
+            let secretariat = &w.secretariat;
+            let overdue = |day| async move {
+                s.clock().set_today(day);
+                s.engagement_overview(
+                    secretariat,
+                    &mamori_store::EngagementFilter {
+                        overdue_only: true,
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap()
+                .len()
+            };
+            assert_eq!(overdue(date!(2026 - 11 - 14)).await, 0);
+            // 15 Nov: the target hospitals are decided (intent confirmed): still fine.
+            assert_eq!(overdue(date!(2026 - 11 - 16)).await, 0);
+            // 1 Dec: contracts were due on 30 Nov.
+            assert_eq!(overdue(date!(2026 - 12 - 01)).await, 1);
+            let first = s.check_deadlines().await.unwrap();
+            assert!(first > 0);
+            assert_eq!(
+                s.check_deadlines().await.unwrap(),
+                0,
+                "each deadline is notified once"
+            );
+            let company_account = w.company.actor.unwrap().account;
+            let notes = s.notifications_for(company_account, 50).await.unwrap();
+            assert!(
+                notes
+                    .iter()
+                    .any(|n| n.kind == mamori_store::NotificationKind::DeadlineOverdue)
+            );
+            let mails = s.outbox(&w.secretariat, 100).await.unwrap();
+            assert!(mails.iter().any(|m| m.to_address == "a@example.jp"));
+            assert!(s.outbox(&w.company, 10).await.is_err());
+            // Mail is claimed once across senders.
+            let claimed = s.claim_mail(1000, 60_000).await.unwrap();
+            assert_eq!(claimed.len(), mails.len());
+            assert!(s.claim_mail(1000, 60_000).await.unwrap().is_empty());
+            s.finish_mail(claimed[0].id, None).await.unwrap();
+            db
+        })
+        .await;
+    }
+}
