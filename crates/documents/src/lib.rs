@@ -1,0 +1,22 @@
+//! Mamori's documents: the papers a survey programme sends and keeps.
+//!
+//! Everything here is a pure function (bytes or strings in, bytes or strings
+//! out): no database, no network, no files read at run time. The Japanese font
+//! is compiled into the binary so a server without fonts still writes the same
+//! PDF.
+//!
+//! - [`letters`]: the request letter, the confidentiality pledge and the
+//!   company NDA as secretariat-editable templates with merge fields.
+//! - [`pdf`]: an A4 Japanese PDF of a letter, with searchable text.
+//! - [`xlsx`]: the payment list (謝金・立替費用) as an Excel workbook.
+//! - [`svg`]: the engagement timeline against programme milestones.
+//! - [`dates`]: Japanese date and fiscal-year labels for merge fields.
+
+pub mod dates;
+mod error;
+pub mod letters;
+pub mod pdf;
+pub mod svg;
+pub mod xlsx;
+
+pub use error::DocumentError;
