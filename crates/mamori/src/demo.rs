@@ -2,16 +2,20 @@
 //! tests. Every organisation, person and product here is invented; names
 //! end in （デモ） so that nobody mistakes them for real ones.
 
+use mamori_domain::agreement::PaymentKind;
 use mamori_domain::engagement::EngagementState;
 use mamori_domain::organisation::{
     FounderType, HospitalAttributes, Language, OrgKind, Prefecture, RecruitmentRoute, Role,
 };
 use mamori_domain::policy::{Access, HospitalData};
+use mamori_store::walk::walk_to;
 use mamori_store::{
-    AuditContext, Engagement, FacilityProfile, NewAccount, NewOrganisation, Organisation, Store,
-    StoreError,
+    AuditContext, CandidateDetails, CompanyEnrolment, Engagement, FacilityProfile, Letterhead,
+    NewAccount, NewCandidate, NewFile, NewOrganisation, NewPayment, Organisation, ProgrammeFields,
+    Store, StoreError,
 };
 use std::collections::HashMap;
+use time::{Date, Duration};
 
 /// The one password of every demo account. Public: the demo is for trying
 /// Mamori out, never for real data.
@@ -54,6 +58,18 @@ pub mod names {
     pub const HOSPITAL_C_DECLINED: &str = "星が丘リハビリテーション病院（デモ）";
     /// Surveyed by company C, scheduling visits.
     pub const HOSPITAL_C_SCHEDULING: &str = "港南協同病院（デモ）";
+    /// Company C's candidate, intent not yet confirmed.
+    pub const HOSPITAL_C_CANDIDATE: &str = "みさき台病院（デモ）";
+    /// Company A's engagement in the supervisor's interim review.
+    pub const HOSPITAL_A_INTERIM: &str = "白浜記念病院（デモ）";
+    /// Company B writing its report.
+    pub const HOSPITAL_B_REPORTING: &str = "さつき野総合病院（デモ）";
+    /// Company C's report submitted, awaiting acceptance.
+    pub const HOSPITAL_C_SUBMITTED: &str = "つつじ丘中央病院（デモ）";
+    /// Company B's engagement, withdrawn by the secretariat.
+    pub const HOSPITAL_B_WITHDRAWN: &str = "あさひ浜病院（デモ）";
+    /// The demo programme.
+    pub const PROGRAMME: &str = "医療機関サイバーセキュリティ実態調査（デモ）";
 }
 
 struct OrgSpec {
@@ -149,6 +165,41 @@ const ORGANISATIONS: &[OrgSpec] = &[
         FounderType::Other,
         RecruitmentRoute::OpenCall,
     ),
+    hospital(
+        names::HOSPITAL_C_CANDIDATE,
+        4, // 宮城県
+        120,
+        FounderType::MedicalCorporation,
+        RecruitmentRoute::HospitalAssociation,
+    ),
+    hospital(
+        names::HOSPITAL_A_INTERIM,
+        30, // 和歌山県
+        260,
+        FounderType::Public,
+        RecruitmentRoute::HospitalAssociation,
+    ),
+    hospital(
+        names::HOSPITAL_B_REPORTING,
+        10, // 群馬県
+        450,
+        FounderType::SocialInsurance,
+        RecruitmentRoute::ResearchNetwork,
+    ),
+    hospital(
+        names::HOSPITAL_C_SUBMITTED,
+        34, // 広島県
+        310,
+        FounderType::MedicalCorporation,
+        RecruitmentRoute::CompanyReferral,
+    ),
+    hospital(
+        names::HOSPITAL_B_WITHDRAWN,
+        17, // 石川県
+        80,
+        FounderType::Individual,
+        RecruitmentRoute::HospitalAssociation,
+    ),
 ];
 
 /// (hospital, survey company, state)
@@ -193,6 +244,39 @@ const ENGAGEMENTS: &[(&str, &str, EngagementState)] = &[
         names::COMPANY_C,
         EngagementState::Scheduling,
     ),
+    (
+        names::HOSPITAL_C_CANDIDATE,
+        names::COMPANY_C,
+        EngagementState::Candidate,
+    ),
+    (
+        names::HOSPITAL_A_INTERIM,
+        names::COMPANY_A,
+        EngagementState::InterimReview,
+    ),
+    (
+        names::HOSPITAL_B_REPORTING,
+        names::COMPANY_B,
+        EngagementState::Reporting,
+    ),
+    (
+        names::HOSPITAL_C_SUBMITTED,
+        names::COMPANY_C,
+        EngagementState::Submitted,
+    ),
+    (
+        names::HOSPITAL_B_WITHDRAWN,
+        names::COMPANY_B,
+        EngagementState::Withdrawn,
+    ),
+];
+
+/// Contact persons of the candidate hospitals (department, title, name).
+const CONTACTS: &[(&str, &str, &str)] = &[
+    ("医療情報部", "部長", "高橋 直子"),
+    ("事務部", "課長", "渡辺 剛"),
+    ("情報システム課", "係長", "小川 亮"),
+    ("経営企画室", "室長", "森 友美"),
 ];
 
 struct AccountSpec {
@@ -405,15 +489,6 @@ pub async fn seed_demo(store: &Store) -> Result<DemoSummary, StoreError> {
         .collect();
     let id = |name: &str| ids.get(name).copied().ok_or_else(|| missing(name));
 
-    let mut engagements = Vec::with_capacity(ENGAGEMENTS.len());
-    for (hospital, company, state) in ENGAGEMENTS {
-        engagements.push(
-            store
-                .create_engagement(&operator, id(hospital)?, id(company)?, *state)
-                .await?,
-        );
-    }
-
     let mut surveyor_a = None;
     for spec in ACCOUNTS {
         let account = store
@@ -434,6 +509,12 @@ pub async fn seed_demo(store: &Store) -> Result<DemoSummary, StoreError> {
         }
     }
 
+    // The programme runs on dated steps; the clock walks with them and
+    // returns to the system clock whatever happens.
+    let result = seed_programme(store, &operator, &id).await;
+    store.clock().use_system();
+    let engagements = result?;
+
     // Company A's surveyor fills in what it learnt, through the policy like
     // anyone else: only contracted engagements give a grant.
     if let Some(surveyor) = surveyor_a {
@@ -453,6 +534,257 @@ pub async fn seed_demo(store: &Store) -> Result<DemoSummary, StoreError> {
     })
 }
 
+/// The fiscal year whose survey season (November to May) is closest to `today`.
+fn demo_fiscal_year(today: Date) -> i32 {
+    if u8::from(today.month()) >= 8 {
+        today.year()
+    } else {
+        today.year() - 1
+    }
+}
+
+/// The programme, its companies, meetings and library, and one engagement
+/// in each state, each step dated a few days after the previous one.
+async fn seed_programme(
+    store: &Store,
+    operator: &AuditContext,
+    id: &dyn Fn(&str) -> Result<mamori_domain::OrgId, StoreError>,
+) -> Result<Vec<Engagement>, StoreError> {
+    let today = store.today();
+    let fiscal_year = demo_fiscal_year(today);
+    let programme = store
+        .create_programme(
+            operator,
+            &ProgrammeFields {
+                name: names::PROGRAMME.to_string(),
+                fiscal_year,
+                labour_cap_yen: None,
+                honorarium_rate_yen: None,
+                checklist_versions: vec![
+                    "令和6年度版 医療機関確認用".into(),
+                    "令和6年度版 事業者確認用".into(),
+                ],
+                notes: "各病院調査等手順に沿って調査する。工数は週1回報告。".into(),
+            },
+        )
+        .await?;
+    store
+        .set_letterhead(
+            operator,
+            id(names::SECRETARIAT)?,
+            &Letterhead {
+                address: "〒100-0000 東京都千代田区架空町1-2-3（デモ）".into(),
+                representative: "理事長 青木 守（デモ）".into(),
+                contact_email: "office@demo.mamori.example".into(),
+            },
+        )
+        .await?;
+    for (company, address, representative) in [
+        (
+            names::COMPANY_A,
+            "〒690-0000 島根県松江市架空町4-5（デモ）",
+            "代表取締役 松本 誠",
+        ),
+        (
+            names::COMPANY_B,
+            "〒530-0000 大阪府大阪市北区架空町6-7（デモ）",
+            "代表取締役 井上 玲奈",
+        ),
+        (
+            names::COMPANY_C,
+            "〒810-0000 福岡県福岡市中央区架空町8-9（デモ）",
+            "代表社員 木村 大輔",
+        ),
+    ] {
+        store
+            .set_letterhead(
+                operator,
+                id(company)?,
+                &Letterhead {
+                    address: address.into(),
+                    representative: representative.into(),
+                    contact_email: String::new(),
+                },
+            )
+            .await?;
+    }
+    let start = today - Duration::days(70);
+    store.clock().set_today(start);
+    store
+        .add_programme_document(
+            operator,
+            programme.id,
+            "各病院調査等手順（病院向け説明書）",
+            "第1.1版",
+            Some(start),
+            Some(NewFile {
+                name: "各病院調査等手順_第1.1版.txt".into(),
+                data: "各病院調査等手順（デモ）\n1. 本文書について\n2. 調査協力施設の役割、負担\n3. 調査事項と手順\n4. 調査手順\n5. 誓約書\n".as_bytes().to_vec(),
+            }),
+        )
+        .await?;
+    store
+        .add_programme_document(
+            operator,
+            programme.id,
+            "調査担当企業向け説明書",
+            "第1.0版",
+            Some(start),
+            None,
+        )
+        .await?;
+    store
+        .add_programme_document(
+            operator,
+            programme.id,
+            "調査担当企業工数確認票（資料6）",
+            "第1.0版",
+            Some(start),
+            None,
+        )
+        .await?;
+    let companies = [names::COMPANY_A, names::COMPANY_B, names::COMPANY_C];
+    for (n, company) in companies.iter().enumerate() {
+        store
+            .enrol_company(operator, programme.id, id(company)?, start)
+            .await?;
+        store
+            .update_company_enrolment(
+                operator,
+                programme.id,
+                id(company)?,
+                &CompanyEnrolment {
+                    meeting_on: Some(start + Duration::days(3)),
+                    forms_handed_over_on: Some(start + Duration::days(4)),
+                    contact_name: ["松本 誠", "井上 玲奈", "木村 大輔"][n].into(),
+                    contact_email: format!("contact-{}@demo.mamori.example", ["a", "b", "c"][n]),
+                    contact_phone: format!("03-0000-000{n}"),
+                },
+            )
+            .await?;
+    }
+    store
+        .record_kickoff(
+            operator,
+            programme.id,
+            None,
+            start + Duration::days(5),
+            "研究事務局、監督企業、調査担当企業3社",
+            "手順書第1.1版の説明。週1回の工数報告、情報共有システムの利用を確認。",
+        )
+        .await?;
+    store
+        .record_kickoff(
+            operator,
+            programme.id,
+            Some(id(names::COMPANY_A)?),
+            start + Duration::days(8),
+            "あおば情報セキュリティ、監督企業、研究事務局",
+            "A社の小キックオフ。最初の訪問先と日程の見通しを確認。",
+        )
+        .await?;
+
+    let mut engagements = Vec::with_capacity(ENGAGEMENTS.len());
+    for (n, (hospital, company, target)) in ENGAGEMENTS.iter().enumerate() {
+        let (department, title, name) = CONTACTS[n % CONTACTS.len()];
+        store.clock().set_today(start + Duration::days(10));
+        let mut e = store
+            .add_candidate(
+                operator,
+                &NewCandidate {
+                    programme: programme.id,
+                    hospital: id(hospital)?,
+                    company: id(company)?,
+                    details: CandidateDetails {
+                        source: Some(if n % 3 == 0 {
+                            RecruitmentRoute::ResearchNetwork
+                        } else {
+                            RecruitmentRoute::HospitalAssociation
+                        }),
+                        source_detail: if n % 3 == 0 {
+                            "研究代表者からの依頼".into()
+                        } else {
+                            "病院団体の会員意向調査（デモ）".into()
+                        },
+                        director_name: format!(
+                            "院長 {}",
+                            ["岡田 修", "石井 明美", "前田 浩"][n % 3]
+                        ),
+                        contact_department: department.into(),
+                        contact_title: title.into(),
+                        contact_name: name.into(),
+                        contact_email: format!("contact{n}@hospital.demo.mamori.example"),
+                        proposed_company: (*company).into(),
+                    },
+                },
+            )
+            .await?;
+        // One step every five days, the last one today at the latest.
+        let steps: Vec<EngagementState> = if target.is_closed_early() {
+            vec![EngagementState::IntentConfirmed, *target]
+        } else {
+            EngagementState::ALL
+                .iter()
+                .copied()
+                .filter(|s| s.rank().is_some_and(|r| r > 0) && target.has_reached(*s))
+                .collect()
+        };
+        let first = today - Duration::days(5 * steps.len() as i64);
+        for (k, step) in steps.iter().enumerate() {
+            store
+                .clock()
+                .set_today(first + Duration::days(5 * k as i64 + 5));
+            e = walk_to(store, operator, e, *step).await?;
+        }
+        engagements.push(e);
+    }
+    store.clock().set_today(today);
+    // Honoraria and a reimbursement for the hospital whose report was delivered.
+    if let Some(reported) = engagements
+        .iter()
+        .find(|e| e.state == EngagementState::Reported)
+    {
+        for (person, department, title, hours) in [
+            ("岡田 修", "病院長", "院長", 1.5),
+            ("小川 亮", "情報システム課", "係長", 4.0),
+        ] {
+            store
+                .record_payment(
+                    operator,
+                    reported.id,
+                    &NewPayment {
+                        kind: PaymentKind::Honorarium,
+                        person: person.into(),
+                        department: department.into(),
+                        title: title.into(),
+                        hours: Some(hours),
+                        amount_yen: None,
+                        paid_for_on: today - Duration::days(20),
+                        note: "チェックリストヒアリング".into(),
+                    },
+                )
+                .await?;
+        }
+        store
+            .record_payment(
+                operator,
+                reported.id,
+                &NewPayment {
+                    kind: PaymentKind::Reimbursement,
+                    person: "つばさ医療システム（デモ）".into(),
+                    department: String::new(),
+                    title: String::new(),
+                    hours: None,
+                    amount_yen: Some(55_000),
+                    paid_for_on: today - Duration::days(15),
+                    note: "委託事業者への調査協力費".into(),
+                },
+            )
+            .await?;
+    }
+    Ok(engagements)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -465,14 +797,19 @@ mod tests {
         assert_eq!(count(OrgKind::Secretariat), 1);
         assert_eq!(count(OrgKind::Supervisor), 1);
         assert_eq!(count(OrgKind::SurveyCompany), 3);
-        assert_eq!(count(OrgKind::Hospital), 8);
+        assert_eq!(count(OrgKind::Hospital), 13);
         assert_eq!(count(OrgKind::Ministry), 1);
         assert_eq!(count(OrgKind::Vendor), 1);
         let hospitals: Vec<_> = ORGANISATIONS.iter().filter_map(|o| o.hospital).collect();
         let mut prefectures: Vec<_> = hospitals.iter().map(|h| h.0).collect();
         prefectures.sort_unstable();
         prefectures.dedup();
-        assert_eq!(prefectures.len(), 8, "eight different prefectures");
+        assert_eq!(prefectures.len(), 13, "thirteen different prefectures");
+        // Every state of the lifecycle is shown once.
+        let mut states: Vec<_> = ENGAGEMENTS.iter().map(|e| e.2).collect();
+        states.sort_unstable();
+        states.dedup();
+        assert_eq!(states.len(), EngagementState::ALL.len());
         assert!(hospitals.iter().any(|h| h.1 < 100) && hospitals.iter().any(|h| h.1 > 500));
         assert!(ORGANISATIONS.iter().all(|o| o.name.ends_with("（デモ）")));
     }

@@ -1,13 +1,15 @@
 //! The JSON API under `/api/v1`: personal API tokens (bearer), the same
 //! policy and audit as the pages, and an OpenAPI description.
 
+pub mod lifecycle;
+
 use crate::error::{ApiError, WebError};
 use crate::state::AppState;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use mamori_domain::OrgId;
 use mamori_domain::policy::{Access, HospitalData};
@@ -117,16 +119,6 @@ pub struct MeResponse {
     role: String,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct EngagementBody {
-    id: i64,
-    hospital_id: i64,
-    hospital_name: String,
-    company_id: i64,
-    company_name: String,
-    state: String,
-}
-
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct FacilityProfileBody {
     it_staff_count: Option<u32>,
@@ -217,28 +209,6 @@ pub async fn organisations(
     Ok(Json(orgs.iter().map(OrganisationBody::from).collect()))
 }
 
-/// Engagements the caller may see.
-#[utoipa::path(get, path = "/api/v1/engagements", tag = "engagements",
-    responses((status = 200, body = Vec<EngagementBody>)), security(("bearer" = [])))]
-pub async fn engagements(
-    State(state): State<AppState>,
-    caller: ApiCaller,
-) -> Result<Json<Vec<EngagementBody>>, ApiError> {
-    let list = state.store.engagements_visible_to(&caller.ctx).await?;
-    Ok(Json(
-        list.into_iter()
-            .map(|e| EngagementBody {
-                id: e.id.0,
-                hospital_id: e.hospital_id.0,
-                hospital_name: e.hospital_name,
-                company_id: e.company_id.0,
-                company_name: e.company_name,
-                state: e.state.slug().into(),
-            })
-            .collect(),
-    ))
-}
-
 /// A hospital's facility profile (施設概要). Audited.
 #[utoipa::path(get, path = "/api/v1/hospitals/{id}/facility-profile", tag = "hospitals",
     params(("id" = i64, Path, description = "hospital organisation id")),
@@ -304,8 +274,25 @@ impl Modify for BearerAuth {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Mamori API", description = "守り — hospital cybersecurity survey programme. Personal API tokens are created under My account (マイアカウント) or with `mamori token create`."),
-    paths(me, organisations, engagements, get_facility_profile, put_facility_profile),
-    components(schemas(MeResponse, MeAccount, OrganisationBody, EngagementBody, FacilityProfileBody)),
+    paths(me, organisations, get_facility_profile, put_facility_profile,
+        lifecycle::list_programmes, lifecycle::create_programme, lifecycle::get_programme,
+        lifecycle::update_programme, lifecycle::set_milestone, lifecycle::enrol_company,
+        lifecycle::update_enrolment, lifecycle::record_kickoff, lifecycle::add_document,
+        lifecycle::payments, lifecycle::list_engagements, lifecycle::add_candidate,
+        lifecycle::get_engagement, lifecycle::update_candidate, lifecycle::confirm_company,
+        lifecycle::transition, lifecycle::issue_agreement, lifecycle::sign_agreement,
+        lifecycle::revoke_agreement, lifecycle::submit_estimate, lifecycle::issue_order,
+        lifecycle::settle_order, lifecycle::record_payment, lifecycle::engagement_file,
+        lifecycle::set_letterhead, lifecycle::notifications, lifecycle::mark_read,
+        lifecycle::outbox),
+    components(schemas(MeResponse, MeAccount, OrganisationBody, FacilityProfileBody,
+        lifecycle::FileBody, lifecycle::ProgrammeBody, lifecycle::MilestoneBody,
+        lifecycle::EnrolBody, lifecycle::EnrolmentBody, lifecycle::KickoffBody,
+        lifecycle::DocumentBody, lifecycle::CandidateBody, lifecycle::CandidateDetailsBody,
+        lifecycle::DateBody, lifecycle::TransitionBody, lifecycle::AgreementBody,
+        lifecycle::SignatureBody, lifecycle::RevocationBody, lifecycle::EstimateBody,
+        lifecycle::OrderBody, lifecycle::SettlementBody, lifecycle::PaymentBody,
+        lifecycle::LetterheadBody)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
@@ -322,7 +309,73 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/me", get(me))
         .route("/organisations", get(organisations))
-        .route("/engagements", get(engagements))
+        .route(
+            "/programmes",
+            get(lifecycle::list_programmes).post(lifecycle::create_programme),
+        )
+        .route(
+            "/programmes/{id}",
+            get(lifecycle::get_programme).put(lifecycle::update_programme),
+        )
+        .route(
+            "/programmes/{id}/milestones/{kind}",
+            put(lifecycle::set_milestone),
+        )
+        .route("/programmes/{id}/companies", post(lifecycle::enrol_company))
+        .route(
+            "/programmes/{id}/companies/{company_id}",
+            put(lifecycle::update_enrolment),
+        )
+        .route("/programmes/{id}/kickoffs", post(lifecycle::record_kickoff))
+        .route("/programmes/{id}/documents", post(lifecycle::add_document))
+        .route("/programmes/{id}/payments", get(lifecycle::payments))
+        .route(
+            "/engagements",
+            get(lifecycle::list_engagements).post(lifecycle::add_candidate),
+        )
+        .route("/engagements/{id}", get(lifecycle::get_engagement))
+        .route(
+            "/engagements/{id}/candidate",
+            put(lifecycle::update_candidate),
+        )
+        .route(
+            "/engagements/{id}/company-confirmation",
+            post(lifecycle::confirm_company),
+        )
+        .route("/engagements/{id}/transitions", post(lifecycle::transition))
+        .route(
+            "/engagements/{id}/agreements",
+            post(lifecycle::issue_agreement),
+        )
+        .route(
+            "/engagements/{id}/estimates",
+            post(lifecycle::submit_estimate),
+        )
+        .route("/engagements/{id}/orders", post(lifecycle::issue_order))
+        .route(
+            "/engagements/{id}/payments",
+            post(lifecycle::record_payment),
+        )
+        .route(
+            "/engagements/{id}/files/{file_id}",
+            get(lifecycle::engagement_file),
+        )
+        .route(
+            "/agreements/{id}/signature",
+            post(lifecycle::sign_agreement),
+        )
+        .route(
+            "/agreements/{id}/revocation",
+            post(lifecycle::revoke_agreement),
+        )
+        .route("/orders/{id}/settlement", post(lifecycle::settle_order))
+        .route(
+            "/organisations/{id}/letterhead",
+            put(lifecycle::set_letterhead),
+        )
+        .route("/notifications", get(lifecycle::notifications))
+        .route("/notifications/read", post(lifecycle::mark_read))
+        .route("/outbox", get(lifecycle::outbox))
         .route(
             "/hospitals/{id}/facility-profile",
             get(get_facility_profile).put(put_facility_profile),

@@ -156,9 +156,8 @@ impl IntoResponse for WebError {
 
 fn allowed_states(refused: &TransitionRefused) -> Vec<EngagementState> {
     match refused {
-        TransitionRefused::NotAStep { allowed, .. } | TransitionRefused::NotOwner { allowed, .. } => {
-            allowed.clone()
-        }
+        TransitionRefused::NotAStep { allowed, .. }
+        | TransitionRefused::NotOwner { allowed, .. } => allowed.clone(),
         TransitionRefused::GatesNotMet { .. } => Vec::new(),
     }
 }

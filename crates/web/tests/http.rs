@@ -5,7 +5,7 @@ mod common;
 use common::{Browser, PASSWORD, TestApp};
 use mamori_domain::engagement::EngagementState;
 use mamori_domain::organisation::{OrgKind, Role};
-use mamori_store::{AuditContext, credentials, testing};
+use mamori_store::{credentials, testing};
 
 #[tokio::test]
 async fn secretariat_logs_in_creates_a_hospital_and_a_user_and_the_audit_log_shows_it() {
@@ -423,19 +423,14 @@ async fn surveyors_reach_only_their_own_contracted_hospitals() {
         let of_b = app.org(OrgKind::Hospital, "B社担当病院").await;
         let pending = app.org(OrgKind::Hospital, "A社契約前病院").await;
         let contracted = app.org(OrgKind::Hospital, "A社契約済病院").await;
-        let op = AuditContext::operator("test");
-        app.store()
-            .create_engagement(&op, of_b, company_b, EngagementState::Surveying)
-            .await
-            .unwrap();
-        app.store()
-            .create_engagement(&op, pending, company_a, EngagementState::PledgeIssued)
-            .await
-            .unwrap();
-        app.store()
-            .create_engagement(&op, contracted, company_a, EngagementState::Contracted)
-            .await
-            .unwrap();
+        let programme = testing::add_programme(app.store(), "令和8年度調査").await;
+        for (hospital, company, state) in [
+            (of_b, company_b, EngagementState::Surveying),
+            (pending, company_a, EngagementState::PledgeIssued),
+            (contracted, company_a, EngagementState::Contracted),
+        ] {
+            testing::add_engagement(app.store(), programme, hospital, company, state).await;
+        }
         let surveyor = app.account(company_a, "a@example.jp", Role::Admin).await;
         let token = app.token(&surveyor).await;
         let b: Browser = app.browser();
