@@ -21,6 +21,10 @@ pub const PRESESSION_COOKIE: &str = "mamori_presession";
 pub const LANGUAGE_COOKIE: &str = "mamori_lang";
 /// Largest form body accepted.
 pub const FORM_LIMIT: usize = 1024 * 1024;
+/// Largest file-upload form (`multipart/form-data`) accepted: the store's
+/// file limit and room for the other fields, so a file just over the limit
+/// is refused by the store with its size named.
+pub const UPLOAD_LIMIT: usize = mamori_store::MAX_FILE_BYTES + FORM_LIMIT;
 
 /// The request's context, set by [`resolve`] for every page.
 #[derive(Clone)]
@@ -152,7 +156,51 @@ fn submitted_token(headers: &HeaderMap, body: &[u8]) -> Option<String> {
     if is_form && let Ok(pairs) = serde_urlencoded::from_bytes::<Vec<(String, String)>>(body) {
         return from(pairs);
     }
+    multipart_boundary(headers).and_then(|boundary| multipart_field(body, &boundary, "csrf"))
+}
+
+/// The boundary of a `multipart/form-data` body (file uploads).
+fn multipart_boundary(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    let (kind, params) = value.split_once(';')?;
+    if !kind.trim().eq_ignore_ascii_case("multipart/form-data") {
+        return None;
+    }
+    params.split(';').find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        k.trim()
+            .eq_ignore_ascii_case("boundary")
+            .then(|| v.trim().trim_matches('"').to_string())
+            .filter(|b| !b.is_empty())
+    })
+}
+
+/// The text of the part named `name` of a multipart body.
+fn multipart_field(body: &[u8], boundary: &str, name: &str) -> Option<String> {
+    let delimiter = format!("--{boundary}");
+    let wanted = format!("name=\"{name}\"");
+    let mut rest = body;
+    while let Some(at) = find(rest, delimiter.as_bytes()) {
+        rest = &rest[at + delimiter.len()..];
+        let Some(head_end) = find(rest, b"\r\n\r\n") else {
+            break;
+        };
+        let head = String::from_utf8_lossy(&rest[..head_end]);
+        let is_wanted = head.lines().any(|line| {
+            let lower = line.to_ascii_lowercase();
+            lower.starts_with("content-disposition:") && line.split(';').any(|p| p.trim() == wanted)
+        });
+        if is_wanted {
+            let value = &rest[head_end + 4..];
+            let end = find(value, format!("\r\n{delimiter}").as_bytes())?;
+            return String::from_utf8(value[..end].to_vec()).ok();
+        }
+    }
     None
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 fn constant_time_eq(a: &str, b: &str) -> bool {
@@ -205,11 +253,19 @@ pub async fn resolve(
     let body = if is_safe(&parts.method) {
         body
     } else {
-        let bytes = match to_bytes(body, FORM_LIMIT).await {
+        let limit = if multipart_boundary(&parts.headers).is_some() {
+            UPLOAD_LIMIT
+        } else {
+            FORM_LIMIT
+        };
+        let bytes = match to_bytes(body, limit).await {
             Ok(b) => b,
             Err(_) => {
-                return WebError::BadRequest("request body too large (limit 1 MiB)".into())
-                    .into_response();
+                return WebError::BadRequest(format!(
+                    "request body too large (limit {} MiB)",
+                    limit / (1024 * 1024)
+                ))
+                .into_response();
             }
         };
         let submitted = submitted_token(&parts.headers, &bytes);
@@ -238,5 +294,28 @@ pub async fn resolve(
         (jar, response).into_response()
     } else {
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_csrf_field_of_an_upload_form_is_found() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CONTENT_TYPE,
+            "multipart/form-data; boundary=----b0undary"
+                .parse()
+                .unwrap(),
+        );
+        let body = "------b0undary\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\ntok-123\r\n------b0undary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.7 name=\"csrf\"\r\n------b0undary--\r\n";
+        assert_eq!(
+            submitted_token(&headers, body.as_bytes()).as_deref(),
+            Some("tok-123")
+        );
+        let without = "------b0undary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"csrf\"\r\n\r\nx\r\n------b0undary--\r\n";
+        assert_eq!(submitted_token(&headers, without.as_bytes()), None);
     }
 }
