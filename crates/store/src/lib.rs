@@ -23,6 +23,8 @@ mod sessions;
 pub mod testing;
 mod tokens;
 pub mod walk;
+mod library;
+mod timeline;
 
 pub use accounts::{Account, LoginOutcome, NewAccount, SecondFactorOutcome, TotpEnrolment};
 pub use audit::{AuditContext, AuditFilter, AuditPage};
@@ -47,5 +49,6 @@ pub use programmes::{
 };
 pub use sessions::{Session, SessionInfo};
 pub use tokens::ApiToken;
+pub use timeline::{TimelineEntry, TimelineStep};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
