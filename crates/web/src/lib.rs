@@ -3,6 +3,7 @@
 
 pub mod api;
 mod assets;
+pub mod documents;
 pub mod error;
 mod format;
 pub mod i18n;
@@ -12,11 +13,16 @@ pub mod session;
 mod state;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use mamori_store::Store;
-use pages::{account, audit, auth, dashboard, hospital, organisations};
+pub use pages::notifications::render_notification;
+use pages::{
+    account, audit, auth, dashboard, engagements, hospital, letters, notifications, organisations,
+    programmes,
+};
 pub use state::AppState;
 
 /// How the web application runs.
@@ -98,6 +104,104 @@ pub fn app(store: Store, config: WebConfig) -> Router {
         .route("/account/tokens/{id}/revoke", post(account::revoke_token))
         .route("/audit", get(audit::show))
         .route("/audit.csv", get(audit::export_csv))
+        .route(
+            "/organisations/{id}/letterhead",
+            post(organisations::update_letterhead),
+        )
+        .route(
+            "/programmes",
+            get(programmes::list).post(programmes::create),
+        )
+        .route(
+            "/programmes/{id}",
+            get(programmes::show).post(programmes::update),
+        )
+        .route(
+            "/programmes/{id}/milestones",
+            post(programmes::set_milestones),
+        )
+        .route(
+            "/programmes/{id}/documents",
+            post(programmes::add_document).layer(DefaultBodyLimit::max(session::UPLOAD_LIMIT)),
+        )
+        .route(
+            "/programmes/{id}/documents/{document}/file",
+            get(programmes::document_file),
+        )
+        .route(
+            "/programmes/{id}/kickoffs",
+            post(programmes::record_kickoff),
+        )
+        .route(
+            "/programmes/{id}/companies",
+            post(programmes::enrol_company),
+        )
+        .route(
+            "/programmes/{id}/companies/{company}",
+            post(programmes::update_enrolment),
+        )
+        .route(
+            "/programmes/{id}/companies/{company}/surveyors",
+            post(programmes::set_surveyors),
+        )
+        .route(
+            "/programmes/{id}/candidates",
+            post(programmes::add_candidate),
+        )
+        .route(
+            "/programmes/{id}/payments.xlsx",
+            get(programmes::payments_xlsx),
+        )
+        .route("/engagements", get(engagements::list))
+        .route("/engagements/timeline.svg", get(engagements::timeline))
+        .route("/engagements/{id}", get(engagements::show))
+        .route(
+            "/engagements/{id}/candidate",
+            post(engagements::update_candidate),
+        )
+        .route(
+            "/engagements/{id}/confirm-company",
+            post(engagements::confirm_company),
+        )
+        .route(
+            "/engagements/{id}/transition",
+            post(engagements::transition),
+        )
+        .route(
+            "/engagements/{id}/agreements",
+            post(engagements::issue_agreement),
+        )
+        .route(
+            "/engagements/{id}/agreements/{agreement}/sign",
+            post(engagements::sign_agreement).layer(DefaultBodyLimit::max(session::UPLOAD_LIMIT)),
+        )
+        .route(
+            "/engagements/{id}/agreements/{agreement}/revoke",
+            post(engagements::revoke_agreement),
+        )
+        .route(
+            "/engagements/{id}/letters",
+            post(engagements::generate_letter),
+        )
+        .route("/engagements/{id}/files/{file}", get(engagements::file))
+        .route(
+            "/engagements/{id}/estimates",
+            post(engagements::submit_estimate),
+        )
+        .route("/engagements/{id}/orders", post(engagements::issue_order))
+        .route(
+            "/engagements/{id}/orders/{order}/settle",
+            post(engagements::settle_order),
+        )
+        .route(
+            "/engagements/{id}/payments",
+            post(engagements::record_payment),
+        )
+        .route("/letters", get(letters::list))
+        .route("/letters/{kind}", get(letters::show).post(letters::submit))
+        .route("/notifications", get(notifications::list))
+        .route("/notifications/read", post(notifications::mark_read))
+        .route("/outbox", get(notifications::outbox))
         .fallback(page_not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

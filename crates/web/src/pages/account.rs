@@ -91,7 +91,9 @@ async fn account_page(
     let mut who = who.clone();
     who.tr = tr;
     Ok(AccountPage {
-        chrome: Chrome::signed(&who, "/account").with_notice(&extras.done),
+        chrome: Chrome::page(state, &who, "/account")
+            .await?
+            .with_notice(&extras.done),
         kind_label: tr.value("kind", me.org_kind.slug()),
         role_label: tr.value("role", me.role.slug()),
         enrolment,

@@ -120,7 +120,7 @@ pub async fn show(
         serde_urlencoded::to_string(&next).unwrap_or_default()
     });
     Ok(AuditLogPage {
-        chrome: Chrome::signed(&who, "/audit"),
+        chrome: Chrome::page(&state, &who, "/audit").await?,
         everything: scope == AuditScope::Everything,
         scope_key: if scope == AuditScope::Everything {
             "audit.scope_all"

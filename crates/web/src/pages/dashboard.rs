@@ -1,8 +1,8 @@
 //! The first page after login: what this role has to look at.
 
 use super::Chrome;
+use super::engagements::{EngagementLine, engagement_line};
 use crate::error::WebError;
-use crate::format;
 use crate::session::Signed;
 use crate::state::AppState;
 use askama::Template;
@@ -10,28 +10,32 @@ use askama_web::WebTemplate;
 use axum::extract::State;
 use mamori_domain::engagement::EngagementState;
 use mamori_domain::organisation::OrgKind;
-use mamori_store::Engagement;
+use mamori_store::{Engagement, EngagementFilter};
 
 pub struct EngagementRow {
-    pub hospital_id: i64,
     pub hospital: String,
     pub company: String,
     pub state: String,
     pub state_slug: &'static str,
-    pub updated: String,
 }
 
 impl EngagementRow {
     pub fn new(e: &Engagement, tr: crate::i18n::Tr) -> Self {
         EngagementRow {
-            hospital_id: e.hospital_id.0,
             hospital: e.hospital_name.clone(),
             company: e.company_name.clone(),
             state: tr.value("state", e.state.slug()),
             state_slug: e.state.slug(),
-            updated: format::minutes(e.updated_at_ms),
         }
     }
+}
+
+/// A count on the dashboard, linking into the filtered table.
+pub struct Tile {
+    pub label: String,
+    pub value: usize,
+    pub href: Option<String>,
+    pub alert: bool,
 }
 
 #[derive(Template, WebTemplate)]
@@ -41,8 +45,9 @@ pub struct DashboardPage {
     heading: &'static str,
     intro: &'static str,
     empty: &'static str,
-    counts: Vec<(String, usize)>,
-    engagements: Vec<EngagementRow>,
+    counts: Vec<Tile>,
+    states: Vec<Tile>,
+    engagements: Vec<EngagementLine>,
 }
 
 pub async fn dashboard(
@@ -50,38 +55,69 @@ pub async fn dashboard(
     who: Signed,
 ) -> Result<DashboardPage, WebError> {
     let tr = who.tr;
-    let engagements = state.store.engagements_visible_to(&who.ctx).await?;
+    let overview = state
+        .store
+        .engagement_overview(&who.ctx, &EngagementFilter::default())
+        .await?;
+    let today = state.store.today();
     let kind = who.account.org_kind;
     let count = |pred: &dyn Fn(EngagementState) -> bool| {
-        engagements.iter().filter(|e| pred(e.state)).count()
+        overview.iter().filter(|o| pred(o.engagement.state)).count()
+    };
+    let tile = |label: String, value: usize| Tile {
+        label,
+        value,
+        href: None,
+        alert: false,
     };
     let mut counts = Vec::new();
     if kind == OrgKind::Secretariat {
         let orgs = state.store.all_organisations().await?;
         for k in [OrgKind::Hospital, OrgKind::SurveyCompany] {
-            counts.push((
+            counts.push(tile(
                 tr.value("kind", k.slug()),
                 orgs.iter().filter(|o| o.kind == k).count(),
             ));
         }
     }
+    let everything = matches!(kind, OrgKind::Secretariat | OrgKind::Supervisor);
     if matches!(
         kind,
         OrgKind::Secretariat | OrgKind::Supervisor | OrgKind::SurveyCompany
     ) {
-        counts.push((
+        counts.push(tile(
             tr.t("dashboard.not_contracted").to_string(),
             count(&|s| !s.is_contracted() && !s.is_closed_early()),
         ));
-        counts.push((
+        counts.push(tile(
             tr.t("dashboard.contracted").to_string(),
             count(&|s| s.is_contracted() && !s.is_accepted()),
         ));
-        counts.push((
+        counts.push(tile(
             tr.t("dashboard.accepted").to_string(),
             count(&|s| s.is_accepted()),
         ));
+        let overdue = overview.iter().filter(|o| o.overdue).count();
+        counts.push(Tile {
+            label: tr.t("dashboard.overdue").to_string(),
+            value: overdue,
+            href: Some("/engagements?overdue=1".into()),
+            alert: overdue > 0,
+        });
     }
+    let states = if everything {
+        EngagementState::ALL
+            .iter()
+            .map(|s| Tile {
+                label: tr.value("state", s.slug()),
+                value: count(&|x| x == *s),
+                href: Some(format!("/engagements?state={}", s.slug())),
+                alert: false,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let (heading, intro, empty) = match kind {
         OrgKind::Secretariat => (
             "dashboard.secretariat",
@@ -114,15 +150,20 @@ pub async fn dashboard(
             "dashboard.empty_vendor",
         ),
     };
+    // The secretariat and the supervisor see the open and overdue ones
+    // here; the whole table is one click away.
+    let engagements = overview
+        .iter()
+        .filter(|o| !everything || o.overdue)
+        .map(|o| engagement_line(tr, o, today))
+        .collect();
     Ok(DashboardPage {
-        chrome: Chrome::signed(&who, "/dashboard"),
+        chrome: Chrome::page(&state, &who, "/dashboard").await?,
         heading,
         intro,
         empty,
         counts,
-        engagements: engagements
-            .iter()
-            .map(|e| EngagementRow::new(e, tr))
-            .collect(),
+        states,
+        engagements,
     })
 }

@@ -74,7 +74,7 @@ async fn hospital_page(
         .may(&actor, id, HospitalData::Ledger, Access::Write)
         .await?;
     Ok(HospitalPage {
-        chrome: Chrome::signed(who, "").with_notice(done),
+        chrome: Chrome::page(state, who, "").await?.with_notice(done),
         id: id.0,
         name,
         profile: profile.map(|p| ProfileView {

@@ -5,11 +5,18 @@ pub mod account;
 pub mod audit;
 pub mod auth;
 pub mod dashboard;
+pub mod engagements;
+pub mod forms;
 pub mod hospital;
+pub mod letters;
+pub mod notifications;
 pub mod organisations;
+pub mod programmes;
 
+use crate::error::WebError;
 use crate::i18n::Tr;
 use crate::session::Signed;
+use crate::state::AppState;
 use mamori_domain::organisation::OrgKind;
 use mamori_domain::policy::audit_scope;
 use serde::Deserialize;
@@ -18,6 +25,8 @@ pub struct NavItem {
     pub href: &'static str,
     pub label: &'static str,
     pub active: bool,
+    /// A count shown beside the label (unread notifications).
+    pub badge: Option<i64>,
 }
 
 pub struct UserBadge {
@@ -50,6 +59,10 @@ impl Chrome {
     pub fn signed(who: &Signed, active: &str) -> Self {
         let a = &who.account;
         let mut nav = vec![("/dashboard", "nav.dashboard")];
+        if a.org_kind != OrgKind::Vendor {
+            nav.push(("/programmes", "nav.programmes"));
+            nav.push(("/engagements", "nav.engagements"));
+        }
         nav.push((
             "/organisations",
             if matches!(a.org_kind, OrgKind::Secretariat | OrgKind::Supervisor) {
@@ -58,6 +71,11 @@ impl Chrome {
                 "nav.my_organisation"
             },
         ));
+        nav.push(("/notifications", "nav.notifications"));
+        if a.org_kind == OrgKind::Secretariat {
+            nav.push(("/letters", "nav.letters"));
+            nav.push(("/outbox", "nav.outbox"));
+        }
         if audit_scope(&a.actor()).is_some() {
             nav.push(("/audit", "nav.audit"));
         }
@@ -79,11 +97,23 @@ impl Chrome {
                     href,
                     label,
                     active: href == active,
+                    badge: None,
                 })
                 .collect(),
             csrf: who.csrf.clone(),
             notice: None,
         }
+    }
+
+    /// The layout for a signed-in person with the unread count beside
+    /// お知らせ; every page of a signed-in person is built with this.
+    pub async fn page(state: &AppState, who: &Signed, active: &str) -> Result<Self, WebError> {
+        let mut chrome = Self::signed(who, active);
+        let unread = state.store.unread_notifications(who.account.id).await?;
+        if let Some(item) = chrome.nav.iter_mut().find(|i| i.href == "/notifications") {
+            item.badge = (unread > 0).then_some(unread);
+        }
+        Ok(chrome)
     }
 
     /// Shows the message for `?done=key` after a redirect.

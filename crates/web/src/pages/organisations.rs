@@ -18,7 +18,7 @@ use mamori_domain::organisation::{
 };
 use mamori_domain::policy::{Access, may_access_organisation, may_register_organisations};
 use mamori_domain::{AccountId, DomainError, OrgId};
-use mamori_store::{NewAccount, NewOrganisation, Organisation, StoreError};
+use mamori_store::{Letterhead, NewAccount, NewOrganisation, Organisation, StoreError};
 use serde::Deserialize;
 
 pub struct OrgRow {
@@ -129,7 +129,9 @@ async fn organisations_page(
     let tr = who.tr;
     let orgs = state.store.organisations_visible_to(&who.ctx).await?;
     Ok(OrganisationsPage {
-        chrome: Chrome::signed(who, "/organisations").with_notice(done),
+        chrome: Chrome::page(state, who, "/organisations")
+            .await?
+            .with_notice(done),
         orgs: orgs.iter().map(|o| org_row(o, tr)).collect(),
         can_create: may_register_organisations(&who.account.actor()),
         kinds: OrgKind::ALL
@@ -264,6 +266,8 @@ pub struct OrganisationPage {
     accounts: Vec<AccountRow>,
     roles: Vec<(&'static str, String)>,
     engagements: Vec<EngagementView>,
+    letterhead: Letterhead,
+    can_letterhead: bool,
     shown_once: Option<(String, String)>,
     error: Option<String>,
 }
@@ -306,7 +310,9 @@ async fn organisation_page(
         })
         .collect();
     Ok(OrganisationPage {
-        chrome: Chrome::signed(who, "/organisations").with_notice(done),
+        chrome: Chrome::page(state, who, "/organisations")
+            .await?
+            .with_notice(done),
         kind_label: tr.value("kind", org.kind.slug()),
         is_hospital: org.kind == OrgKind::Hospital,
         can_register,
@@ -336,6 +342,9 @@ async fn organisation_page(
             .map(|r| (r.slug(), tr.value("role", r.slug())))
             .collect(),
         engagements,
+        letterhead: state.store.letterhead(id).await?,
+        can_letterhead: actor.org_kind == OrgKind::Secretariat
+            || (actor.org == id && actor.role == Role::Admin),
         shown_once,
         error,
         org,
@@ -479,4 +488,35 @@ pub async fn unlock(
         "/organisations/{}?done=unlocked",
         account.org_id
     )))
+}
+
+#[derive(Deserialize)]
+pub struct LetterheadForm {
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    representative: String,
+    #[serde(default)]
+    contact_email: String,
+}
+
+/// Address, representative and contact mail, as letters name the organisation.
+pub async fn update_letterhead(
+    State(state): State<AppState>,
+    who: Signed,
+    Path(id): Path<i64>,
+    Form(form): Form<LetterheadForm>,
+) -> Result<Response, WebError> {
+    let id = OrgId(id);
+    let letterhead = Letterhead {
+        address: form.address,
+        representative: form.representative,
+        contact_email: form.contact_email,
+    };
+    match state.store.set_letterhead(&who.ctx, id, &letterhead).await {
+        Ok(()) => {
+            Ok(Redirect::to(&format!("/organisations/{id}?done=saved#letterhead")).into_response())
+        }
+        Err(e) => refused(&state, &who, id, e).await,
+    }
 }

@@ -1,0 +1,203 @@
+//! Notifications in the reader's language, the reader's own list, and the
+//! mail outbox the secretariat reads where no SMTP server is configured.
+//! A notification keeps facts, not text: [`render_notification`] writes it
+//! for the page and for the mailer alike.
+
+use super::{Chrome, Done};
+use crate::error::WebError;
+use crate::format;
+use crate::i18n::Tr;
+use crate::session::Signed;
+use crate::state::AppState;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Query, State};
+use axum::response::Redirect;
+use mamori_documents::dates::japanese_date;
+use mamori_domain::organisation::{Language, OrgKind};
+use mamori_store::{Notification, NotificationKind};
+use serde_json::Value;
+use time::Date;
+use time::macros::format_description;
+
+fn text<'a>(params: &'a Value, key: &str) -> &'a str {
+    params.get(key).and_then(Value::as_str).unwrap_or("")
+}
+
+/// An ISO day from the parameters, in the reader's form.
+fn day(tr: Tr, params: &Value, key: &str) -> String {
+    let raw = text(params, key);
+    match Date::parse(raw, format_description!("[year]-[month]-[day]")) {
+        Ok(d) if tr.lang == Language::Japanese => japanese_date(d),
+        _ => raw.to_string(),
+    }
+}
+
+/// `（x）` in Japanese, ` (x)` in English.
+fn paren(tr: Tr, inner: &str) -> String {
+    match tr.lang {
+        Language::Japanese => format!("（{inner}）"),
+        Language::English => format!(" ({inner})"),
+    }
+}
+
+/// The subject and the body of a notification in `tr`'s language, from its
+/// kind and parameters (hospital, company, programme, states, due date …).
+pub fn render_notification(tr: Tr, n: &Notification) -> (String, String) {
+    let p = &n.params;
+    let hospital = text(p, "hospital");
+    let company = text(p, "company");
+    let programme = text(p, "programme");
+    let kind_label = tr.value("notification", n.kind.slug());
+    let (headline, mut detail) = match n.kind {
+        NotificationKind::Transition => {
+            let from = tr.value("state", text(p, "from"));
+            let to = tr.value("state", text(p, "to"));
+            let mut lines = vec![format!(
+                "{}: {from} → {to}{}",
+                tr.t("notification.step"),
+                paren(tr, &day(tr, p, "on"))
+            )];
+            let note = text(p, "note");
+            if !note.is_empty() {
+                lines.push(format!("{}: {note}", tr.t("notification.note")));
+            }
+            (format!("{from} → {to}"), lines)
+        }
+        NotificationKind::ToSign => {
+            let what = tr.value("agreement", text(p, "agreement"));
+            (
+                what.clone(),
+                vec![format!("{}: {what}", tr.t("notification.document"))],
+            )
+        }
+        NotificationKind::DeadlineSoon | NotificationKind::DeadlineOverdue => {
+            let what = match p.get("milestone").and_then(Value::as_str) {
+                Some(m) => tr.value("milestone", m),
+                None => tr.value("deadline", text(p, "deadline")),
+            };
+            let due = day(tr, p, "due");
+            (
+                format!("{what}{}", paren(tr, &due)),
+                vec![format!("{}: {what} — {due}", tr.t("notification.deadline"))],
+            )
+        }
+    };
+    let subject = format!(
+        "[{}] {kind_label}: {headline} — {hospital}",
+        tr.t("app.name")
+    );
+    let mut body = vec![
+        format!("{kind_label}: {headline}"),
+        String::new(),
+        format!("{}: {hospital}", tr.t("engagements.hospital")),
+        format!("{}: {company}", tr.t("engagements.company")),
+        format!("{}: {programme}", tr.t("engagements.programme")),
+    ];
+    body.append(&mut detail);
+    if let Some(id) = n.engagement_id {
+        body.push(String::new());
+        body.push(format!("{}: /engagements/{id}", tr.t("notification.open")));
+    }
+    body.push(String::new());
+    body.push(tr.t("notification.footer").to_string());
+    (subject, body.join("\n"))
+}
+
+pub struct NotificationView {
+    subject: String,
+    body: String,
+    at: String,
+    read: bool,
+    link: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "notifications.html")]
+pub struct NotificationsPage {
+    chrome: Chrome,
+    items: Vec<NotificationView>,
+    unread: usize,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    who: Signed,
+    Query(done): Query<Done>,
+) -> Result<NotificationsPage, WebError> {
+    let tr = who.tr;
+    let list = state.store.notifications_for(who.account.id, 200).await?;
+    let items: Vec<NotificationView> = list
+        .iter()
+        .map(|n| {
+            let (subject, body) = render_notification(tr, n);
+            NotificationView {
+                subject,
+                body,
+                at: format::minutes(n.created_at_ms),
+                read: n.read,
+                link: n.engagement_id.map(|id| format!("/engagements/{id}")),
+            }
+        })
+        .collect();
+    Ok(NotificationsPage {
+        chrome: Chrome::page(&state, &who, "/notifications")
+            .await?
+            .with_notice(&done.done),
+        unread: items.iter().filter(|i| !i.read).count(),
+        items,
+    })
+}
+
+pub async fn mark_read(State(state): State<AppState>, who: Signed) -> Result<Redirect, WebError> {
+    state.store.mark_notifications_read(who.account.id).await?;
+    Ok(Redirect::to("/notifications?done=notifications_read"))
+}
+
+pub struct MailView {
+    to: String,
+    language: String,
+    subject: String,
+    body: String,
+    created: String,
+    sent: Option<String>,
+    attempts: i64,
+    last_error: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "outbox.html")]
+pub struct OutboxPage {
+    chrome: Chrome,
+    mails: Vec<MailView>,
+    waiting: usize,
+}
+
+pub async fn outbox(State(state): State<AppState>, who: Signed) -> Result<OutboxPage, WebError> {
+    if who.account.org_kind != OrgKind::Secretariat {
+        return Err(WebError::Forbidden);
+    }
+    let mails = state.store.outbox(&who.ctx, 500).await?;
+    let views: Vec<MailView> = mails
+        .iter()
+        .map(|m| {
+            let lang = Language::parse(&m.language).unwrap_or_default();
+            let (subject, body) = render_notification(Tr::new(lang), &m.notification);
+            MailView {
+                to: m.to_address.clone(),
+                language: lang.slug().to_string(),
+                subject,
+                body,
+                created: format::minutes(m.created_at_ms),
+                sent: m.sent_at_ms.map(format::minutes),
+                attempts: m.attempts,
+                last_error: m.last_error.clone(),
+            }
+        })
+        .collect();
+    Ok(OutboxPage {
+        chrome: Chrome::page(&state, &who, "/outbox").await?,
+        waiting: views.iter().filter(|m| m.sent.is_none()).count(),
+        mails: views,
+    })
+}
