@@ -89,6 +89,34 @@ pub struct ServeArgs {
     /// / trust X-Forwarded-For (only behind a proxy you run)
     #[arg(long, env = "MAMORI_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
+
+    /// 通知メールの送信先 SMTP サーバ（未設定なら送信待ちメール画面に残る）
+    /// / SMTP server for notification mail, e.g. smtps://user:pass@host:465 or smtp://user:pass@host:587?tls=required (unset: mail stays in the outbox page)
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "MAMORI_SMTP_URL",
+        hide_env_values = true
+    )]
+    pub smtp_url: Option<String>,
+
+    /// 通知メールの差出人 / sender of notification mail
+    #[arg(
+        long,
+        value_name = "ADDRESS",
+        env = "MAMORI_MAIL_FROM",
+        default_value = "Mamori <mamori@localhost>"
+    )]
+    pub mail_from: String,
+
+    /// 期限確認の間隔（分） / minutes between deadline checks
+    #[arg(
+        long,
+        value_name = "MINUTES",
+        env = "MAMORI_DEADLINE_CHECK_MINUTES",
+        default_value_t = 60
+    )]
+    pub deadline_check_minutes: u64,
 }
 
 #[derive(Debug, Subcommand)]

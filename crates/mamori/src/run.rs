@@ -318,6 +318,18 @@ async fn audit_verify(db: &DatabaseArgs) -> Result<(), CliError> {
 }
 
 async fn serve(db: &DatabaseArgs, args: ServeArgs) -> Result<(), CliError> {
+    let mailer = match args.smtp_url.as_deref().map(str::trim) {
+        Some(url) if !url.is_empty() => {
+            Some(crate::jobs::Mailer::new(url, &args.mail_from).map_err(CliError::Usage)?)
+        }
+        _ => None,
+    };
+    if !(1..=24 * 60).contains(&args.deadline_check_minutes) {
+        return Err(CliError::Usage(format!(
+            "MAMORI_DEADLINE_CHECK_MINUTES (--deadline-check-minutes): {} is not between 1 and 1440",
+            args.deadline_check_minutes
+        )));
+    }
     let listen = match args.listen.trim() {
         "" => crate::cli::DEFAULT_LISTEN,
         listen => listen,
@@ -355,7 +367,17 @@ async fn serve(db: &DatabaseArgs, args: ServeArgs) -> Result<(), CliError> {
             "  TLS はプロキシが終端します / TLS is terminated by the proxy in front (Secure cookies, HSTS)"
         );
     }
+    if mailer.is_none() {
+        println!(
+            "  SMTP は未設定です。通知メールは「送信待ちメール」画面に残ります / no SMTP server: mail stays in the outbox page"
+        );
+    }
     let _ = std::io::stdout().flush();
+    crate::jobs::spawn(
+        store.clone(),
+        mailer,
+        std::time::Duration::from_secs(args.deadline_check_minutes * 60),
+    );
     tracing::info!(%address, tls = args.tls, "serving");
     let served = mamori_web::serve(store.clone(), listener, config).await;
     store.close().await;

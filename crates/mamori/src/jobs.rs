@@ -1,0 +1,118 @@
+//! Background work of `mamori serve`: the daily deadline check and the
+//! mail sender. Both are safe to run in several instances at once: a
+//! deadline is notified once per account (the store's unique key), and a
+//! mail is claimed with a lease before it is sent.
+
+use lettre::message::{Mailbox, header::ContentType};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use mamori_domain::organisation::Language;
+use mamori_store::{OutboxMail, Store};
+use mamori_web::i18n::Tr;
+use std::time::Duration;
+
+/// How long a claimed mail is kept from other senders.
+const MAIL_LEASE_MS: i64 = 5 * 60 * 1000;
+
+/// Sends the outbox through an SMTP server.
+#[derive(Clone)]
+pub struct Mailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+}
+
+impl Mailer {
+    /// `smtps://user:pass@host:465` (TLS), `smtp://user:pass@host:587?tls=required`
+    /// (STARTTLS), or `smtp://host:25` (no encryption: a relay on a trusted
+    /// network only).
+    pub fn new(url: &str, from: &str) -> Result<Mailer, String> {
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+            .map_err(|e| format!("MAMORI_SMTP_URL: {e}"))?
+            .timeout(Some(Duration::from_secs(20)))
+            .build();
+        let from = from
+            .parse::<Mailbox>()
+            .map_err(|e| format!("MAMORI_MAIL_FROM: `{from}`: {e}"))?;
+        Ok(Mailer { transport, from })
+    }
+
+    fn message(&self, mail: &OutboxMail) -> Result<Message, String> {
+        let lang = Language::parse(&mail.language).unwrap_or_default();
+        let (subject, body) = mamori_web::render_notification(Tr::new(lang), &mail.notification);
+        let to = mail
+            .to_address
+            .parse::<Mailbox>()
+            .map_err(|e| format!("{}: {e}", mail.to_address))?;
+        Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(format!("【Mamori】{subject}"))
+            .header(ContentType::TEXT_PLAIN)
+            .body(body)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Sends what is waiting; returns how many went out.
+    pub async fn send_pending(&self, store: &Store) -> Result<usize, mamori_store::StoreError> {
+        let mut sent = 0;
+        loop {
+            let batch = store.claim_mail(20, MAIL_LEASE_MS).await?;
+            if batch.is_empty() {
+                return Ok(sent);
+            }
+            for mail in &batch {
+                let outcome = match self.message(mail) {
+                    Ok(message) => self
+                        .transport
+                        .send(message)
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| e.to_string()),
+                    Err(e) => Err(e),
+                };
+                match outcome {
+                    Ok(()) => {
+                        store.finish_mail(mail.id, None).await?;
+                        sent += 1;
+                    }
+                    Err(e) => {
+                        tracing::warn!(mail = mail.id, error = %e, "mail not sent");
+                        store.finish_mail(mail.id, Some(&e)).await?;
+                    }
+                }
+            }
+            if batch.len() < 20 {
+                return Ok(sent);
+            }
+        }
+    }
+}
+
+/// Runs the deadline check every `every` and, with a mailer, the outbox
+/// every half minute, until the process ends.
+pub fn spawn(store: Store, mailer: Option<Mailer>, every: Duration) {
+    let deadlines = store.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            match deadlines.check_deadlines().await {
+                Ok(n) if n > 0 => tracing::info!(notifications = n, "deadlines checked"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "deadline check failed"),
+            }
+        }
+    });
+    if let Some(mailer) = mailer {
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(30));
+            loop {
+                tick.tick().await;
+                match mailer.send_pending(&store).await {
+                    Ok(n) if n > 0 => tracing::info!(sent = n, "mail sent"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "mail sender failed"),
+                }
+            }
+        });
+    }
+}
