@@ -707,9 +707,18 @@ async fn serve_demo_starts_and_answers_healthz() {
                 .iter()
                 .filter(|o| o.kind == OrgKind::Hospital)
                 .count(),
-            8,
+            13,
             "{label}"
         );
+        // The demo programme shows every state of the lifecycle.
+        let engagements = store
+            .engagements_visible_to(&mamori_store::AuditContext::operator("test"))
+            .await
+            .expect("engagements");
+        let mut states: Vec<_> = engagements.iter().map(|e| e.state).collect();
+        states.sort_unstable();
+        states.dedup();
+        assert_eq!(states.len(), 13, "{label}");
         assert!(matches!(
             store
                 .check_login(demo::emails::SECRETARIAT_ADMIN, DEMO_PASSWORD, None)
