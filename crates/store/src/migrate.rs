@@ -100,13 +100,19 @@ impl Store {
     /// Applies every migration not yet applied, each in its own transaction.
     /// On PostgreSQL an advisory lock keeps two starting instances apart.
     pub async fn migrate(&self) -> Result<MigrationReport> {
+        self.migrate_until(i64::MAX).await
+    }
+
+    /// Applies migrations up to `version` only (upgrade tests start from an
+    /// older schema this way).
+    pub(crate) async fn migrate_until(&self, version: i64) -> Result<MigrationReport> {
         let mut conn = self.pool.acquire().await?;
         if self.backend() == Backend::Postgres {
             sqlx::query("SELECT pg_advisory_lock(72390417)")
                 .execute(&mut *conn)
                 .await?;
         }
-        let result = self.migrate_locked(&mut conn).await;
+        let result = self.migrate_locked(&mut conn, version).await;
         if self.backend() == Backend::Postgres {
             sqlx::query("SELECT pg_advisory_unlock(72390417)")
                 .execute(&mut *conn)
@@ -115,7 +121,11 @@ impl Store {
         result
     }
 
-    async fn migrate_locked(&self, conn: &mut sqlx::AnyConnection) -> Result<MigrationReport> {
+    async fn migrate_locked(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        until: i64,
+    ) -> Result<MigrationReport> {
         let create = match self.backend() {
             Backend::Sqlite => {
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at INTEGER NOT NULL)"
@@ -147,7 +157,7 @@ impl Store {
             applied: Vec::new(),
             current: 0,
         };
-        for migration in MIGRATIONS {
+        for migration in MIGRATIONS.iter().filter(|m| m.version <= until) {
             if let Some((name, sum)) = done.get(&migration.version) {
                 if *sum != checksum(migration.sql) {
                     return Err(StoreError::MigrationChanged {

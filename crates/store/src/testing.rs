@@ -51,13 +51,18 @@ impl TestDb {
 }
 
 pub async fn sqlite() -> TestDb {
+    sqlite_at(i64::MAX).await
+}
+
+/// A SQLite store migrated up to `version` only.
+pub async fn sqlite_at(version: i64) -> TestDb {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!(
         "sqlite://{}?mode=rwc",
         dir.path().join("mamori.db").display()
     );
     let store = Store::connect(&url).await.expect("open sqlite");
-    store.migrate().await.expect("migrate sqlite");
+    store.migrate_until(version).await.expect("migrate sqlite");
     TestDb {
         store,
         label: "sqlite",
@@ -69,6 +74,11 @@ pub async fn sqlite() -> TestDb {
 
 /// A PostgreSQL store in a new schema, or `None` when no server is configured.
 pub async fn postgres() -> Option<TestDb> {
+    postgres_at(i64::MAX).await
+}
+
+/// A PostgreSQL store migrated up to `version` only, when configured.
+pub async fn postgres_at(version: i64) -> Option<TestDb> {
     let base = match std::env::var(TEST_DATABASE_ENV) {
         Ok(url) if !url.trim().is_empty() => url,
         _ => {
@@ -96,7 +106,10 @@ pub async fn postgres() -> Option<TestDb> {
     let separator = if base.contains('?') { '&' } else { '?' };
     let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
     let store = Store::connect(&url).await.expect("connect to test schema");
-    store.migrate().await.expect("migrate postgres");
+    store
+        .migrate_until(version)
+        .await
+        .expect("migrate postgres");
     Some(TestDb {
         store,
         label: "postgres",
@@ -108,8 +121,13 @@ pub async fn postgres() -> Option<TestDb> {
 
 /// Every backend available here: SQLite, and PostgreSQL when configured.
 pub async fn all() -> Vec<TestDb> {
-    let mut dbs = vec![sqlite().await];
-    if let Some(pg) = postgres().await {
+    all_at(i64::MAX).await
+}
+
+/// Every backend, migrated up to `version` only.
+pub async fn all_at(version: i64) -> Vec<TestDb> {
+    let mut dbs = vec![sqlite_at(version).await];
+    if let Some(pg) = postgres_at(version).await {
         dbs.push(pg);
     }
     dbs

@@ -921,3 +921,30 @@ mod lifecycle {
         .await;
     }
 }
+
+/// A foundation-era database with engagements upgrades to programmes with
+/// nothing lost: each engagement lands in one programme made for them.
+#[tokio::test]
+async fn upgrading_from_the_foundation_schema_keeps_every_engagement() {
+    for db in testing::all_at(1).await {
+        let label = db.label;
+        let h = org(&db.store, OrgKind::Hospital, "旧病院").await;
+        let c = org(&db.store, OrgKind::SurveyCompany, "旧調査社").await;
+        db.execute_raw(&format!(
+            "INSERT INTO engagements (hospital_id, company_id, state, created_at, updated_at) VALUES ({h}, {c}, 'surveying', 1, 1)"
+        ))
+        .await
+        .unwrap();
+        let report = db.store.migrate().await.unwrap();
+        assert_eq!(report.applied, vec![(2, "lifecycle")], "{label}");
+        let seen = db.store.engagements_visible_to(&operator()).await.unwrap();
+        assert_eq!(seen.len(), 1, "{label}");
+        assert_eq!(seen[0].state, EngagementState::Surveying);
+        assert_eq!(seen[0].hospital_name, "旧病院");
+        assert!(seen[0].programme_name.contains("before programmes"));
+        // The same pair may be surveyed again in a new programme.
+        let programme = testing::add_programme(&db.store, "令和9年度調査").await;
+        testing::add_engagement(&db.store, programme, h, c, EngagementState::Candidate).await;
+        db.finish().await;
+    }
+}
