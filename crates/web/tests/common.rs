@@ -148,3 +148,58 @@ impl Browser {
         .await
     }
 }
+
+/// A file for [`Browser::upload`].
+pub struct Upload<'a> {
+    pub field: &'a str,
+    pub name: &'a str,
+    pub data: Vec<u8>,
+    pub mime: &'a str,
+}
+
+impl Browser {
+    /// Posts a file-upload form (`multipart/form-data`) with the CSRF token
+    /// taken from `from`, as a browser does.
+    pub async fn upload(
+        &self,
+        from: &str,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: Option<Upload<'_>>,
+    ) -> Page {
+        let csrf = self.get(from).await.csrf();
+        let mut form = reqwest::multipart::Form::new().text("csrf", csrf);
+        for (k, v) in fields {
+            form = form.text(k.to_string(), v.to_string());
+        }
+        if let Some(f) = file {
+            let part = reqwest::multipart::Part::bytes(f.data)
+                .file_name(f.name.to_string())
+                .mime_str(f.mime)
+                .unwrap();
+            form = form.part(f.field.to_string(), part);
+        }
+        Self::page(
+            self.client
+                .post(format!("{}{path}", self.base))
+                .multipart(form)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// The raw bytes of a download, with its status and headers.
+    pub async fn bytes(&self, path: &str) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        (status, headers, response.bytes().await.unwrap().to_vec())
+    }
+}
