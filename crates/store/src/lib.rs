@@ -13,6 +13,7 @@ mod error;
 mod files;
 mod hospital;
 mod letters;
+mod library;
 mod lifecycle;
 mod migrate;
 mod notifications;
@@ -21,10 +22,9 @@ mod programmes;
 mod sessions;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod timeline;
 mod tokens;
 pub mod walk;
-mod library;
-mod timeline;
 
 pub use accounts::{Account, LoginOutcome, NewAccount, SecondFactorOutcome, TotpEnrolment};
 pub use audit::{AuditContext, AuditFilter, AuditPage};
@@ -48,7 +48,7 @@ pub use programmes::{
     ProgrammeDetail, ProgrammeDocument, ProgrammeFields, Surveyor,
 };
 pub use sessions::{Session, SessionInfo};
-pub use tokens::ApiToken;
 pub use timeline::{TimelineEntry, TimelineStep};
+pub use tokens::ApiToken;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
