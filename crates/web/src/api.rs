@@ -284,7 +284,8 @@ impl Modify for BearerAuth {
         lifecycle::revoke_agreement, lifecycle::submit_estimate, lifecycle::issue_order,
         lifecycle::settle_order, lifecycle::record_payment, lifecycle::engagement_file,
         lifecycle::set_letterhead, lifecycle::notifications, lifecycle::mark_read,
-        lifecycle::outbox),
+        lifecycle::outbox, lifecycle::generate_letter, lifecycle::get_letter_template,
+        lifecycle::save_letter_template, lifecycle::payments_workbook, lifecycle::timeline),
     components(schemas(MeResponse, MeAccount, OrganisationBody, FacilityProfileBody,
         lifecycle::FileBody, lifecycle::ProgrammeBody, lifecycle::MilestoneBody,
         lifecycle::EnrolBody, lifecycle::EnrolmentBody, lifecycle::KickoffBody,
@@ -292,7 +293,7 @@ impl Modify for BearerAuth {
         lifecycle::DateBody, lifecycle::TransitionBody, lifecycle::AgreementBody,
         lifecycle::SignatureBody, lifecycle::RevocationBody, lifecycle::EstimateBody,
         lifecycle::OrderBody, lifecycle::SettlementBody, lifecycle::PaymentBody,
-        lifecycle::LetterheadBody)),
+        lifecycle::LetterheadBody, lifecycle::LetterBody, lifecycle::TemplateBody)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
@@ -329,6 +330,19 @@ pub fn router() -> Router<AppState> {
         .route("/programmes/{id}/kickoffs", post(lifecycle::record_kickoff))
         .route("/programmes/{id}/documents", post(lifecycle::add_document))
         .route("/programmes/{id}/payments", get(lifecycle::payments))
+        .route(
+            "/programmes/{id}/payments.xlsx",
+            get(lifecycle::payments_workbook),
+        )
+        .route("/engagements/timeline.svg", get(lifecycle::timeline))
+        .route(
+            "/engagements/{id}/letters",
+            post(lifecycle::generate_letter),
+        )
+        .route(
+            "/letter-templates/{kind}",
+            get(lifecycle::get_letter_template).put(lifecycle::save_letter_template),
+        )
         .route(
             "/engagements",
             get(lifecycle::list_engagements).post(lifecycle::add_candidate),

@@ -389,3 +389,202 @@ async fn the_whole_path_by_api_with_refusals_and_the_nda_gate() {
         }
     }
 }
+
+/// Letters through the API: the NDA, the pledge and the request letter are
+/// Japanese PDFs whose text holds the filled-in names and dates; an edited
+/// template is versioned and used; a broken one is refused naming the field.
+#[tokio::test]
+async fn letters_are_pdfs_with_the_parties_and_dates_filled_in() {
+    for db in testing::all().await {
+        let label = db.label;
+        let app = TestApp::start(db).await;
+        app.store()
+            .clock()
+            .set_today(time::macros::date!(2026 - 11 - 20));
+        let hospital = app.org(OrgKind::Hospital, "出雲みなと病院").await;
+        let company = app
+            .org(OrgKind::SurveyCompany, "しまね情報調査株式会社")
+            .await;
+        let sec_org = app.org(OrgKind::Secretariat, "医療情報安全研究機構").await;
+        let sec = caller(&app, sec_org, "sec@example.jp").await;
+        let com = caller(&app, company, "com@example.jp").await;
+        let (status, _) = sec
+            .put(&format!("/api/v1/organisations/{}/letterhead", sec_org.0), json!({"address": "東京都千代田区架空町1-2-3", "representative": "理事長 青木 守", "contact_email": "office@example.jp"}))
+            .await;
+        assert_eq!(status, 204, "{label}");
+        let programme = testing::add_programme(app.store(), "令和8年度 病院調査").await;
+        let e = testing::add_engagement(
+            app.store(),
+            programme,
+            hospital,
+            company,
+            mamori_domain::engagement::EngagementState::IntentConfirmed,
+        )
+        .await;
+        let id = e.id.0;
+        let (status, _) = sec
+            .put(
+                &format!("/api/v1/organisations/{}/letterhead", company.0),
+                json!({"address": "島根県松江市架空町4-5", "representative": "代表取締役 松本 誠"}),
+            )
+            .await;
+        assert_eq!(status, 204, "{label}");
+        let (status, _) = sec
+            .put(&format!("/api/v1/engagements/{id}/candidate"), json!({"source": "hospital-association", "source_detail": "一般社団法人日本病院会", "director_name": "岡田 修", "contact_department": "医療情報部", "contact_title": "部長", "contact_name": "出雲 花子"}))
+            .await;
+        assert_eq!(status, 200, "{label}");
+        // No NDA yet: the NDA letter cannot be made, and says why.
+        let (status, refused) = sec
+            .post(
+                &format!("/api/v1/engagements/{id}/letters"),
+                json!({"kind": "nda"}),
+            )
+            .await;
+        assert_eq!(status, 409, "{label}: {refused}");
+        assert!(
+            refused["message"].as_str().unwrap().contains("No NDA"),
+            "{refused}"
+        );
+        sec.post(
+            &format!("/api/v1/engagements/{id}/agreements"),
+            json!({"kind": "nda", "valid_from": "2026-11-20", "valid_until": "2027-03-31"}),
+        )
+        .await;
+        let (status, letter) = sec
+            .post(
+                &format!("/api/v1/engagements/{id}/letters"),
+                json!({"kind": "nda"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{label}: {letter}");
+        // The company may not generate letters.
+        assert_eq!(
+            com.post(
+                &format!("/api/v1/engagements/{id}/letters"),
+                json!({"kind": "nda"})
+            )
+            .await
+            .0,
+            403
+        );
+        let pdf = sec
+            .http
+            .get(app.url(letter["download"].as_str().unwrap()))
+            .bearer_auth(&sec.token)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert!(pdf.starts_with(b"%PDF-"));
+        let text = pdf_extract::extract_text_from_mem(&pdf)
+            .expect("text")
+            .replace(char::is_whitespace, "");
+        for expected in [
+            "秘密保持契約書",
+            "出雲みなと病院",
+            "しまね情報調査株式会社",
+            "医療情報安全研究機構",
+            "2026年11月20日",
+            "2027年3月31日",
+            "理事長青木守",
+            "代表取締役松本誠",
+        ] {
+            assert!(text.contains(expected), "{label}: {expected} not in {text}");
+        }
+        // The company reads its NDA letter; the hospital-side pledge is not its business.
+        assert_eq!(
+            com.get(letter["download"].as_str().unwrap()).await.0,
+            200,
+            "{label}"
+        );
+
+        // An edited request-letter template: saved as version 1 and used.
+        let (_, current) = sec.get("/api/v1/letter-templates/request-letter").await;
+        assert_eq!(current["version"], 0);
+        let edited = format!(
+            "{}\n追記：本状は改訂版です。",
+            current["body"].as_str().unwrap()
+        );
+        let (status, saved) = sec
+            .put(
+                "/api/v1/letter-templates/request-letter",
+                json!({"body": edited}),
+            )
+            .await;
+        assert_eq!(status, 201, "{label}: {saved}");
+        assert_eq!(saved["version"], 1);
+        let (status, bad) = sec
+            .put(
+                "/api/v1/letter-templates/request-letter",
+                json!({"body": "{{ hospital.nickname }}"}),
+            )
+            .await;
+        assert_eq!(status, 400, "{label}");
+        assert!(
+            bad["message"]
+                .as_str()
+                .unwrap()
+                .contains("hospital.nickname"),
+            "{bad}"
+        );
+        assert_eq!(
+            com.put(
+                "/api/v1/letter-templates/request-letter",
+                json!({"body": edited})
+            )
+            .await
+            .0,
+            403
+        );
+        let (status, letter) = sec
+            .post(
+                &format!("/api/v1/engagements/{id}/letters"),
+                json!({"kind": "request-letter"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{label}: {letter}");
+        assert_eq!(letter["template_version"], 1);
+        let pdf = sec
+            .http
+            .get(app.url(letter["download"].as_str().unwrap()))
+            .bearer_auth(&sec.token)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        let text = pdf_extract::extract_text_from_mem(&pdf)
+            .expect("text")
+            .replace(char::is_whitespace, "");
+        for expected in [
+            "出雲みなと病院",
+            "岡田修",
+            "医療情報部",
+            "出雲花子",
+            "本状は改訂版です",
+        ] {
+            assert!(text.contains(expected), "{label}: {expected} not in {text}");
+        }
+        // The payment list and the timeline are there for the secretariat.
+        let xlsx = sec
+            .http
+            .get(app.url(&format!("/api/v1/programmes/{}/payments.xlsx", programme.0)))
+            .bearer_auth(&sec.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(xlsx.status(), 200);
+        let svg = sec
+            .http
+            .get(app.url("/api/v1/engagements/timeline.svg"))
+            .bearer_auth(&sec.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(svg.status(), 200);
+        assert!(svg.text().await.unwrap().contains("出雲みなと病院"));
+    }
+}

@@ -366,6 +366,24 @@ pub struct EngagementQuery {
     overdue: bool,
 }
 
+impl EngagementQuery {
+    fn filter(&self) -> Result<EngagementFilter, ApiError> {
+        Ok(EngagementFilter {
+            programme: self.programme.map(ProgrammeId),
+            state: parsed(
+                self.state
+                    .as_deref()
+                    .filter(|s| !s.is_empty())
+                    .map(EngagementState::parse)
+                    .transpose(),
+            )?,
+            company: self.company.map(OrgId),
+            prefecture: self.prefecture,
+            overdue_only: self.overdue,
+        })
+    }
+}
+
 /// Engagements the caller may see, with their deadlines as of today.
 #[utoipa::path(get, path = "/api/v1/engagements", tag = "engagements", params(EngagementQuery),
     responses((status = 200, description = "id, hospital, company, programme, state, contract_in_force, overdue, deadlines", body = Object)),
@@ -375,19 +393,7 @@ pub async fn list_engagements(
     caller: ApiCaller,
     Query(q): Query<EngagementQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let filter = EngagementFilter {
-        programme: q.programme.map(ProgrammeId),
-        state: parsed(
-            q.state
-                .as_deref()
-                .filter(|s| !s.is_empty())
-                .map(EngagementState::parse)
-                .transpose(),
-        )?,
-        company: q.company.map(OrgId),
-        prefecture: q.prefecture,
-        overdue_only: q.overdue,
-    };
+    let filter = q.filter()?;
     let rows = state
         .store
         .engagement_overview(&caller.ctx, &filter)
@@ -948,4 +954,148 @@ pub async fn outbox(
     caller: ApiCaller,
 ) -> Result<Json<Value>, ApiError> {
     json(state.store.outbox(&caller.ctx, 500).await?)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct LetterBody {
+    /// `request-letter` (資料2), `pledge` (資料3) or `nda` (資料5).
+    kind: String,
+}
+
+/// Generates a letter as a Japanese PDF from the current template and keeps
+/// it with the engagement (secretariat). Answers the generated document's
+/// id and the file's download path.
+#[utoipa::path(post, path = "/api/v1/engagements/{id}/letters", tag = "agreements", request_body = LetterBody,
+    params(("id" = i64, Path)), responses((status = 201, body = Object), (status = 400, description = "a fact the letter needs is missing"), (status = 403)),
+    security(("bearer" = [])))]
+pub async fn generate_letter(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<i64>,
+    b: Result<Json<LetterBody>, JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let b = body(b)?;
+    let kind = mamori_documents::letters::LetterKind::parse(&b.kind)
+        .map_err(|e| WebError::BadRequest(format!("kind: {e}")))?;
+    let engagement = EngagementId(id);
+    let generated =
+        crate::documents::generate_letter(&state.store, &caller.ctx, engagement, kind).await?;
+    let detail = state
+        .store
+        .engagement_detail(&caller.ctx, engagement)
+        .await?;
+    let document = detail
+        .documents
+        .into_iter()
+        .find(|d| d.id == generated)
+        .ok_or(WebError::NotFound)?;
+    created(serde_json::json!({
+        "id": document.id,
+        "kind": document.kind,
+        "template_version": document.template_version,
+        "file_id": document.file_id,
+        "file_name": document.file_name,
+        "download": format!("/api/v1/engagements/{id}/files/{}", document.file_id),
+    }))
+}
+
+/// The current template of a letter kind (the saved one, or the shipped
+/// default as version 0), its merge fields and its saved versions.
+#[utoipa::path(get, path = "/api/v1/letter-templates/{kind}", tag = "agreements",
+    params(("kind" = String, Path)), responses((status = 200, body = Object), (status = 404)),
+    security(("bearer" = [])))]
+pub async fn get_letter_template(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(kind): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    if caller.account.org_kind != mamori_domain::organisation::OrgKind::Secretariat {
+        return Err(ApiError(WebError::Forbidden));
+    }
+    let kind = crate::documents::letter_kind(&kind)?;
+    let versions = state.store.letter_template_versions(kind.slug()).await?;
+    let (body, version) = match versions.first() {
+        Some(saved) => (saved.body.clone(), saved.version),
+        None => (kind.default_template().to_string(), 0),
+    };
+    let fields: Vec<Value> = kind
+        .fields()
+        .iter()
+        .map(
+            |f| serde_json::json!({"name": f.name, "ja": f.description_ja, "en": f.description_en}),
+        )
+        .collect();
+    Ok(Json(serde_json::json!({
+        "kind": kind.slug(),
+        "version": version,
+        "body": body,
+        "fields": fields,
+        "versions": versions.iter().map(|v| serde_json::json!({"version": v.version, "created_at_ms": v.created_at_ms, "created_by": v.created_by})).collect::<Vec<_>>(),
+    })))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct TemplateBody {
+    body: String,
+}
+
+/// Saves a new version of a letter template (secretariat); a template that
+/// does not render is refused naming the field or line.
+#[utoipa::path(put, path = "/api/v1/letter-templates/{kind}", tag = "agreements", request_body = TemplateBody,
+    params(("kind" = String, Path)), responses((status = 201, body = Object), (status = 400), (status = 403)),
+    security(("bearer" = [])))]
+pub async fn save_letter_template(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(kind): Path<String>,
+    b: Result<Json<TemplateBody>, JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let kind = crate::documents::letter_kind(&kind)?;
+    let b = body(b)?;
+    crate::documents::check_template(kind, &b.body)?;
+    let version = state
+        .store
+        .save_letter_template(&caller.ctx, kind.slug(), &b.body)
+        .await?;
+    created(serde_json::json!({"kind": kind.slug(), "version": version}))
+}
+
+/// The programme's payment list as an Excel workbook (secretariat).
+#[utoipa::path(get, path = "/api/v1/programmes/{id}/payments.xlsx", tag = "programmes",
+    params(("id" = i64, Path)), responses((status = 200, description = "xlsx"), (status = 403)),
+    security(("bearer" = [])))]
+pub async fn payments_workbook(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let data =
+        crate::documents::payment_list_workbook(&state.store, &caller.ctx, ProgrammeId(id)).await?;
+    let file = mamori_store::StoredFile {
+        id: 0,
+        name: format!("payments-{id}.xlsx"),
+        content_type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".into(),
+        size_bytes: data.len() as i64,
+        sha256: String::new(),
+    };
+    Ok(file_response(&file, data))
+}
+
+/// The engagements against the milestones as an SVG timeline, with the same
+/// filters as the list (labels in the caller's language).
+#[utoipa::path(get, path = "/api/v1/engagements/timeline.svg", tag = "engagements", params(EngagementQuery),
+    responses((status = 200, description = "image/svg+xml")), security(("bearer" = [])))]
+pub async fn timeline(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Query(q): Query<EngagementQuery>,
+) -> Result<Response, ApiError> {
+    let filter = q.filter()?;
+    let tr = crate::i18n::Tr::new(caller.account.language);
+    let svg = crate::documents::timeline_svg(&state.store, &caller.ctx, tr, &filter).await?;
+    Ok((
+        [(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8")],
+        svg,
+    )
+        .into_response())
 }
