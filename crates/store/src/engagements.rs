@@ -523,11 +523,21 @@ impl Store {
         }
         let candidates = self.engagements_where(&clause, &binds).await?;
         let today = self.today();
+        // The policy reads all engagements of each hospital shown: one query
+        // for all of them, not one per row.
+        let links = match ctx.actor {
+            Some(actor) if actor.org_kind != OrgKind::Secretariat => {
+                let mut hospitals: Vec<i64> = candidates.iter().map(|e| e.hospital_id.0).collect();
+                hospitals.sort_unstable();
+                hospitals.dedup();
+                self.links_of_hospitals(&hospitals).await?
+            }
+            _ => Vec::new(),
+        };
         let mut milestones = std::collections::HashMap::new();
         let mut out = Vec::new();
         for mut e in candidates {
             if let Some(actor) = ctx.actor {
-                let links = self.links_for(e.hospital_id).await?;
                 let rel = relationship(&actor, e.hospital_id, &links);
                 if !permits(rel, HospitalData::EngagementSummary, Access::Read) {
                     continue;
@@ -563,9 +573,27 @@ impl Store {
         Ok(out)
     }
 
-    pub(crate) async fn links_for(&self, hospital: OrgId) -> Result<Vec<EngagementLink>> {
-        let mut conn = self.pool.acquire().await?;
-        links_of(&mut conn, self.today(), hospital).await
+    /// The links of several hospitals at once (ids are numbers, written
+    /// into the statement in chunks).
+    async fn links_of_hospitals(&self, hospitals: &[i64]) -> Result<Vec<EngagementLink>> {
+        let mut links = Vec::new();
+        for chunk in hospitals.chunks(500) {
+            let list = chunk
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            let rows: Vec<EngagementRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "{ENGAGEMENT_SELECT} WHERE e.hospital_id IN ({list})"
+            )))
+            .bind(iso_day(self.today()))
+            .fetch_all(&self.pool)
+            .await?;
+            for row in rows {
+                links.push(engagement(row)?.link());
+            }
+        }
+        Ok(links)
     }
 }
 
