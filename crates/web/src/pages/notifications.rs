@@ -41,15 +41,19 @@ fn paren(tr: Tr, inner: &str) -> String {
     }
 }
 
-/// The subject and the body of a notification in `tr`'s language, from its
-/// kind and parameters (hospital, company, programme, states, due date …).
-pub fn render_notification(tr: Tr, n: &Notification) -> (String, String) {
+/// A notification taken apart, in one language.
+struct Parts {
+    kind: String,
+    headline: String,
+    hospital: String,
+    company: String,
+    programme: String,
+    detail: Vec<String>,
+}
+
+fn parts(tr: Tr, n: &Notification) -> Parts {
     let p = &n.params;
-    let hospital = text(p, "hospital");
-    let company = text(p, "company");
-    let programme = text(p, "programme");
-    let kind_label = tr.value("notification", n.kind.slug());
-    let (headline, mut detail) = match n.kind {
+    let (headline, detail) = match n.kind {
         NotificationKind::Transition => {
             let from = tr.value("state", text(p, "from"));
             let to = tr.value("state", text(p, "to"));
@@ -83,18 +87,35 @@ pub fn render_notification(tr: Tr, n: &Notification) -> (String, String) {
             )
         }
     };
+    Parts {
+        kind: tr.value("notification", n.kind.slug()),
+        headline,
+        hospital: text(p, "hospital").to_string(),
+        company: text(p, "company").to_string(),
+        programme: text(p, "programme").to_string(),
+        detail,
+    }
+}
+
+/// The subject and the body of a notification in `tr`'s language, from its
+/// kind and parameters (hospital, company, programme, states, due date …).
+pub fn render_notification(tr: Tr, n: &Notification) -> (String, String) {
+    let p = parts(tr, n);
     let subject = format!(
-        "[{}] {kind_label}: {headline} — {hospital}",
-        tr.t("app.name")
+        "[{}] {}: {} — {}",
+        tr.t("app.name"),
+        p.kind,
+        p.headline,
+        p.hospital
     );
     let mut body = vec![
-        format!("{kind_label}: {headline}"),
+        format!("{}: {}", p.kind, p.headline),
         String::new(),
-        format!("{}: {hospital}", tr.t("engagements.hospital")),
-        format!("{}: {company}", tr.t("engagements.company")),
-        format!("{}: {programme}", tr.t("engagements.programme")),
+        format!("{}: {}", tr.t("engagements.hospital"), p.hospital),
+        format!("{}: {}", tr.t("engagements.company"), p.company),
+        format!("{}: {}", tr.t("engagements.programme"), p.programme),
     ];
-    body.append(&mut detail);
+    body.extend(p.detail);
     if let Some(id) = n.engagement_id {
         body.push(String::new());
         body.push(format!("{}: /engagements/{id}", tr.t("notification.open")));
@@ -105,8 +126,9 @@ pub fn render_notification(tr: Tr, n: &Notification) -> (String, String) {
 }
 
 pub struct NotificationView {
-    subject: String,
-    body: String,
+    title: String,
+    about: String,
+    detail: Vec<String>,
     at: String,
     read: bool,
     link: Option<String>,
@@ -130,10 +152,11 @@ pub async fn list(
     let items: Vec<NotificationView> = list
         .iter()
         .map(|n| {
-            let (subject, body) = render_notification(tr, n);
+            let p = parts(tr, n);
             NotificationView {
-                subject,
-                body,
+                title: format!("{}: {} — {}", p.kind, p.headline, p.hospital),
+                about: format!("{} · {}", p.company, p.programme),
+                detail: p.detail,
                 at: format::minutes(n.created_at_ms),
                 read: n.read,
                 link: n.engagement_id.map(|id| format!("/engagements/{id}")),
@@ -200,4 +223,55 @@ pub async fn outbox(State(state): State<AppState>, who: Signed) -> Result<Outbox
         waiting: views.iter().filter(|m| m.sent.is_none()).count(),
         mails: views,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mamori_domain::AccountId;
+
+    fn notification(kind: NotificationKind, params: Value) -> Notification {
+        Notification {
+            id: 1,
+            account_id: AccountId(1),
+            engagement_id: Some(7),
+            kind,
+            params,
+            created_at_ms: 0,
+            read: false,
+        }
+    }
+
+    #[test]
+    fn each_reader_gets_the_facts_in_their_language() {
+        let n = notification(
+            NotificationKind::Transition,
+            serde_json::json!({"hospital": "湖畔病院", "company": "A社", "programme": "令和8年度",
+                "from": "surveying", "to": "interim-review", "on": "2026-11-27", "note": "中間報告"}),
+        );
+        let (subject, body) = render_notification(Tr::new(Language::Japanese), &n);
+        assert_eq!(subject, "[守り] 段階変更: 調査中 → 中間確認 — 湖畔病院");
+        assert!(body.contains("2026年11月27日") && body.contains("中間報告"));
+        assert!(body.contains("/engagements/7"));
+        let (subject, body) = render_notification(Tr::new(Language::English), &n);
+        assert_eq!(
+            subject,
+            "[Mamori] Step taken: Surveying → Interim review — 湖畔病院"
+        );
+        assert!(body.contains("(2026-11-27)") && body.contains("Survey company: A社"));
+
+        let due = notification(
+            NotificationKind::DeadlineOverdue,
+            serde_json::json!({"hospital": "湖畔病院", "deadline": "milestone",
+                "milestone": "interim-review", "due": "2027-01-15"}),
+        );
+        let (subject, _) = render_notification(Tr::new(Language::Japanese), &due);
+        assert!(subject.contains("期限を過ぎています: 途中経過の報告・レビュー（2027年1月15日）"));
+        let sign = notification(
+            NotificationKind::ToSign,
+            serde_json::json!({"hospital": "湖畔病院", "agreement": "nda"}),
+        );
+        let (subject, _) = render_notification(Tr::new(Language::English), &sign);
+        assert!(subject.contains("Document to sign: NDA"), "{subject}");
+    }
 }

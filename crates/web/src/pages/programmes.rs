@@ -194,7 +194,9 @@ pub struct CompanyView {
     name: String,
     invited: String,
     meeting: String,
+    meeting_raw: String,
     forms: String,
+    forms_raw: String,
     contact_name: String,
     contact_email: String,
     contact_phone: String,
@@ -363,7 +365,12 @@ async fn programme_page(
             name: c.company_name.clone(),
             invited: documents::local_date(tr, c.invited_on),
             meeting: day(c.meeting_on),
+            meeting_raw: c.meeting_on.map(|d| d.to_string()).unwrap_or_default(),
             forms: day(c.forms_handed_over_on),
+            forms_raw: c
+                .forms_handed_over_on
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
             contact_name: c.contact_name.clone(),
             contact_email: c.contact_email.clone(),
             contact_phone: c.contact_phone.clone(),
