@@ -546,8 +546,10 @@ impl Store {
                     e.candidate.blank_contacts();
                 }
             }
-            if !milestones.contains_key(&e.programme_id) {
-                milestones.insert(e.programme_id, self.milestones(e.programme_id).await?);
+            if let std::collections::hash_map::Entry::Vacant(slot) =
+                milestones.entry(e.programme_id)
+            {
+                slot.insert(self.milestones(e.programme_id).await?);
             }
             let deadlines = engagement_deadlines(&e.dates(), &milestones[&e.programme_id]);
             let overdue = deadlines.iter().any(|d| d.is_overdue(today));

@@ -213,8 +213,7 @@ impl Store {
             detail
                 .agreements
                 .iter()
-                .filter(|a| a.kind == kind && a.revoked_on.is_none())
-                .next_back()
+                .rfind(|a| a.kind == kind && a.revoked_on.is_none())
                 .cloned()
         };
         let secretariat: Option<(i64, String)> = sqlx::query_as(

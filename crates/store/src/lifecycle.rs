@@ -761,7 +761,7 @@ impl Store {
     ) -> Result<Order> {
         let today = self.today();
         no_future("settled_on", on, today)?;
-        if !actual_hours.is_finite() || actual_hours < 0.0 || actual_hours > 10_000.0 {
+        if !actual_hours.is_finite() || !(0.0..=10_000.0).contains(&actual_hours) {
             return Err(DomainError::invalid(
                 "settled_hours",
                 "must be between 0 and 10,000 hours",

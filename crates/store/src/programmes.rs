@@ -359,6 +359,7 @@ impl Store {
         ctx.require("see programmes", may_see_programmes)?;
         let programme = self.programme_row(id).await?;
         let milestones = self.milestones(id).await?;
+        #[allow(clippy::type_complexity)]
         let docs: Vec<(i64, String, String, Option<String>, Option<i64>, Option<String>)> = sqlx::query_as(
             "SELECT d.id, d.title, d.version, d.issued_on, d.file_id, f.name FROM programme_documents d LEFT JOIN files f ON f.id = d.file_id WHERE d.programme_id = $1 ORDER BY d.title, d.id",
         )
@@ -382,6 +383,7 @@ impl Store {
             .actor
             .filter(|a| a.org_kind == OrgKind::SurveyCompany)
             .map(|a| a.org);
+        #[allow(clippy::type_complexity)]
         let meetings: Vec<(i64, Option<i64>, Option<String>, String, String, String)> = sqlx::query_as(
             "SELECT k.id, k.company_id, o.name, k.held_on, k.attendees, k.notes FROM kickoff_meetings k LEFT JOIN organisations o ON o.id = k.company_id WHERE k.programme_id = $1 ORDER BY k.held_on, k.id",
         )

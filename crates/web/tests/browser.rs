@@ -146,7 +146,7 @@ async fn log_in(client: &Client, base: &str, email: &str) {
 
 /// A few organisations and engagements, so the pages look like a programme.
 async fn seed(app: &TestApp) {
-    let op = AuditContext::operator("test");
+    let programme = testing::add_programme(app.store(), "令和8年度 病院調査（デモ）").await;
     let a = app
         .org(OrgKind::SurveyCompany, "山陰システム調査（デモ）")
         .await;
@@ -160,10 +160,7 @@ async fn seed(app: &TestApp) {
         ("米子記念病院（デモ）", b, EngagementState::Accepted),
     ] {
         let h = app.org(OrgKind::Hospital, name).await;
-        app.store()
-            .create_engagement(&op, h, company, state)
-            .await
-            .unwrap();
+        testing::add_engagement(app.store(), programme, h, company, state).await;
     }
 }
 
