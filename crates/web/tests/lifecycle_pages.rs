@@ -291,6 +291,43 @@ async fn the_whole_path_is_walked_in_the_browser_by_the_owning_roles() {
         let pledge = *ids_after(&sec.get(&e_url).await.body, &format!("{e_url}/agreements/"))
             .last()
             .unwrap();
+        // A scan of the wrong type, or a signature dated tomorrow, is
+        // refused with the field named, and nothing is signed.
+        let wrong_type = sec
+            .upload(
+                &e_url,
+                &format!("{e_url}/agreements/{pledge}/sign"),
+                &[("signed_on", "2026-11-02")],
+                Some(Upload {
+                    field: "scan",
+                    name: "scan.exe",
+                    data: b"MZ".to_vec(),
+                    mime: "application/octet-stream",
+                }),
+            )
+            .await;
+        assert_eq!(wrong_type.status, 422, "{label}: {}", wrong_type.body);
+        assert!(
+            wrong_type.body.contains("ファイル (file)")
+                && wrong_type.body.contains("type .exe is not accepted"),
+            "{label}: {}",
+            wrong_type.body
+        );
+        let future = sec
+            .upload(
+                &e_url,
+                &format!("{e_url}/agreements/{pledge}/sign"),
+                &[("signed_on", "2026-11-03")],
+                None,
+            )
+            .await;
+        assert_eq!(future.status, 422, "{label}: {}", future.body);
+        assert!(
+            future.body.contains("締結日 (signed_on)") && future.body.contains("in the future"),
+            "{label}: {}",
+            future.body
+        );
+        assert_eq!(count(app.store(), "agreement.signed").await, 0, "{label}");
         redirected(
             &sec.upload(
                 &e_url,
@@ -886,6 +923,109 @@ async fn overdue_flags_follow_the_store_clock() {
         assert!(
             !row(&c.sec.get("/engagements?overdue=1").await.body),
             "{label}"
+        );
+        app.db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn letter_templates_are_previewed_refused_and_saved_as_versions() {
+    for db in testing::all().await {
+        let label = db.label;
+        let app = TestApp::start(db).await;
+        app.store().clock().set_today(date!(2026 - 11 - 20));
+        let c = cast(&app).await;
+        letterheads(app.store(), &c).await;
+        assert_eq!(c.co.get("/letters/nda").await.status, 403, "{label}");
+        let editor = c.sec.get("/letters/nda").await;
+        assert!(
+            editor.body.contains("{{ company.representative }}")
+                && editor.body.contains("標準（版0）"),
+            "{label}: {}",
+            editor.body
+        );
+        let preview = c
+            .sec
+            .submit(
+                "/letters/nda",
+                "/letters/nda",
+                &[
+                    ("action", "preview"),
+                    ("body", "# 見本\r\n{{ hospital.name }} 殿\r\n"),
+                ],
+            )
+            .await;
+        assert_eq!(preview.status, 200, "{label}");
+        assert_eq!(preview.headers["content-type"], "application/pdf");
+        // A misspelt field is named with its line, and nothing is saved.
+        let refused = c
+            .sec
+            .submit(
+                "/letters/nda",
+                "/letters/nda",
+                &[
+                    ("action", "save"),
+                    ("body", "一行目\n{{ hospital.nmae }}\n"),
+                ],
+            )
+            .await;
+        assert_eq!(refused.status, 422, "{label}");
+        assert!(
+            refused.body.contains("2行目") && refused.body.contains("hospital.nmae"),
+            "{label}: {}",
+            refused.body
+        );
+        assert!(app.store().letter_template("nda").await.unwrap().is_none());
+        let body = "{{ secretariat.name }}と{{ company.name }}は{{ hospital.name }}について約す。\n期間 {{ valid_from }}〜{{ valid_until }}（{{ surviving_articles }}は存続）\n";
+        redirected(
+            &c.sec
+                .submit(
+                    "/letters/nda",
+                    "/letters/nda",
+                    &[("action", "save"), ("body", body)],
+                )
+                .await,
+            "save",
+        );
+        let editor = c.sec.get("/letters/nda").await;
+        assert!(
+            editor.body.contains("?version=1\">v1</a>"),
+            "{label}: {}",
+            editor.body
+        );
+        assert_eq!(count(app.store(), "letter-template.saved").await, 1);
+
+        // The next NDA letter is made from version 1.
+        let programme = testing::add_programme(app.store(), "令和8年度 調査").await;
+        let e = testing::add_engagement(
+            app.store(),
+            programme,
+            c.hospital,
+            c.company,
+            EngagementState::Contracted,
+        )
+        .await;
+        let e_url = format!("/engagements/{}", e.id);
+        redirected(
+            &c.sec
+                .submit(&e_url, &format!("{e_url}/letters"), &[("kind", "nda")])
+                .await,
+            "generate",
+        );
+        let page = c.sec.get(&e_url).await;
+        assert!(page.body.contains("<td>v1</td>"), "{label}: {}", page.body);
+        let file = *ids_after(&page.body, &format!("{e_url}/files/"))
+            .last()
+            .unwrap();
+        let (_, _, pdf) = c.sec.bytes(&format!("{e_url}/files/{file}")).await;
+        let text: String = pdf_extract::extract_text_from_mem(&pdf)
+            .unwrap()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        assert!(
+            text.contains("について約す") && text.contains("第3条から第7条は存続"),
+            "{label}: {text}"
         );
         app.db.finish().await;
     }
