@@ -840,44 +840,7 @@ pub async fn engagement_file(
         .store
         .engagement_file(&caller.ctx, EngagementId(id), file_id)
         .await?;
-    Ok(file_response(&file, data))
-}
-
-/// Serves a stored file as a download (RFC 6266 name, ASCII fallback).
-pub fn file_response(file: &mamori_store::StoredFile, data: Vec<u8>) -> Response {
-    let ascii: String = file
-        .name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let encoded: String = file
-        .name
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b".-_".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    (
-        [
-            (header::CONTENT_TYPE, file.content_type.clone()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"),
-            ),
-        ],
-        data,
-    )
-        .into_response()
+    Ok(crate::pages::forms::download(&file, data))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -1078,7 +1041,7 @@ pub async fn payments_workbook(
         size_bytes: data.len() as i64,
         sha256: String::new(),
     };
-    Ok(file_response(&file, data))
+    Ok(crate::pages::forms::download(&file, data))
 }
 
 /// The engagements against the milestones as an SVG timeline, with the same
