@@ -813,6 +813,18 @@ async fn the_nda_is_generated_as_a_japanese_pdf_with_the_parties_and_dates() {
         // The company reads its NDA; the hospital may not.
         let (status, _, _) = c.co.bytes(&format!("{e_url}/files/{}", files[0])).await;
         assert_eq!(status, 200, "{label}: company reads its NDA");
+        app.account(c.hospital, "staff@kohan.example.jp", Role::Member)
+            .await;
+        let staff = app.browser();
+        staff.login("staff@kohan.example.jp", PASSWORD).await;
+        let seen = staff.get(&e_url).await;
+        assert_eq!(seen.status, 200, "{label}");
+        assert!(
+            !seen.body.contains(&format!("/files/{}", files[0])),
+            "{label}: the hospital is not shown the NDA"
+        );
+        let (status, _, _) = staff.bytes(&format!("{e_url}/files/{}", files[0])).await;
+        assert_eq!(status, 403, "{label}: nor can it fetch it");
         assert!(count(app.store(), "letter.generated").await >= 1, "{label}");
 
         // The request letter (資料2) needs the hospital's director and contact.

@@ -21,6 +21,7 @@ use mamori_domain::agreement::{AgreementKind, EstimateFigures, PaymentKind, form
 use mamori_domain::engagement::EngagementState;
 use mamori_domain::lifecycle::Gate;
 use mamori_domain::organisation::{Language, OrgKind, PREFECTURES, RecruitmentRoute};
+use mamori_domain::policy::{Access, HospitalData};
 use mamori_domain::schedule::{Deadline, DeadlineStatus};
 use mamori_domain::{DomainError, EngagementId, OrgId, ProgrammeId};
 use mamori_store::{EngagementFilter, EngagementOverview, NewPayment, StoreError};
@@ -450,9 +451,29 @@ async fn engagement_page(
             may_revoke: secretariat && a.revoked_on.is_none(),
         })
         .collect();
+    // Only the letters this reader may open are listed (the company never
+    // sees the hospital's pledge, the hospital never the company's NDA).
+    let actor = who.account.actor();
+    let mut readable = std::collections::HashMap::new();
+    for data in [
+        HospitalData::Pledge,
+        HospitalData::Contract,
+        HospitalData::EngagementRecord,
+    ] {
+        let may = store.may(&actor, e.hospital_id, data, Access::Read).await?;
+        readable.insert(data, may);
+    }
     let documents = d
         .documents
         .iter()
+        .filter(|g| {
+            let data = match g.kind.as_str() {
+                "pledge" => HospitalData::Pledge,
+                "nda" => HospitalData::Contract,
+                _ => HospitalData::EngagementRecord,
+            };
+            readable.get(&data).copied().unwrap_or(false)
+        })
         .map(|g| GeneratedView {
             kind: match LetterKind::parse(&g.kind) {
                 Ok(k) if tr.lang == Language::Japanese => k.title_ja().to_string(),
