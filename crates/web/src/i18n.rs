@@ -76,10 +76,10 @@ mod tests {
     use super::*;
     use mamori_domain::agreement::{AgreementKind, PaymentKind};
     use mamori_domain::audit::AuditAction;
-    use mamori_domain::lifecycle::Gate;
-    use mamori_domain::schedule::{DeadlineKind, MilestoneKind};
     use mamori_domain::engagement::EngagementState;
+    use mamori_domain::lifecycle::Gate;
     use mamori_domain::organisation::{FounderType, OrgKind, RecruitmentRoute, Role};
+    use mamori_domain::schedule::{DeadlineKind, MilestoneKind};
 
     #[test]
     fn every_line_has_both_languages() {
