@@ -558,6 +558,7 @@ async fn seed_programme(
             &ProgrammeFields {
                 name: names::PROGRAMME.to_string(),
                 fiscal_year,
+                research_lead: "研究代表者 岡本 健一（デモ）".into(),
                 labour_cap_yen: None,
                 honorarium_rate_yen: None,
                 checklist_versions: vec![

@@ -28,6 +28,7 @@ CREATE TABLE programmes (
     id {id},
     name {text} NOT NULL UNIQUE,
     fiscal_year {int} NOT NULL,
+    research_lead {text} NOT NULL DEFAULT '',
     labour_cap_yen {int} NOT NULL,
     honorarium_rate_yen {int} NOT NULL,
     checklist_versions {text} NOT NULL DEFAULT '',

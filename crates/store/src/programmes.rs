@@ -24,6 +24,8 @@ pub struct Programme {
     pub id: ProgrammeId,
     pub name: String,
     pub fiscal_year: i32,
+    /// 研究代表者: who signs the request letter for the research group.
+    pub research_lead: String,
     pub labour_cap_yen: i64,
     pub honorarium_rate_yen: i64,
     /// The checklist versions in use, e.g. "令和6年度版".
@@ -36,6 +38,8 @@ pub struct Programme {
 pub struct ProgrammeFields {
     pub name: String,
     pub fiscal_year: i32,
+    #[serde(default)]
+    pub research_lead: String,
     pub labour_cap_yen: Option<i64>,
     pub honorarium_rate_yen: Option<i64>,
     #[serde(default)]
@@ -88,6 +92,7 @@ impl ProgrammeFields {
         Ok(ProgrammeFields {
             name,
             fiscal_year: self.fiscal_year,
+            research_lead: validate::note("research_lead", &self.research_lead, 100)?,
             labour_cap_yen: Some(cap),
             honorarium_rate_yen: Some(rate),
             checklist_versions: versions,
@@ -161,8 +166,8 @@ pub struct ProgrammeDetail {
     pub companies: Vec<ProgrammeCompany>,
 }
 
-type ProgrammeRow = (i64, String, i64, i64, i64, String, String);
-const PROGRAMME_SELECT: &str = "SELECT id, name, fiscal_year, labour_cap_yen, honorarium_rate_yen, checklist_versions, notes FROM programmes";
+type ProgrammeRow = (i64, String, i64, i64, i64, String, String, String);
+const PROGRAMME_SELECT: &str = "SELECT id, name, fiscal_year, labour_cap_yen, honorarium_rate_yen, checklist_versions, notes, research_lead FROM programmes";
 
 fn programme(row: ProgrammeRow) -> Programme {
     Programme {
@@ -178,6 +183,7 @@ fn programme(row: ProgrammeRow) -> Programme {
             .map(str::to_string)
             .collect(),
         notes: row.6,
+        research_lead: row.7,
     }
 }
 
@@ -201,7 +207,7 @@ impl Store {
         let f = fields.validated()?;
         let now = now_ms();
         let mut tx = self.begin_write().await?;
-        let id: i64 = sqlx::query_scalar("INSERT INTO programmes (name, fiscal_year, labour_cap_yen, honorarium_rate_yen, checklist_versions, notes, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id")
+        let id: i64 = sqlx::query_scalar("INSERT INTO programmes (name, fiscal_year, labour_cap_yen, honorarium_rate_yen, checklist_versions, notes, created_at, updated_at, research_lead) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8) RETURNING id")
             .bind(&f.name)
             .bind(i64::from(f.fiscal_year))
             .bind(f.labour_cap_yen)
@@ -209,6 +215,7 @@ impl Store {
             .bind(f.checklist_versions.join("\n"))
             .bind(&f.notes)
             .bind(now)
+            .bind(&f.research_lead)
             .fetch_one(&mut *tx)
             .await
             .map_err(StoreError::on_unique("programme", &f.name))?;
@@ -244,7 +251,7 @@ impl Store {
         secretariat_only(ctx, "change programmes")?;
         let f = fields.validated()?;
         let mut tx = self.begin_write().await?;
-        let done = sqlx::query("UPDATE programmes SET name = $1, fiscal_year = $2, labour_cap_yen = $3, honorarium_rate_yen = $4, checklist_versions = $5, notes = $6, updated_at = $7 WHERE id = $8")
+        let done = sqlx::query("UPDATE programmes SET name = $1, fiscal_year = $2, labour_cap_yen = $3, honorarium_rate_yen = $4, checklist_versions = $5, notes = $6, updated_at = $7, research_lead = $9 WHERE id = $8")
             .bind(&f.name)
             .bind(i64::from(f.fiscal_year))
             .bind(f.labour_cap_yen)
@@ -253,6 +260,7 @@ impl Store {
             .bind(&f.notes)
             .bind(now_ms())
             .bind(id.0)
+            .bind(&f.research_lead)
             .execute(&mut *tx)
             .await
             .map_err(StoreError::on_unique("programme", &f.name))?;

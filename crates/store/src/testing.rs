@@ -188,6 +188,7 @@ pub async fn add_programme(store: &Store, name: &str) -> ProgrammeId {
             &ProgrammeFields {
                 name: name.into(),
                 fiscal_year: 2026,
+                research_lead: "研究代表者 出雲 太郎".into(),
                 labour_cap_yen: None,
                 honorarium_rate_yen: None,
                 checklist_versions: vec!["令和6年度版".into()],

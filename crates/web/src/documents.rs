@@ -61,7 +61,11 @@ pub fn surviving_articles_ja() -> String {
 /// Where a missing merge field is entered, in Japanese and English.
 fn where_entered(field: &str) -> (&'static str, &'static str) {
     match field.split('.').next().unwrap_or(field) {
-        "secretariat" | "research_lead" => (
+        "research_lead" => (
+            "調査プログラムのページ（研究代表者）",
+            "the programme's page (research lead)",
+        ),
+        "secretariat" => (
             "研究事務局の組織ページ（所在地・代表者・連絡先）",
             "the secretariat's organisation page (address, representative, contact)",
         ),
@@ -184,9 +188,7 @@ pub fn letter_context(
             facts.secretariat.representative.clone(),
         ),
         ("secretariat.email", facts.secretariat.contact_email.clone()),
-        // The programme has no research lead of its own yet: the
-        // secretariat's representative signs for the research group.
-        ("research_lead", facts.secretariat.representative.clone()),
+        ("research_lead", facts.programme.research_lead.clone()),
         ("intent_source", intent_source),
         ("company.name", e.company_name.clone()),
         ("company.address", facts.company.address.clone()),

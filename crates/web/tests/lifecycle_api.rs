@@ -564,6 +564,7 @@ async fn letters_are_pdfs_with_the_parties_and_dates_filled_in() {
             "岡田修",
             "医療情報部",
             "出雲花子",
+            "研究代表者出雲太郎",
             "本状は改訂版です",
         ] {
             assert!(text.contains(expected), "{label}: {expected} not in {text}");

@@ -70,6 +70,9 @@ pub struct ProgrammeBody {
     name: String,
     /// The fiscal year (April to March), e.g. 2026 for 令和8年度.
     fiscal_year: i32,
+    /// 研究代表者, who signs the request letter.
+    #[serde(default)]
+    research_lead: String,
     /// Labour cap per engagement in yen; default 3,000,000.
     labour_cap_yen: Option<i64>,
     /// Honorarium per hour for hospital staff, in yen.
@@ -85,6 +88,7 @@ impl From<ProgrammeBody> for ProgrammeFields {
         ProgrammeFields {
             name: b.name,
             fiscal_year: b.fiscal_year,
+            research_lead: b.research_lead,
             labour_cap_yen: b.labour_cap_yen,
             honorarium_rate_yen: b.honorarium_rate_yen,
             checklist_versions: b.checklist_versions,

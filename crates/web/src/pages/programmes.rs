@@ -111,6 +111,8 @@ pub struct ProgrammeForm {
     #[serde(default)]
     fiscal_year: String,
     #[serde(default)]
+    research_lead: String,
+    #[serde(default)]
     labour_cap_yen: String,
     #[serde(default)]
     honorarium_rate_yen: String,
@@ -128,6 +130,7 @@ impl ProgrammeForm {
             fiscal_year: i32::try_from(year).map_err(|_| {
                 DomainError::invalid("fiscal_year", format!("{year} is not a fiscal year"))
             })?,
+            research_lead: self.research_lead.clone(),
             labour_cap_yen: forms::optional_yen("labour_cap_yen", &self.labour_cap_yen)?,
             honorarium_rate_yen: forms::optional_yen(
                 "honorarium_rate_yen",
@@ -214,6 +217,7 @@ pub struct ProgrammePage {
     name: String,
     fiscal: String,
     fiscal_year: i32,
+    research_lead: String,
     cap: String,
     cap_raw: i64,
     rate: String,
@@ -410,6 +414,7 @@ async fn programme_page(
         name: p.name.clone(),
         fiscal: fiscal_year_label(tr, p.fiscal_year),
         fiscal_year: p.fiscal_year,
+        research_lead: p.research_lead.clone(),
         cap: format_yen(p.labour_cap_yen),
         cap_raw: p.labour_cap_yen,
         rate: format_yen(p.honorarium_rate_yen),
