@@ -1,6 +1,7 @@
 //! End-to-end in headless Chromium through ChromeDriver: a secretariat logs
 //! in (with and without the second factor), reads Japanese pages, creates a
-//! hospital and a person, and finds both in the audit log.
+//! hospital and a person, and finds both in the audit log; and an engagement
+//! is walked from candidate to reported by the roles that own each step.
 //!
 //! Needs `chromedriver` and `chromium` (`scripts/install-browser`); without
 //! them the test says so and passes. `MAMORI_SCREENSHOT_DIR=docs` also saves
@@ -9,10 +10,11 @@
 mod common;
 
 use common::{PASSWORD, TestApp};
+use fantoccini::elements::Form;
 use fantoccini::{Client, ClientBuilder, Locator};
 use mamori_domain::engagement::EngagementState;
 use mamori_domain::organisation::{OrgKind, Role};
-use mamori_store::{AuditContext, credentials, testing};
+use mamori_store::{AuditContext, AuditFilter, Letterhead, credentials, testing};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -142,6 +144,166 @@ async fn log_in(client: &Client, base: &str, email: &str) {
     form.set_by_name("email", email).await.unwrap();
     form.set_by_name("password", PASSWORD).await.unwrap();
     form.submit().await.unwrap();
+}
+
+/// How long a wait for the browser may take before the test fails (CI
+/// machines are small).
+const PATIENCE: Duration = Duration::from_secs(10);
+const POLL: Duration = Duration::from_millis(100);
+
+/// Marks the current document, so that [`wait_for_new_page`] can tell the
+/// page a submit leads to from the one it was made on.
+async fn mark_page(client: &Client) {
+    client
+        .execute("window.mamoriStale = true;", vec![])
+        .await
+        .expect("mark page");
+}
+
+/// Waits until a document other than the marked one has loaded.
+async fn wait_for_new_page(client: &Client) {
+    let started = std::time::Instant::now();
+    while started.elapsed() < PATIENCE {
+        if let Ok(serde_json::Value::Bool(true)) = client
+            .execute(
+                "return window.mamoriStale !== true && document.readyState === 'complete';",
+                vec![],
+            )
+            .await
+        {
+            return;
+        }
+        tokio::time::sleep(POLL).await;
+    }
+    panic!("no new page after {PATIENCE:?}");
+}
+
+/// The visible text of `css` on the current page, or `""`.
+async fn text_of(client: &Client, css: &str) -> String {
+    match client.find(Locator::Css(css)).await {
+        Ok(element) => element.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+/// Waits until `css` matches an element and returns it; fails with the
+/// page's error (or main text) otherwise.
+async fn wait_for(client: &Client, css: &str) -> fantoccini::elements::Element {
+    let started = std::time::Instant::now();
+    while started.elapsed() < PATIENCE {
+        if let Ok(element) = client.find(Locator::Css(css)).await {
+            return element;
+        }
+        tokio::time::sleep(POLL).await;
+    }
+    let url = client.current_url().await.map(|u| u.to_string());
+    panic!("`{css}` not on {url:?}: {}", text_of(client, "main").await);
+}
+
+/// Clicks `css` (an option of a select, or a button).
+async fn click(client: &Client, css: &str) {
+    wait_for(client, css).await.click().await.unwrap();
+}
+
+/// Submits `form` on an engagement page and waits for the page it leads to,
+/// which must carry the notice `done` (the form was accepted); a refusal is
+/// reported with the message the page shows.
+async fn submit_and_wait(client: &Client, form: &Form, done: &str) {
+    mark_page(client).await;
+    form.submit().await.unwrap();
+    wait_for_new_page(client).await;
+    let url = client.current_url().await.unwrap().to_string();
+    assert!(
+        url.contains(&format!("done={done}")),
+        "expected `done={done}` after the submit, got {url}: {}",
+        match text_of(client, "p.error").await {
+            e if e.is_empty() => text_of(client, "main").await,
+            e => e,
+        }
+    );
+}
+
+/// Logs in and waits until the login form has gone.
+async fn log_in_and_wait(client: &Client, base: &str, email: &str) {
+    client.goto(&format!("{base}/login")).await.unwrap();
+    wait_for(client, "form[action='/login']").await;
+    mark_page(client).await;
+    log_in(client, base, email).await;
+    wait_for_new_page(client).await;
+    wait_for(client, "form[action='/logout'] button").await;
+}
+
+/// Logs out with the header's button and waits for the login page.
+async fn log_out_and_wait(client: &Client) {
+    mark_page(client).await;
+    click(client, "form[action='/logout'] button").await;
+    wait_for_new_page(client).await;
+    wait_for(client, "form[action='/login']").await;
+}
+
+/// Opens the engagement page and waits for its state badge.
+async fn open_engagement(client: &Client, url: &str) {
+    client.goto(url).await.unwrap();
+    wait_for(client, "p.engagement-head .state").await;
+}
+
+/// Takes one step with the engagement page's form, as a person does: picks
+/// the next state, writes a note, submits, and checks the badge shows it.
+async fn take_step(client: &Client, to: &str, label: &str) {
+    click(
+        client,
+        &format!("form[action$='/transition'] select[name='to'] option[value='{to}']"),
+    )
+    .await;
+    let form = client
+        .form(Locator::Css("form[action$='/transition']"))
+        .await
+        .unwrap();
+    form.set_by_name("note", &format!("{to} のメモ"))
+        .await
+        .unwrap();
+    submit_and_wait(client, &form, "transitioned").await;
+    let badge = wait_for(client, &format!("p.engagement-head .state.state-{to}")).await;
+    assert_eq!(badge.text().await.unwrap(), label, "{to}");
+}
+
+/// Issues an agreement of `kind` and records its signature (with the
+/// signed scan, when one is given) through the engagement page's forms.
+async fn issue_and_sign(client: &Client, kind: &str, valid_until: &str, scan: Option<&str>) {
+    let signed_before = client
+        .find_all(Locator::Css("article.agreement.in-force"))
+        .await
+        .unwrap()
+        .len();
+    click(
+        client,
+        &format!("form[action$='/agreements'] select[name='kind'] option[value='{kind}']"),
+    )
+    .await;
+    let form = client
+        .form(Locator::Css("form[action$='/agreements']"))
+        .await
+        .unwrap();
+    form.set_by_name("valid_from", "2026-11-02").await.unwrap();
+    form.set_by_name("valid_until", valid_until).await.unwrap();
+    submit_and_wait(client, &form, "agreement_issued").await;
+    let sign = "article.agreement:has(.badge.warn) form[action$='/sign']";
+    wait_for(client, sign).await;
+    if let Some(path) = scan {
+        wait_for(client, &format!("{sign} input[name='scan']"))
+            .await
+            .send_keys(path)
+            .await
+            .unwrap();
+    }
+    let form = client.form(Locator::Css(sign)).await.unwrap();
+    submit_and_wait(client, &form, "agreement_signed").await;
+    let signed = client
+        .find_all(Locator::Css("article.agreement.in-force"))
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(signed, signed_before + 1, "{kind} in force");
 }
 
 /// A few organisations and engagements, so the pages look like a programme.
@@ -299,6 +461,201 @@ async fn secretariat_in_a_real_browser() {
     .unwrap();
     form.submit().await.unwrap();
     expect_heading(&client, "研究事務局ダッシュボード").await;
+
+    client.close().await.unwrap();
+    app.db.finish().await;
+}
+
+#[tokio::test]
+async fn engagement_walked_from_candidate_to_reported_in_a_real_browser() {
+    let Some((_driver, client)) = start_browser().await else {
+        return;
+    };
+    let app = TestApp::start(testing::sqlite().await).await;
+    let store = app.store();
+    store.clock().set_today(time::macros::date!(2026 - 11 - 02));
+    let base = app.url("");
+
+    // The operator sets up the parties, the programme and the candidate.
+    let secretariat = app.org(OrgKind::Secretariat, "研究事務局（デモ）").await;
+    let supervisor = app.org(OrgKind::Supervisor, "みなと監査（デモ）").await;
+    let company = app
+        .org(OrgKind::SurveyCompany, "山陰システム調査（デモ）")
+        .await;
+    let hospital = app.org(OrgKind::Hospital, "松江北病院（デモ）").await;
+    app.account(secretariat, "sec@example.jp", Role::Admin)
+        .await;
+    app.account(supervisor, "sup@example.jp", Role::Member)
+        .await;
+    app.account(company, "co@example.jp", Role::Admin).await;
+    let op = AuditContext::operator("test");
+    for (org, address, representative) in [
+        (
+            secretariat,
+            "〒370-0000 群馬県高崎市見本町1-2-3",
+            "理事長 佐藤 一郎",
+        ),
+        (
+            company,
+            "〒690-0000 島根県松江市見本9-8-7",
+            "代表取締役 田中 次郎",
+        ),
+    ] {
+        store
+            .set_letterhead(
+                &op,
+                org,
+                &Letterhead {
+                    address: address.into(),
+                    representative: representative.into(),
+                    contact_email: String::new(),
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let programme = testing::add_programme(store, "令和8年度 病院調査（デモ）").await;
+    let e = testing::add_engagement(
+        store,
+        programme,
+        hospital,
+        company,
+        EngagementState::Candidate,
+    )
+    .await;
+    let e_url = app.url(&format!("/engagements/{}", e.id));
+    let scans = tempfile::tempdir().unwrap();
+    let pledge_scan = scans.path().join("pledge-signed.pdf");
+    std::fs::write(&pledge_scan, b"%PDF-1.4\n% signed pledge\n%%EOF\n").unwrap();
+
+    // The secretariat: intent, the pledge, the company confirmed, the NDA.
+    log_in_and_wait(&client, &base, "sec@example.jp").await;
+    open_engagement(&client, &e_url).await;
+    expect_heading(&client, "松江北病院（デモ）").await;
+    take_step(&client, "intent-confirmed", "意向確認済み").await;
+    issue_and_sign(
+        &client,
+        "pledge",
+        "2027-03-31",
+        Some(pledge_scan.to_str().unwrap()),
+    )
+    .await;
+    expect_text(&client, "#agreements", &["署名済みの写し"]).await;
+    take_step(&client, "pledge-issued", "誓約書発行済み").await;
+    let form = client
+        .form(Locator::Css("form[action$='/confirm-company']"))
+        .await
+        .unwrap();
+    submit_and_wait(&client, &form, "company_confirmed").await;
+    issue_and_sign(&client, "nda", "2027-03-31", None).await;
+    log_out_and_wait(&client).await;
+
+    // The company estimates.
+    log_in_and_wait(&client, &base, "co@example.jp").await;
+    open_engagement(&client, &e_url).await;
+    wait_for(&client, "form[action$='/estimates']").await;
+    let form = client
+        .form(Locator::Css("form[action$='/estimates']"))
+        .await
+        .unwrap();
+    for (field, value) in [
+        ("labour_hours", "240"),
+        ("labour_cost_yen", "2,400,000"),
+        ("trips", "3"),
+        ("travel_yen", "90,000"),
+        ("consumables_yen", "10000"),
+        ("note", "ヒヤリング2回・巡回2回"),
+    ] {
+        form.set_by_name(field, value).await.unwrap();
+    }
+    submit_and_wait(&client, &form, "estimate_submitted").await;
+    expect_text(&client, "#estimates", &["¥2,500,000"]).await;
+    log_out_and_wait(&client).await;
+
+    // The secretariat orders and contracts.
+    log_in_and_wait(&client, &base, "sec@example.jp").await;
+    open_engagement(&client, &e_url).await;
+    wait_for(
+        &client,
+        "form[action$='/orders'] select[name='estimate_id'] option",
+    )
+    .await;
+    let form = client
+        .form(Locator::Css("form[action$='/orders']"))
+        .await
+        .unwrap();
+    form.set_by_name("order_number", "PO-2026-001")
+        .await
+        .unwrap();
+    submit_and_wait(&client, &form, "order_issued").await;
+    expect_text(&client, "#orders", &["PO-2026-001"]).await;
+    take_step(&client, "contracted", "契約済み（NDA・発注）").await;
+    log_out_and_wait(&client).await;
+
+    // The company surveys.
+    log_in_and_wait(&client, &base, "co@example.jp").await;
+    open_engagement(&client, &e_url).await;
+    take_step(&client, "scheduling", "日程調整中").await;
+    take_step(&client, "surveying", "調査中").await;
+    take_step(&client, "interim-review", "中間確認").await;
+    log_out_and_wait(&client).await;
+
+    // The supervisor reviews.
+    log_in_and_wait(&client, &base, "sup@example.jp").await;
+    open_engagement(&client, &e_url).await;
+    take_step(&client, "reporting", "報告書作成中").await;
+    log_out_and_wait(&client).await;
+
+    // The company submits, and is offered no step it does not own.
+    log_in_and_wait(&client, &base, "co@example.jp").await;
+    open_engagement(&client, &e_url).await;
+    take_step(&client, "submitted", "提出済み").await;
+    open_engagement(&client, &e_url).await;
+    wait_for(&client, "p.engagement-head .state.state-submitted").await;
+    for css in [
+        "option[value='accepted']",
+        "form[action$='/agreements']",
+        "form[action$='/orders']",
+    ] {
+        assert!(
+            client.find_all(Locator::Css(css)).await.unwrap().is_empty(),
+            "the company is offered `{css}`"
+        );
+    }
+    log_out_and_wait(&client).await;
+
+    // The secretariat accepts and reports.
+    log_in_and_wait(&client, &base, "sec@example.jp").await;
+    open_engagement(&client, &e_url).await;
+    take_step(&client, "accepted", "検収済み").await;
+    take_step(&client, "reported", "報告済み").await;
+
+    let history = client
+        .find_all(Locator::Css("#transition table tbody tr"))
+        .await
+        .unwrap();
+    assert_eq!(history.len(), 10, "history steps");
+    expect_text(
+        &client,
+        "#transition table",
+        &["報告済み", "reported のメモ"],
+    )
+    .await;
+    screenshot(&client, "engagement.png").await;
+    let transitioned = store
+        .audit_page(
+            None,
+            &AuditFilter {
+                action: Some("engagement.transitioned".into()),
+                limit: 1000,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .records
+        .len();
+    assert_eq!(transitioned, 10, "engagement.transitioned records");
 
     client.close().await.unwrap();
     app.db.finish().await;
