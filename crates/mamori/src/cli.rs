@@ -109,6 +109,10 @@ pub struct ServeArgs {
     )]
     pub mail_from: String,
 
+    /// 利用者が Mamori にアクセスする URL（通知メールのリンクに使う） / the address people reach Mamori at, for links in mail
+    #[arg(long, value_name = "URL", env = "MAMORI_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
     /// 期限確認の間隔（分） / minutes between deadline checks
     #[arg(
         long,

@@ -18,13 +18,15 @@ const MAIL_LEASE_MS: i64 = 5 * 60 * 1000;
 pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
+    /// Put in front of the links in each mail.
+    public_url: String,
 }
 
 impl Mailer {
     /// `smtps://user:pass@host:465` (TLS), `smtp://user:pass@host:587?tls=required`
     /// (STARTTLS), or `smtp://host:25` (no encryption: a relay on a trusted
     /// network only).
-    pub fn new(url: &str, from: &str) -> Result<Mailer, String> {
+    pub fn new(url: &str, from: &str, public_url: &str) -> Result<Mailer, String> {
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
             .map_err(|e| format!("MAMORI_SMTP_URL: {e}"))?
             .timeout(Some(Duration::from_secs(20)))
@@ -32,12 +34,17 @@ impl Mailer {
         let from = from
             .parse::<Mailbox>()
             .map_err(|e| format!("MAMORI_MAIL_FROM: `{from}`: {e}"))?;
-        Ok(Mailer { transport, from })
+        Ok(Mailer {
+            transport,
+            from,
+            public_url: public_url.to_string(),
+        })
     }
 
     fn message(&self, mail: &OutboxMail) -> Result<Message, String> {
         let lang = Language::parse(&mail.language).unwrap_or_default();
-        let (subject, body) = mamori_web::render_notification(Tr::new(lang), &mail.notification);
+        let (subject, body) =
+            mamori_web::render_notification(Tr::new(lang), &mail.notification, &self.public_url);
         let to = mail
             .to_address
             .parse::<Mailbox>()
@@ -45,7 +52,7 @@ impl Mailer {
         Message::builder()
             .from(self.from.clone())
             .to(to)
-            .subject(format!("【Mamori】{subject}"))
+            .subject(subject)
             .header(ContentType::TEXT_PLAIN)
             .body(body)
             .map_err(|e| e.to_string())

@@ -318,10 +318,25 @@ async fn audit_verify(db: &DatabaseArgs) -> Result<(), CliError> {
 }
 
 async fn serve(db: &DatabaseArgs, args: ServeArgs) -> Result<(), CliError> {
-    let mailer = match args.smtp_url.as_deref().map(str::trim) {
+    let public_url = match args.public_url.as_deref().map(str::trim) {
         Some(url) if !url.is_empty() => {
-            Some(crate::jobs::Mailer::new(url, &args.mail_from).map_err(CliError::Usage)?)
+            let parsed = url::Url::parse(url).map_err(|e| {
+                CliError::Usage(format!("MAMORI_PUBLIC_URL (--public-url): `{url}`: {e}"))
+            })?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                return Err(CliError::Usage(format!(
+                    "MAMORI_PUBLIC_URL (--public-url): `{url}` is not an http(s) address"
+                )));
+            }
+            Some(url.trim_end_matches('/').to_string())
         }
+        _ => None,
+    };
+    let mailer = match args.smtp_url.as_deref().map(str::trim) {
+        Some(url) if !url.is_empty() => Some(
+            crate::jobs::Mailer::new(url, &args.mail_from, public_url.as_deref().unwrap_or(""))
+                .map_err(CliError::Usage)?,
+        ),
         _ => None,
     };
     if !(1..=24 * 60).contains(&args.deadline_check_minutes) {
@@ -357,6 +372,7 @@ async fn serve(db: &DatabaseArgs, args: ServeArgs) -> Result<(), CliError> {
     let config = mamori_web::WebConfig {
         tls: args.tls,
         trust_forwarded_for: args.trust_forwarded_for,
+        public_url,
     };
     println!(
         "Mamori を起動しました / listening on http://{address}/ ({})",

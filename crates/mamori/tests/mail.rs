@@ -88,6 +88,7 @@ async fn the_outbox_is_sent_once_by_smtp() {
     let mailer = Mailer::new(
         &format!("smtp://127.0.0.1:{port}"),
         "Mamori <mamori@example.jp>",
+        "https://mamori.example.jp",
     )
     .expect("mailer");
     let sent = mailer.send_pending(store).await.expect("send");
@@ -107,6 +108,12 @@ async fn the_outbox_is_sent_once_by_smtp() {
     let (_, data) = &messages[0];
     assert!(data.contains("From: Mamori <mamori@example.jp>"), "{data}");
     assert!(data.contains("Subject: "), "{data}");
+    // The link in the body points at the public address.
+    let decoded = decode_body(data);
+    assert!(
+        decoded.contains("https://mamori.example.jp/engagements/"),
+        "{decoded}"
+    );
     let after = store
         .outbox(&AuditContext::operator("test"), 1000)
         .await
@@ -119,13 +126,46 @@ async fn the_outbox_is_sent_once_by_smtp() {
     db.finish().await;
 }
 
+/// The text of a single-part message, whatever transfer encoding it has.
+fn decode_body(data: &str) -> String {
+    use base64::Engine;
+    let (headers, body) = data.split_once("\n\n").unwrap_or((data, ""));
+    if headers.contains("Content-Transfer-Encoding: base64") {
+        let joined: String = body.lines().collect();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(joined.trim())
+            .unwrap_or_default();
+        String::from_utf8_lossy(&bytes).into_owned()
+    } else if headers.contains("Content-Transfer-Encoding: quoted-printable") {
+        let soft = body.replace("=\n", "");
+        let bytes = soft.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'='
+                && i + 2 < bytes.len()
+                && let Ok(b) = u8::from_str_radix(&soft[i + 1..i + 3], 16)
+            {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+            out.push(bytes[i]);
+            i += 1;
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    } else {
+        body.to_string()
+    }
+}
+
 #[test]
 fn a_bad_smtp_setting_names_itself() {
-    let err = Mailer::new("ftp://example.jp", "Mamori <m@example.jp>")
+    let err = Mailer::new("ftp://example.jp", "Mamori <m@example.jp>", "")
         .err()
         .expect("refused");
     assert!(err.starts_with("MAMORI_SMTP_URL"), "{err}");
-    let err = Mailer::new("smtp://127.0.0.1:25", "not an address")
+    let err = Mailer::new("smtp://127.0.0.1:25", "not an address", "")
         .err()
         .expect("refused");
     assert!(err.starts_with("MAMORI_MAIL_FROM"), "{err}");

@@ -44,6 +44,7 @@ async fn main() {
         mamori_web::WebConfig {
             tls: false,
             trust_forwarded_for: true,
+            ..Default::default()
         },
     );
     tokio::spawn(async move {

@@ -34,6 +34,9 @@ pub struct WebConfig {
     /// Take the client address from `X-Forwarded-For` (only behind a proxy
     /// you run).
     pub trust_forwarded_for: bool,
+    /// The address people reach Mamori at (`https://mamori.example.jp`),
+    /// put in front of the links in notification mail.
+    pub public_url: Option<String>,
 }
 
 async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {

@@ -543,6 +543,7 @@ async fn behind_tls_cookies_are_secure_and_hsts_is_sent() {
     let config = mamori_web::WebConfig {
         tls: true,
         trust_forwarded_for: true,
+        ..Default::default()
     };
     let app = TestApp::start_with(testing::sqlite().await, config).await;
     let sec = app.org(OrgKind::Secretariat, "研究事務局").await;

@@ -99,7 +99,9 @@ fn parts(tr: Tr, n: &Notification) -> Parts {
 
 /// The subject and the body of a notification in `tr`'s language, from its
 /// kind and parameters (hospital, company, programme, states, due date …).
-pub fn render_notification(tr: Tr, n: &Notification) -> (String, String) {
+/// Links start with `base_url` (the public address; empty for links
+/// inside the application).
+pub fn render_notification(tr: Tr, n: &Notification, base_url: &str) -> (String, String) {
     let p = parts(tr, n);
     let subject = format!(
         "[{}] {}: {} — {}",
@@ -118,7 +120,11 @@ pub fn render_notification(tr: Tr, n: &Notification) -> (String, String) {
     body.extend(p.detail);
     if let Some(id) = n.engagement_id {
         body.push(String::new());
-        body.push(format!("{}: /engagements/{id}", tr.t("notification.open")));
+        body.push(format!(
+            "{}: {}/engagements/{id}",
+            tr.t("notification.open"),
+            base_url.trim_end_matches('/')
+        ));
     }
     body.push(String::new());
     body.push(tr.t("notification.footer").to_string());
@@ -205,7 +211,11 @@ pub async fn outbox(State(state): State<AppState>, who: Signed) -> Result<Outbox
         .iter()
         .map(|m| {
             let lang = Language::parse(&m.language).unwrap_or_default();
-            let (subject, body) = render_notification(Tr::new(lang), &m.notification);
+            let (subject, body) = render_notification(
+                Tr::new(lang),
+                &m.notification,
+                state.config.public_url.as_deref().unwrap_or(""),
+            );
             MailView {
                 to: m.to_address.clone(),
                 language: lang.slug().to_string(),
@@ -249,11 +259,20 @@ mod tests {
             serde_json::json!({"hospital": "湖畔病院", "company": "A社", "programme": "令和8年度",
                 "from": "surveying", "to": "interim-review", "on": "2026-11-27", "note": "中間報告"}),
         );
-        let (subject, body) = render_notification(Tr::new(Language::Japanese), &n);
+        let (subject, body) = render_notification(Tr::new(Language::Japanese), &n, "");
         assert_eq!(subject, "[守り] 段階変更: 調査中 → 中間確認 — 湖畔病院");
         assert!(body.contains("2026年11月27日") && body.contains("中間報告"));
-        assert!(body.contains("/engagements/7"));
-        let (subject, body) = render_notification(Tr::new(Language::English), &n);
+        assert!(body.contains(": /engagements/7"));
+        let (_, mail) = render_notification(
+            Tr::new(Language::Japanese),
+            &n,
+            "https://mamori.example.jp/",
+        );
+        assert!(
+            mail.contains(": https://mamori.example.jp/engagements/7"),
+            "{mail}"
+        );
+        let (subject, body) = render_notification(Tr::new(Language::English), &n, "");
         assert_eq!(
             subject,
             "[Mamori] Step taken: Surveying → Interim review — 湖畔病院"
@@ -265,13 +284,13 @@ mod tests {
             serde_json::json!({"hospital": "湖畔病院", "deadline": "milestone",
                 "milestone": "interim-review", "due": "2027-01-15"}),
         );
-        let (subject, _) = render_notification(Tr::new(Language::Japanese), &due);
+        let (subject, _) = render_notification(Tr::new(Language::Japanese), &due, "");
         assert!(subject.contains("期限を過ぎています: 途中経過の報告・レビュー（2027年1月15日）"));
         let sign = notification(
             NotificationKind::ToSign,
             serde_json::json!({"hospital": "湖畔病院", "agreement": "nda"}),
         );
-        let (subject, _) = render_notification(Tr::new(Language::English), &sign);
+        let (subject, _) = render_notification(Tr::new(Language::English), &sign, "");
         assert!(subject.contains("Document to sign: NDA"), "{subject}");
     }
 }
