@@ -641,6 +641,8 @@ async fn engagement_walked_from_candidate_to_reported_in_a_real_browser() {
         &["報告済み", "reported のメモ"],
     )
     .await;
+    // The top of the page (heading, state, gates) makes the better picture.
+    let _ = client.execute("window.scrollTo(0, 0)", Vec::new()).await;
     screenshot(&client, "engagement.png").await;
     let transitioned = store
         .audit_page(
