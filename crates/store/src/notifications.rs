@@ -9,7 +9,7 @@ use crate::engagements::{Engagement, EngagementFilter};
 use crate::{Result, Store, StoreError, now_ms};
 use mamori_domain::AccountId;
 use mamori_domain::organisation::OrgKind;
-use mamori_domain::schedule::{DeadlineStatus, engagement_deadlines};
+use mamori_domain::schedule::DeadlineStatus;
 use serde::Serialize;
 
 /// What a notification is about.
@@ -283,17 +283,25 @@ impl Store {
         let mut made = 0;
         for row in rows {
             let e = &row.engagement;
-            let deadlines =
-                engagement_deadlines(&e.dates(), &self.milestones(e.programme_id).await?);
-            for d in deadlines {
-                let (kind, label) = match d.status(today) {
-                    DeadlineStatus::DueSoon(_) => (NotificationKind::DeadlineSoon, "soon"),
-                    DeadlineStatus::Overdue(_) => (NotificationKind::DeadlineOverdue, "overdue"),
-                    _ => continue,
-                };
+            let due: Vec<_> = row
+                .deadlines
+                .iter()
+                .filter_map(|d| match d.status(today) {
+                    DeadlineStatus::DueSoon(_) => Some((d, NotificationKind::DeadlineSoon, "soon")),
+                    DeadlineStatus::Overdue(_) => {
+                        Some((d, NotificationKind::DeadlineOverdue, "overdue"))
+                    }
+                    _ => None,
+                })
+                .collect();
+            if due.is_empty() {
+                continue;
+            }
+            // One transaction per engagement: its notifications land together.
+            let mut tx = self.begin_write().await?;
+            for (d, kind, label) in due {
                 let what = d.milestone.map(|m| m.slug()).unwrap_or(d.kind.slug());
                 let key = format!("deadline:{}:{}:{}:{label}", e.id, what, iso_day(d.due));
-                let mut tx = self.begin_write().await?;
                 made += notify_engagement(
                     &mut tx,
                     e,
@@ -303,8 +311,8 @@ impl Store {
                     true,
                 )
                 .await?;
-                tx.commit().await?;
             }
+            tx.commit().await?;
         }
         Ok(made)
     }
