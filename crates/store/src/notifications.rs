@@ -191,23 +191,18 @@ impl Store {
         ctx.require("read the mail outbox", |a| {
             a.org_kind == OrgKind::Secretariat
         })?;
-        self.outbox_where("1 = 1", 0, limit).await
+        self.outbox_where("1 = 1", limit).await
     }
 
-    async fn outbox_where(
-        &self,
-        condition: &'static str,
-        value: i64,
-        limit: i64,
-    ) -> Result<Vec<OutboxMail>> {
+    /// `condition` is written by this module only (numbers, never input).
+    async fn outbox_where(&self, condition: &str, limit: i64) -> Result<Vec<OutboxMail>> {
         #[allow(clippy::type_complexity)]
         let rows: Vec<(i64, String, String, i64, Option<i64>, i64, String, i64, i64, Option<i64>, String, String, i64, Option<i64>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT m.id, m.to_address, a.language, m.created_at, m.sent_at, m.attempts, m.last_error,
                     n.id, n.account_id, n.engagement_id, n.kind, n.params, n.created_at, n.read_at
              FROM mail_outbox m JOIN notifications n ON n.id = m.notification_id JOIN accounts a ON a.id = n.account_id
-             WHERE {condition} AND $1 = $1 ORDER BY m.id DESC LIMIT $2"
+             WHERE {condition} ORDER BY m.id DESC LIMIT $1"
         )))
-        .bind(value)
         .bind(limit.clamp(1, 1000))
         .fetch_all(&self.pool)
         .await?;
@@ -252,11 +247,19 @@ impl Store {
             }
         }
         tx.commit().await?;
-        let mut out = Vec::new();
-        for id in claimed {
-            out.extend(self.outbox_where("m.id = $1", id, 1).await?);
+        if claimed.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(out)
+        let list = claimed
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        let mut mails = self
+            .outbox_where(&format!("m.id IN ({list})"), claimed.len() as i64)
+            .await?;
+        mails.reverse();
+        Ok(mails)
     }
 
     /// Records the outcome of sending one mail.
