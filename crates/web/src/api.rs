@@ -285,7 +285,8 @@ impl Modify for BearerAuth {
         lifecycle::settle_order, lifecycle::record_payment, lifecycle::engagement_file,
         lifecycle::set_letterhead, lifecycle::notifications, lifecycle::mark_read,
         lifecycle::outbox, lifecycle::generate_letter, lifecycle::get_letter_template,
-        lifecycle::save_letter_template, lifecycle::payments_workbook, lifecycle::timeline),
+        lifecycle::save_letter_template, lifecycle::payments_workbook, lifecycle::timeline,
+        lifecycle::document_file),
     components(schemas(MeResponse, MeAccount, OrganisationBody, FacilityProfileBody,
         lifecycle::FileBody, lifecycle::ProgrammeBody, lifecycle::MilestoneBody,
         lifecycle::EnrolBody, lifecycle::EnrolmentBody, lifecycle::KickoffBody,
@@ -329,6 +330,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/programmes/{id}/kickoffs", post(lifecycle::record_kickoff))
         .route("/programmes/{id}/documents", post(lifecycle::add_document))
+        .route(
+            "/programmes/{id}/documents/{document}/file",
+            get(lifecycle::document_file),
+        )
         .route("/programmes/{id}/payments", get(lifecycle::payments))
         .route(
             "/programmes/{id}/payments.xlsx",

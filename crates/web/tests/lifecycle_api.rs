@@ -117,6 +117,19 @@ async fn the_whole_path_by_api_with_refusals_and_the_nda_gate() {
             )
             .await;
         assert_eq!(status, 201, "{label}");
+        // The library: a procedure document with its file, readable by the company.
+        let file = json!({"name": "各病院調査等手順_第1.1版.txt", "content_base64": "5omL6aCG"});
+        let (status, doc) = sec
+            .post(
+                &format!("/api/v1/programmes/{pid}/documents"),
+                json!({"title": "各病院調査等手順", "version": "第1.1版", "issued_on": "2022-11-21", "file": file}),
+            )
+            .await;
+        assert_eq!(status, 201, "{label}: {doc}");
+        let path = format!("/api/v1/programmes/{pid}/documents/{}/file", doc["id"]);
+        let (status, text) = com.get(&path).await;
+        assert_eq!(status, 200, "{label}");
+        assert_eq!(text, "手順");
 
         // The candidate, from a hospital association's intent survey.
         let (status, e) = sec

@@ -340,6 +340,23 @@ pub async fn add_document(
     created(serde_json::json!({ "id": did }))
 }
 
+/// A file of the programme's document library (procedures and forms). Audited.
+#[utoipa::path(get, path = "/api/v1/programmes/{id}/documents/{document}/file", tag = "programmes",
+    params(("id" = i64, Path), ("document" = i64, Path)),
+    responses((status = 200, description = "the file"), (status = 403), (status = 404)),
+    security(("bearer" = [])))]
+pub async fn document_file(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path((id, document)): Path<(i64, i64)>,
+) -> Result<Response, ApiError> {
+    let (file, data) = state
+        .store
+        .programme_document_file(&caller.ctx, ProgrammeId(id), document)
+        .await?;
+    Ok(crate::pages::forms::download(&file, data))
+}
+
 /// The programme's honoraria and reimbursements (secretariat).
 #[utoipa::path(get, path = "/api/v1/programmes/{id}/payments", tag = "programmes",
     params(("id" = i64, Path)), responses((status = 200, body = Object), (status = 403)),
