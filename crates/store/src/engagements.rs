@@ -414,13 +414,7 @@ impl Store {
     ) -> Result<Engagement> {
         ctx.require("confirm companies", may_register_organisations)?;
         let today = self.today();
-        if on > today {
-            return Err(DomainError::invalid(
-                "confirmed_on",
-                format!("{on} is in the future (today is {today})"),
-            )
-            .into());
-        }
+        crate::lifecycle::no_future("confirmed_on", on, today)?;
         let mut tx = self.begin_write().await?;
         let e = engagement_in(&mut tx, today, id).await?;
         sqlx::query(

@@ -142,7 +142,7 @@ fn agreement_category(kind: AgreementKind) -> HospitalData {
     }
 }
 
-fn no_future(field: &'static str, day: Date, today: Date) -> Result<()> {
+pub(crate) fn no_future(field: &'static str, day: Date, today: Date) -> Result<()> {
     if day > today {
         return Err(DomainError::invalid(
             field,
