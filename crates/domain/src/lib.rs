@@ -3,6 +3,7 @@
 
 pub mod agreement;
 pub mod audit;
+pub mod checklist;
 pub mod engagement;
 pub mod error;
 pub mod ids;

@@ -23,6 +23,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "lifecycle",
         sql: include_str!("../migrations/0002_lifecycle.sql"),
     },
+    Migration {
+        version: 3,
+        name: "checklists",
+        sql: include_str!("../migrations/0003_checklists.sql"),
+    },
 ];
 
 /// What `migrate` did.
