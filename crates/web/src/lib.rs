@@ -39,6 +39,17 @@ pub struct WebConfig {
     pub public_url: Option<String>,
 }
 
+impl WebConfig {
+    /// The start of an absolute link to this server (empty without a
+    /// public URL: the link is then relative to the page showing it).
+    pub fn public_base(&self) -> &str {
+        self.public_url
+            .as_deref()
+            .map(|u| u.trim_end_matches('/'))
+            .unwrap_or("")
+    }
+}
+
 async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
     match state.store.ping().await {
         Ok(()) => (StatusCode::OK, "ok"),
