@@ -41,6 +41,15 @@ impl TestDb {
         }
     }
 
+    /// A `SELECT COUNT(*) …` behind the store's back: tests show that a
+    /// refused operation left a table as it was.
+    pub async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.to_string()))
+            .fetch_one(&self.store.pool)
+            .await
+            .expect("a count query")
+    }
+
     /// Runs one statement behind the store's back (tamper tests).
     pub async fn execute_raw(&self, sql: &str) -> Result<u64> {
         Ok(sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
