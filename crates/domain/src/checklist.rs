@@ -761,5 +761,7 @@ pub fn planned_hearing_minutes(role: RespondentRole) -> u32 {
     }
 }
 
+pub mod builtin;
+
 #[cfg(test)]
 mod tests;
