@@ -24,6 +24,12 @@ pub enum StoreError {
     Transition(#[from] mamori_domain::lifecycle::TransitionRefused),
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A link (respondent, vendor inquiry) past its expiry.
+    #[error("this link has expired")]
+    LinkExpired,
+    /// A link that has done its one job (an answered inquiry).
+    #[error("this link has been used already")]
+    LinkUsed,
     #[error("migration {version} ({name}) was changed after it was applied")]
     MigrationChanged { version: i64, name: String },
     #[error("the database is at schema version {found}, newer than this binary knows ({known})")]

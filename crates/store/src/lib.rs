@@ -11,6 +11,7 @@ mod db;
 mod engagements;
 mod error;
 mod files;
+mod hearings;
 mod hospital;
 mod letters;
 mod library;
@@ -34,6 +35,10 @@ pub use engagements::{
 };
 pub use error::StoreError;
 pub use files::{MAX_FILE_BYTES, NewFile, StoredFile};
+pub use hearings::{
+    ConfirmedAnswer, ConfirmedCells, DEFAULT_INQUIRY_LINK_DAYS, Hearing, InquiryView,
+    MaterialRequest, NewHearing, NewInquiry, NewRequest, Participant, VendorInquiry,
+};
 pub use hospital::{FacilityProfile, HospitalSummary};
 pub use letters::{LetterFacts, LetterTemplate, Letterhead};
 pub use lifecycle::{

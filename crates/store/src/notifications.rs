@@ -20,6 +20,8 @@ pub enum NotificationKind {
     ToSign,
     DeadlineSoon,
     DeadlineOverdue,
+    /// A material request or vendor inquiry passed its due day unanswered.
+    RequestLapsed,
 }
 
 impl NotificationKind {
@@ -29,6 +31,7 @@ impl NotificationKind {
             NotificationKind::ToSign => "to-sign",
             NotificationKind::DeadlineSoon => "deadline-soon",
             NotificationKind::DeadlineOverdue => "deadline-overdue",
+            NotificationKind::RequestLapsed => "request-lapsed",
         }
     }
 
@@ -38,6 +41,7 @@ impl NotificationKind {
             "to-sign" => NotificationKind::ToSign,
             "deadline-soon" => NotificationKind::DeadlineSoon,
             "deadline-overdue" => NotificationKind::DeadlineOverdue,
+            "request-lapsed" => NotificationKind::RequestLapsed,
             other => {
                 return Err(StoreError::Corrupt {
                     column: "notifications.kind",
@@ -83,15 +87,6 @@ pub(crate) async fn notify_engagement(
     key: &str,
     parties: bool,
 ) -> Result<usize> {
-    let mut params = serde_json::json!({
-        "engagement": e.id,
-        "hospital": e.hospital_name,
-        "company": e.company_name,
-        "programme": e.programme_name,
-    });
-    if let (Some(p), Some(f)) = (params.as_object_mut(), facts.as_object()) {
-        p.extend(f.clone());
-    }
     let recipients: Vec<(i64, String)> = sqlx::query_as(
         "SELECT a.id, a.email FROM accounts a JOIN organisations o ON o.id = a.org_id
          WHERE a.disabled = 0 AND (o.kind IN ('secretariat', 'supervisor') OR (($1 = 1) AND (a.org_id = $2 OR a.org_id = $3)))",
@@ -101,6 +96,46 @@ pub(crate) async fn notify_engagement(
     .bind(e.hospital_id.0)
     .fetch_all(&mut **tx)
     .await?;
+    deliver(tx, e, kind, facts, key, recipients).await
+}
+
+/// Notifies the engagement's company and the secretariat only: the work
+/// of the survey (a material request that lapsed) is theirs to follow up.
+pub(crate) async fn notify_company_side(
+    tx: &mut Tx,
+    e: &Engagement,
+    kind: NotificationKind,
+    facts: serde_json::Value,
+    key: &str,
+) -> Result<usize> {
+    let recipients: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT a.id, a.email FROM accounts a JOIN organisations o ON o.id = a.org_id
+         WHERE a.disabled = 0 AND (o.kind = 'secretariat' OR a.org_id = $1)",
+    )
+    .bind(e.company_id.0)
+    .fetch_all(&mut **tx)
+    .await?;
+    deliver(tx, e, kind, facts, key, recipients).await
+}
+
+/// One notification and one mail per recipient not yet notified under `key`.
+async fn deliver(
+    tx: &mut Tx,
+    e: &Engagement,
+    kind: NotificationKind,
+    facts: serde_json::Value,
+    key: &str,
+    recipients: Vec<(i64, String)>,
+) -> Result<usize> {
+    let mut params = serde_json::json!({
+        "engagement": e.id,
+        "hospital": e.hospital_name,
+        "company": e.company_name,
+        "programme": e.programme_name,
+    });
+    if let (Some(p), Some(f)) = (params.as_object_mut(), facts.as_object()) {
+        p.extend(f.clone());
+    }
     let text = params.to_string();
     let now = now_ms();
     let mut sent = 0;
@@ -279,11 +314,13 @@ impl Store {
     /// once each per account. Returns how many notifications were made.
     pub async fn check_deadlines(&self) -> Result<usize> {
         let today = self.today();
+        // Requests past their due day lapse first: they are not also
+        // reported as overdue deadlines.
+        let (_, mut made) = self.lapse_overdue_notifying().await?;
         let operator = AuditContext::operator("deadline check");
         let rows = self
             .engagement_overview(&operator, &EngagementFilter::default())
             .await?;
-        let mut made = 0;
         for row in rows {
             let e = &row.engagement;
             let due: Vec<_> = row

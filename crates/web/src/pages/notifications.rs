@@ -86,6 +86,22 @@ fn parts(tr: Tr, n: &Notification) -> Parts {
                 vec![format!("{}: {what} — {due}", tr.t("notification.deadline"))],
             )
         }
+        NotificationKind::RequestLapsed => {
+            // A material request names its subject, an inquiry its vendor.
+            let what = match text(p, "what") {
+                "vendor-inquiry" => tr.t("notification.vendor-inquiry"),
+                _ => tr.t("notification.material-request"),
+            };
+            let subject = text(p, "subject");
+            let due = day(tr, p, "due");
+            (
+                format!("{subject}{}", paren(tr, &due)),
+                vec![
+                    format!("{what}: {subject}"),
+                    format!("{}: {due}", tr.t("notification.deadline")),
+                ],
+            )
+        }
     };
     Parts {
         kind: tr.value("notification", n.kind.slug()),
@@ -292,5 +308,26 @@ mod tests {
         );
         let (subject, _) = render_notification(Tr::new(Language::English), &sign, "");
         assert!(subject.contains("Document to sign: NDA"), "{subject}");
+        let lapsed = notification(
+            NotificationKind::RequestLapsed,
+            serde_json::json!({"hospital": "湖畔病院", "what": "material-request",
+                "subject": "ネットワーク構成図", "due": "2026-12-08"}),
+        );
+        let (subject, body) = render_notification(Tr::new(Language::Japanese), &lapsed, "");
+        assert!(
+            subject.contains(
+                "期限までに提出されませんでした（未提出）: ネットワーク構成図（2026年12月8日）"
+            ),
+            "{subject}"
+        );
+        assert!(
+            body.contains("資料依頼（宿題）: ネットワーク構成図"),
+            "{body}"
+        );
+        let (subject, _) = render_notification(Tr::new(Language::English), &lapsed, "");
+        assert!(
+            subject.contains("Not submitted by the due date: ネットワーク構成図 (2026-12-08)"),
+            "{subject}"
+        );
     }
 }
