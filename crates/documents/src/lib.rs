@@ -9,13 +9,18 @@
 //!   company NDA as secretariat-editable templates with merge fields.
 //! - [`pdf`]: an A4 Japanese PDF of a letter, with searchable text.
 //! - [`xlsx`]: the payment list (謝金・立替費用) as an Excel workbook.
+//! - [`checklist`]: filled checklists as a workbook and a PDF, answers read
+//!   back from a filled workbook, and a new edition imported from the
+//!   official workbook with a column mapping.
 //! - [`svg`]: the engagement timeline against programme milestones.
 //! - [`dates`]: Japanese date and fiscal-year labels for merge fields.
 
+pub mod checklist;
 pub mod dates;
 mod error;
 pub mod letters;
 pub mod pdf;
+mod sheet_text;
 pub mod svg;
 pub mod xlsx;
 

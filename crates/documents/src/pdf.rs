@@ -28,7 +28,8 @@ use krilla::color::luma;
 use krilla::geom::Point;
 use krilla::metadata::Metadata;
 use krilla::page::PageSettings;
-use krilla::paint::Stroke;
+use krilla::geom::{PathBuilder, Rect};
+use krilla::paint::{Fill, Stroke};
 use krilla::surface::Surface;
 use krilla::text::{Font, GlyphId, KrillaGlyph};
 
@@ -406,9 +407,12 @@ fn draw(surface: &mut Surface<'_>, font: &Font, item: &Placed) {
     if item.glyphs.is_empty() {
         return;
     }
+    // Text is black whatever a table's shading left set.
+    surface.set_fill(Some(Fill::default()));
     if item.bold {
         // The font has no bold face: a thin outline of the same colour
         // thickens the strokes and keeps the text a single, searchable copy.
+        // The fill stays set: a stroke alone would draw hollow letters.
         surface.set_stroke(Some(Stroke {
             paint: luma::Color::black().into(),
             width: item.size * 0.035,
@@ -574,6 +578,347 @@ fn break_lines(line: &Shaped, size: f32, width: f32, hang: f32) -> Vec<Range<usi
         }
     }
     out
+}
+
+// Tables ------------------------------------------------------------------
+//
+// A landscape A4 document of titled tables (the checklist print): each part
+// starts a page with its title block; the table's header row repeats on
+// every page; cells wrap by the same rules as letters; a row taller than
+// what is left of a page moves to the next, and one taller than a whole
+// page is split across pages. Characters the font lacks print as 〓 (geta,
+// the usual mark for a missing character) instead of refusing the print.
+
+const TABLE_PAGE_WIDTH: f32 = PAGE_HEIGHT; // landscape
+const TABLE_PAGE_HEIGHT: f32 = PAGE_WIDTH;
+const TABLE_MARGIN_X: f32 = 36.0;
+const TABLE_MARGIN_TOP: f32 = 40.0;
+const TABLE_MARGIN_BOTTOM: f32 = 42.0;
+const TABLE_WIDTH: f32 = TABLE_PAGE_WIDTH - 2.0 * TABLE_MARGIN_X;
+const CELL_SIZE: f32 = 8.5;
+const CELL_LEADING: f32 = 1.45;
+const CELL_PAD: f32 = 3.0;
+const BLOCK_SIZE: f32 = 9.5;
+const TABLE_TITLE_SIZE: f32 = 13.0;
+
+/// One table with the lines above it.
+pub(crate) struct TablePart {
+    /// Printed large at the top of the part's first page.
+    pub title: String,
+    /// Printed under the title, one per line.
+    pub lines: Vec<String>,
+    /// Header labels and their share of the table's width.
+    pub columns: Vec<(String, f32)>,
+    pub rows: Vec<TableRow>,
+}
+
+pub(crate) enum TableRow {
+    /// A shaded row across the whole table.
+    Section(String),
+    /// One text per column.
+    Cells(Vec<String>),
+}
+
+/// What a table page holds.
+enum Mark {
+    Text(Placed),
+    /// x, y (top), width, height; shaded or not.
+    Box(f32, f32, f32, f32, bool),
+}
+
+/// Lines of a cell, wrapped to its width.
+struct Wrapped {
+    lines: Vec<(String, Vec<KrillaGlyph>)>,
+}
+
+fn shape_lossy(metrics: &Metrics<'_>, raw: &str) -> Shaped {
+    let mut text = String::with_capacity(raw.len());
+    let mut chars = Vec::with_capacity(raw.len() / 2);
+    for ch in raw.chars() {
+        if is_ignorable(ch) {
+            continue;
+        }
+        let ch = if ch == '\t' { ' ' } else { ch };
+        let ch = if metrics.glyph(ch).is_some() { ch } else { '〓' };
+        // 〓 is in every JIS font; if even it is missing, drop the character.
+        let _ = push_cell(metrics, &mut text, &mut chars, ch, 0);
+    }
+    Shaped { text, chars }
+}
+
+fn wrap_cell(metrics: &Metrics<'_>, text: &str, size: f32, width: f32) -> Wrapped {
+    let mut lines = Vec::new();
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    for paragraph in text.split('\n') {
+        let shaped = shape_lossy(metrics, paragraph);
+        if shaped.chars.is_empty() {
+            if !lines.is_empty() {
+                lines.push((String::new(), Vec::new()));
+            }
+            continue;
+        }
+        for range in break_lines(&shaped, size, width.max(size), 0.0) {
+            lines.push(shaped.slice(range));
+        }
+    }
+    // A trailing blank paragraph adds nothing.
+    while lines.last().is_some_and(|(t, _)| t.is_empty()) {
+        lines.pop();
+    }
+    Wrapped { lines }
+}
+
+/// Lays the parts out and writes the PDF, with `n / m` at each page's foot.
+pub(crate) fn table_pdf(title: &str, parts: &[TablePart]) -> Result<Vec<u8>, DocumentError> {
+    let font = FONT
+        .as_ref()
+        .ok_or_else(|| DocumentError::Pdf("embedded font could not be read".to_owned()))?;
+    let face = ttf_parser::Face::parse(FONT_BYTES, 0)
+        .map_err(|err| DocumentError::Pdf(format!("embedded font: {err}")))?;
+    let metrics = Metrics::new(&face);
+
+    let mut pages: Vec<Vec<Mark>> = Vec::new();
+    for part in parts {
+        layout_part(&metrics, part, &mut pages);
+    }
+    if pages.is_empty() {
+        pages.push(Vec::new());
+    }
+
+    let mut document = Document::new();
+    let mut metadata = Metadata::new()
+        .language("ja".to_owned())
+        .creator("Mamori".to_owned());
+    if !title.trim().is_empty() {
+        metadata = metadata.title(title.trim().to_owned());
+    }
+    document.set_metadata(metadata);
+    let total = pages.len();
+    for (number, marks) in pages.iter().enumerate() {
+        let settings = PageSettings::from_wh(TABLE_PAGE_WIDTH, TABLE_PAGE_HEIGHT)
+            .ok_or_else(|| DocumentError::Pdf("page size".to_owned()))?;
+        let mut page = document.start_page_with(settings);
+        let mut surface = page.surface();
+        // Shading first, then text, then the grid on top.
+        for mark in marks {
+            if let Mark::Box(x, y, w, h, true) = mark {
+                draw_box(&mut surface, *x, *y, *w, *h, true);
+            }
+        }
+        for mark in marks {
+            if let Mark::Text(placed) = mark {
+                draw(&mut surface, font, placed);
+            }
+        }
+        for mark in marks {
+            if let Mark::Box(x, y, w, h, _) = mark {
+                draw_box(&mut surface, *x, *y, *w, *h, false);
+            }
+        }
+        let footer = shape_lossy(&metrics, &format!("{} / {}", number + 1, total));
+        let width = footer.width(FOOTER_SIZE);
+        let (text, glyphs) = footer.slice(0..footer.chars.len());
+        draw(
+            &mut surface,
+            font,
+            &Placed {
+                x: (TABLE_PAGE_WIDTH - width) / 2.0,
+                baseline: TABLE_PAGE_HEIGHT - TABLE_MARGIN_BOTTOM / 2.0,
+                size: FOOTER_SIZE,
+                bold: false,
+                text,
+                glyphs,
+            },
+        );
+        surface.finish();
+        page.finish();
+    }
+    document
+        .finish()
+        .map_err(|err| DocumentError::Pdf(err.to_string()))
+}
+
+fn draw_box(surface: &mut Surface<'_>, x: f32, y: f32, w: f32, h: f32, shaded: bool) {
+    let Some(rect) = Rect::from_xywh(x, y, w, h) else {
+        return;
+    };
+    let mut builder = PathBuilder::new();
+    builder.push_rect(rect);
+    let Some(path) = builder.finish() else {
+        return;
+    };
+    if shaded {
+        surface.set_stroke(None);
+        surface.set_fill(Some(Fill {
+            paint: luma::Color::new(230).into(),
+            ..Fill::default()
+        }));
+    } else {
+        surface.set_fill(None);
+        surface.set_stroke(Some(Stroke {
+            paint: luma::Color::new(90).into(),
+            width: 0.5,
+            ..Stroke::default()
+        }));
+    }
+    surface.draw_path(&path);
+    surface.set_fill(None);
+    surface.set_stroke(None);
+}
+
+fn layout_part(metrics: &Metrics<'_>, part: &TablePart, pages: &mut Vec<Vec<Mark>>) {
+    let bottom = TABLE_PAGE_HEIGHT - TABLE_MARGIN_BOTTOM;
+    let line_height = CELL_SIZE * CELL_LEADING;
+    let total_share: f32 = part.columns.iter().map(|(_, w)| w.max(0.0)).sum();
+    let total_share = if total_share > 0.0 { total_share } else { 1.0 };
+    let widths: Vec<f32> = part
+        .columns
+        .iter()
+        .map(|(_, w)| w.max(0.0) / total_share * TABLE_WIDTH)
+        .collect();
+    let lefts: Vec<f32> = widths
+        .iter()
+        .scan(TABLE_MARGIN_X, |x, w| {
+            let left = *x;
+            *x += w;
+            Some(left)
+        })
+        .collect();
+    let wrap_row = |cells: &[String], size: f32| -> Vec<Wrapped> {
+        widths
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                let text = cells.get(i).map(String::as_str).unwrap_or("");
+                wrap_cell(metrics, text, size, w - 2.0 * CELL_PAD)
+            })
+            .collect()
+    };
+    let headers: Vec<String> = part.columns.iter().map(|(h, _)| h.clone()).collect();
+    let header = wrap_row(&headers, CELL_SIZE);
+    let header_lines = header.iter().map(|c| c.lines.len()).max().unwrap_or(1).max(1);
+    let header_height = header_lines as f32 * line_height + 2.0 * CELL_PAD;
+
+    // Title block.
+    pages.push(Vec::new());
+    let mut y = TABLE_MARGIN_TOP;
+    let push = |pages: &mut Vec<Vec<Mark>>, mark: Mark| {
+        if let Some(page) = pages.last_mut() {
+            page.push(mark);
+        }
+    };
+    for (text, size, bold) in std::iter::once((&part.title, TABLE_TITLE_SIZE, true))
+        .chain(part.lines.iter().map(|l| (l, BLOCK_SIZE, false)))
+    {
+        let wrapped = wrap_cell(metrics, text, size, TABLE_WIDTH);
+        for (text, glyphs) in wrapped.lines {
+            push(
+                pages,
+                Mark::Text(Placed {
+                    x: TABLE_MARGIN_X,
+                    baseline: y + size * 1.5 * 0.75,
+                    size,
+                    bold,
+                    text,
+                    glyphs,
+                }),
+            );
+            y += size * 1.5;
+        }
+        if bold {
+            y += size * 0.4;
+        }
+    }
+    y += BLOCK_SIZE * 0.8;
+
+    // The header row, on this page and every page the table continues on.
+    let place_header = |pages: &mut Vec<Vec<Mark>>, y: f32| {
+        for (i, cell) in header.iter().enumerate() {
+            place_cell(pages, lefts[i], y, &cell.lines, true);
+            if let Some(page) = pages.last_mut() {
+                page.push(Mark::Box(lefts[i], y, widths[i], header_height, true));
+            }
+        }
+    };
+    place_header(pages, y);
+    y += header_height;
+    let new_page = |pages: &mut Vec<Vec<Mark>>| -> f32 {
+        pages.push(Vec::new());
+        place_header(pages, TABLE_MARGIN_TOP);
+        TABLE_MARGIN_TOP + header_height
+    };
+    let fresh_room = bottom - TABLE_MARGIN_TOP - header_height;
+
+    for (index, row) in part.rows.iter().enumerate() {
+        match row {
+            TableRow::Section(label) => {
+                let wrapped = wrap_cell(metrics, label, CELL_SIZE, TABLE_WIDTH - 2.0 * CELL_PAD);
+                let height = wrapped.lines.len().max(1) as f32 * line_height + 2.0 * CELL_PAD;
+                // A section title is not left alone at the foot of a page.
+                let next = match part.rows.get(index + 1) {
+                    Some(TableRow::Cells(_)) => line_height * 2.0 + 2.0 * CELL_PAD,
+                    _ => 0.0,
+                };
+                if y + height + next > bottom && height + next <= fresh_room {
+                    y = new_page(pages);
+                }
+                place_cell(pages, TABLE_MARGIN_X, y, &wrapped.lines, true);
+                push(pages, Mark::Box(TABLE_MARGIN_X, y, TABLE_WIDTH, height, true));
+                y += height;
+            }
+            TableRow::Cells(cells) => {
+                let wrapped = wrap_row(cells, CELL_SIZE);
+                let lines = wrapped.iter().map(|c| c.lines.len()).max().unwrap_or(1).max(1);
+                let height = lines as f32 * line_height + 2.0 * CELL_PAD;
+                if y + height > bottom && height <= fresh_room {
+                    y = new_page(pages);
+                }
+                // Draw the row in slices that fit (one slice unless it is
+                // taller than a page).
+                let mut from = 0;
+                while from < lines {
+                    let room = ((bottom - y - 2.0 * CELL_PAD) / line_height).floor();
+                    if room < 1.0 {
+                        y = new_page(pages);
+                        continue;
+                    }
+                    let take = (room as usize).min(lines - from);
+                    let slice_height = take as f32 * line_height + 2.0 * CELL_PAD;
+                    for (i, cell) in wrapped.iter().enumerate() {
+                        let end = (from + take).min(cell.lines.len());
+                        let part_lines = cell.lines.get(from..end).unwrap_or(&[]);
+                        place_cell(pages, lefts[i], y, part_lines, false);
+                        push(pages, Mark::Box(lefts[i], y, widths[i], slice_height, false));
+                    }
+                    y += slice_height;
+                    from += take;
+                }
+            }
+        }
+    }
+}
+
+fn place_cell(
+    pages: &mut [Vec<Mark>],
+    x: f32,
+    y: f32,
+    lines: &[(String, Vec<KrillaGlyph>)],
+    bold: bool,
+) {
+    let line_height = CELL_SIZE * CELL_LEADING;
+    let Some(page) = pages.last_mut() else {
+        return;
+    };
+    for (n, (text, glyphs)) in lines.iter().enumerate() {
+        page.push(Mark::Text(Placed {
+            x: x + CELL_PAD,
+            baseline: y + CELL_PAD + n as f32 * line_height + line_height * 0.75,
+            size: CELL_SIZE,
+            bold,
+            text: text.clone(),
+            glyphs: glyphs.clone(),
+        }));
+    }
 }
 
 #[cfg(test)]

@@ -7,15 +7,12 @@
 //! their values computed here and stored as the cached result, so readers
 //! that do not calculate see the right numbers too.
 //!
-//! Every piece of user text is written with `write_string*`, which stores a
-//! text cell: nothing a user typed becomes a formula. Text that a spreadsheet
-//! would read as a formula if the cell were edited and confirmed (`=`, `+`,
-//! `-`, `@`, tab, CR) also gets the quote-prefix cell style, the file-format
-//! twin of typing a leading apostrophe.
+//! User text never becomes a formula: see [`crate::sheet_text`].
 
-use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Formula, Workbook, Worksheet};
+use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Formula, Workbook};
 
 use crate::DocumentError;
+use crate::sheet_text::{display_width, write_text};
 
 /// Kind of payment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -123,37 +120,6 @@ impl Formats {
             total_hours: total.set_num_format(HOURS),
         }
     }
-}
-
-/// Whether a spreadsheet would take `text` for a formula if it were typed in.
-fn looks_like_formula(text: &str) -> bool {
-    text.starts_with(['=', '+', '-', '@', '\t', '\r', '\n', '＝', '＋', '－', '＠'])
-}
-
-/// Write user text as text, never as a formula (see the module comment).
-fn write_text(
-    sheet: &mut Worksheet,
-    row: u32,
-    col: u16,
-    text: &str,
-    format: &Format,
-    quoted: &Format,
-) -> Result<(), DocumentError> {
-    let format = if looks_like_formula(text) {
-        quoted
-    } else {
-        format
-    };
-    sheet.write_string_with_format(row, col, text, format)?;
-    Ok(())
-}
-
-/// Column width in Excel's units (about one Latin character); CJK characters
-/// take about two.
-fn display_width(text: &str) -> f64 {
-    text.chars()
-        .map(|c| if c.is_ascii() { 1.1 } else { 2.1 })
-        .sum()
 }
 
 /// Write the payment list. Rows are grouped by hospital, in the order each
@@ -479,16 +445,6 @@ mod tests {
             styles.contains("quotePrefix=\"1\""),
             "no quote prefix style"
         );
-    }
-
-    #[test]
-    fn formula_detection() {
-        for text in ["=1+1", "+81", "-1", "@x", "\tA", "\rA", "＝1"] {
-            assert!(looks_like_formula(text), "{text:?}");
-        }
-        for text in ["", "山田", "1-2", "a=b"] {
-            assert!(!looks_like_formula(text), "{text:?}");
-        }
     }
 
     #[test]
