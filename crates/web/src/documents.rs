@@ -43,6 +43,44 @@ pub fn document_error(err: DocumentError) -> WebError {
         DocumentError::InvalidRow { row, field, reason } => {
             format!("{row}行目 {field}: {reason}")
         }
+        DocumentError::NotAWorkbook { .. } => "Excelのファイル（.xlsx）ではありません".into(),
+        DocumentError::ProtectedOrLegacyWorkbook => {
+            "パスワード付き、または古い形式（.xls）のExcelです。パスワードを外し .xlsx で保存してください".into()
+        }
+        DocumentError::WorkbookTooLarge { bytes, max } => {
+            format!("ファイルが大きすぎます（{bytes} バイト、上限 {max} バイト）")
+        }
+        DocumentError::UnpackedTooLarge { part, max } => {
+            format!("展開後のサイズが上限 {max} バイトを超えます（{part}）")
+        }
+        DocumentError::TooManyRows { sheet, row, max } => {
+            format!("シート「{sheet}」: 行が多すぎます（{row}行目にデータ、上限 {max} 行）")
+        }
+        DocumentError::SheetNotFound { sheet, available } => format!(
+            "シート「{sheet}」がありません（あるシート: {}）",
+            available.join("、")
+        ),
+        DocumentError::InvalidColumn {
+            sheet,
+            field,
+            column,
+        } => format!("シート「{sheet}」: {field} の列「{column}」は列の記号（A〜XFD）ではありません"),
+        DocumentError::RowBeyondData { sheet, row, last } => format!(
+            "シート「{sheet}」: 最初のデータ行 {row} 行目はデータの範囲外です（データの最終行: {last}行目）"
+        ),
+        DocumentError::UnreadableWorkbook { sheet, .. } => match sheet {
+            Some(sheet) => format!("シート「{sheet}」を読み取れません"),
+            None => "ファイルを読み取れません".into(),
+        },
+        DocumentError::NoChecklistSheet { sheets, rows } => format!(
+            "チェックリストの見出し行（番号・回答）が先頭 {rows} 行にあるシートがありません（シート: {}）",
+            sheets.join("、")
+        ),
+        DocumentError::UnknownForm { sheet, framework, forms } => format!(
+            "シート「{sheet}」の項目が {framework} のどの様式とも合いません（様式: {}）",
+            forms.join("、")
+        ),
+        DocumentError::InvalidFramework(_) => "取り込んだチェックリストが正しくありません".into(),
         DocumentError::Pdf(_) | DocumentError::Xlsx(_) => {
             return WebError::Internal(err.to_string());
         }
