@@ -6,6 +6,7 @@
 
 mod accounts;
 mod audit;
+mod checklists;
 pub mod credentials;
 mod db;
 mod engagements;
@@ -29,6 +30,11 @@ pub mod walk;
 
 pub use accounts::{Account, LoginOutcome, NewAccount, SecondFactorOutcome, TotpEnrolment};
 pub use audit::{AuditContext, AuditFilter, AuditPage};
+pub use checklists::{
+    ChecklistProgress, EngagementChecklist, EngagementProgress, FrameworkRecord, LinkedRespondent,
+    MAX_LINK_DAYS, NewProgrammeItem, NewRespondent, NotUnderstoodItem, Respondent,
+    RespondentSheet, SUPPLEMENT_FORM, supplement_form, supplement_key,
+};
 pub use db::{Backend, Clock, JST, Store, now_ms};
 pub use engagements::{
     CandidateDetails, Engagement, EngagementFilter, EngagementOverview, NewCandidate,

@@ -30,6 +30,9 @@ const MIGRATIONS: &[Migration] = &[
     },
 ];
 
+/// The schema version that holds the checklist tables.
+const CHECKLIST_SCHEMA: i64 = 3;
+
 /// What `migrate` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MigrationReport {
@@ -117,7 +120,15 @@ impl Store {
                 .execute(&mut *conn)
                 .await?;
         }
-        let result = self.migrate_locked(&mut conn, version).await;
+        let mut result = self.migrate_locked(&mut conn, version).await;
+        // The shipped checklists come with the schema, still under the lock
+        // so that two starting instances do not both install them.
+        if let Ok(report) = &result
+            && report.current >= CHECKLIST_SCHEMA
+            && let Err(err) = self.install_builtin_frameworks().await
+        {
+            result = Err(err);
+        }
         if self.backend() == Backend::Postgres {
             sqlx::query("SELECT pg_advisory_unlock(72390417)")
                 .execute(&mut *conn)

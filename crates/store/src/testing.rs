@@ -230,3 +230,26 @@ pub async fn add_engagement(
     .await
     .expect("engagement")
 }
+
+/// Sets the programme's checklist to the latest version of the framework
+/// `key` (e.g. `mhlw-r6`, installed with the schema), as the operator.
+pub async fn set_checklist(
+    store: &Store,
+    programme: ProgrammeId,
+    key: &str,
+) -> crate::FrameworkRecord {
+    let operator = AuditContext::operator("test");
+    let framework = store
+        .frameworks(&operator)
+        .await
+        .expect("frameworks")
+        .into_iter()
+        .filter(|f| f.key == key)
+        .max_by_key(|f| f.version)
+        .unwrap_or_else(|| panic!("no framework {key}"));
+    store
+        .set_programme_framework(&operator, programme, framework.id)
+        .await
+        .expect("programme framework");
+    framework
+}
