@@ -247,6 +247,35 @@ async fn builtins_install_once_and_imports_are_new_versions() {
         // A builtin unchanged since its last shipped version is not reinstalled
         // even though an import made a later version of the key.
         assert_eq!(s.install_builtin_frameworks().await.unwrap(), 0);
+        // A shipped edition that differs from its last installed version
+        // (as after an upgrade that corrects a wording) becomes a new version;
+        // the old one stays as it was.
+        db.execute_raw(
+            "UPDATE checklist_frameworks SET definition = REPLACE(definition, '令和6年度版', '令和6年度版（旧）') WHERE key = 'mhlw-r6' AND version = 1",
+        )
+        .await
+        .unwrap();
+        assert_eq!(s.install_builtin_frameworks().await.unwrap(), 1);
+        let r6s: Vec<_> = s
+            .frameworks(&operator())
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|f| f.key == "mhlw-r6")
+            .collect();
+        assert_eq!(
+            r6s.iter()
+                .map(|f| (f.version, f.origin))
+                .collect::<Vec<_>>(),
+            [
+                (1, FrameworkOrigin::Builtin),
+                (2, FrameworkOrigin::Imported),
+                (3, FrameworkOrigin::Builtin)
+            ]
+        );
+        assert_eq!(r6s[0].framework.edition_ja, "令和6年度版（旧）");
+        assert_eq!(r6s[2].framework, r6.framework);
+        assert_eq!(s.install_builtin_frameworks().await.unwrap(), 0);
         db
     })
     .await;
