@@ -529,8 +529,14 @@ impl Store {
             _ => Vec::new(),
         };
         let mut milestones = std::collections::HashMap::new();
+        // Open material requests of all engagements in one query.
+        let requests = {
+            let mut conn = self.pool.acquire().await?;
+            crate::hearings::request_deadlines(&mut conn, None).await?
+        };
         let mut out = Vec::new();
         for mut e in candidates {
+            let mut may_see_requests = true;
             if let Some(actor) = ctx.actor {
                 let rel = relationship(&actor, e.hospital_id, &links);
                 if !permits(rel, HospitalData::EngagementSummary, Access::Read) {
@@ -539,13 +545,17 @@ impl Store {
                 if !permits(rel, HospitalData::EngagementRecord, Access::Read) {
                     e.candidate.blank_contacts();
                 }
+                may_see_requests = permits(rel, HospitalData::SurveyResponses, Access::Read);
             }
             if let std::collections::hash_map::Entry::Vacant(slot) =
                 milestones.entry(e.programme_id)
             {
                 slot.insert(self.milestones(e.programme_id).await?);
             }
-            let deadlines = engagement_deadlines(&e.dates(), &milestones[&e.programme_id]);
+            let mut deadlines = engagement_deadlines(&e.dates(), &milestones[&e.programme_id]);
+            if may_see_requests && !e.state.is_closed_early() {
+                deadlines = crate::hearings::with_request_deadlines(deadlines, requests.get(&e.id));
+            }
             let overdue = deadlines.iter().any(|d| d.is_overdue(today));
             if filter.overdue_only && !overdue {
                 continue;

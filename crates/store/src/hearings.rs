@@ -22,6 +22,7 @@ use mamori_domain::checklist::{
 };
 use mamori_domain::organisation::OrgKind;
 use mamori_domain::policy::{Access, HospitalData};
+use mamori_domain::schedule::{Deadline, DeadlineKind};
 use mamori_domain::{AccountId, DomainError, EngagementId, validate};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -1469,26 +1470,51 @@ impl Store {
     }
 }
 
-/// The due days of the open requests and inquiries of engagements, each
-/// day once per engagement: deadlines of kind material request.
-pub(crate) async fn open_request_dues(
+/// The open requests and inquiries as deadlines of kind material request,
+/// one per due day, by engagement; `only` narrows them to one engagement.
+pub(crate) async fn request_deadlines(
     conn: &mut sqlx::AnyConnection,
-) -> Result<BTreeMap<EngagementId, Vec<Date>>> {
+    only: Option<EngagementId>,
+) -> Result<BTreeMap<EngagementId, Vec<Deadline>>> {
     let rows: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT engagement_id, due_on FROM material_requests WHERE status = $1
-         UNION SELECT engagement_id, due_on FROM vendor_inquiries WHERE status = $1",
+        "SELECT engagement_id, due_on FROM material_requests WHERE status = $1 AND ($2 = 0 OR engagement_id = $2)
+         UNION SELECT engagement_id, due_on FROM vendor_inquiries WHERE status = $1 AND ($2 = 0 OR engagement_id = $2)",
     )
     .bind(RequestStatus::Requested.slug())
+    .bind(only.map_or(0, |e| e.0))
     .fetch_all(conn)
     .await?;
-    let mut out: BTreeMap<EngagementId, BTreeSet<Date>> = BTreeMap::new();
+    let mut days: BTreeMap<EngagementId, BTreeSet<Date>> = BTreeMap::new();
     for (engagement, due) in rows {
-        out.entry(EngagementId(engagement))
+        days.entry(EngagementId(engagement))
             .or_default()
             .insert(parse_iso_day("material_requests.due_on", &due)?);
     }
-    Ok(out
+    Ok(days
         .into_iter()
-        .map(|(e, days)| (e, days.into_iter().collect()))
+        .map(|(e, days)| {
+            let deadlines = days
+                .into_iter()
+                .map(|due| Deadline {
+                    kind: DeadlineKind::MaterialRequest,
+                    milestone: None,
+                    due,
+                    met: false,
+                })
+                .collect();
+            (e, deadlines)
+        })
         .collect())
+}
+
+/// Adds an engagement's open requests to its deadlines, in date order.
+pub(crate) fn with_request_deadlines(
+    mut deadlines: Vec<Deadline>,
+    requests: Option<&Vec<Deadline>>,
+) -> Vec<Deadline> {
+    if let Some(requests) = requests {
+        deadlines.extend(requests.iter().cloned());
+        deadlines.sort_by_key(|d| d.due);
+    }
+    deadlines
 }

@@ -428,7 +428,11 @@ impl Store {
             Vec::new()
         };
         let milestones = self.milestones(e.programme_id).await?;
-        let deadlines = engagement_deadlines(&e.dates(), &milestones);
+        let mut deadlines = engagement_deadlines(&e.dates(), &milestones);
+        if may(HospitalData::SurveyResponses) && !e.state.is_closed_early() {
+            let requests = crate::hearings::request_deadlines(&mut tx, Some(id)).await?;
+            deadlines = crate::hearings::with_request_deadlines(deadlines, requests.get(&id));
+        }
         let next_states = match ctx.actor {
             Some(actor) if is_party(ctx, &e, rel) => next_states_for(e.state, actor.org_kind),
             Some(_) => Vec::new(),

@@ -8,6 +8,7 @@ use mamori_domain::checklist::{
 };
 use mamori_domain::engagement::EngagementState;
 use mamori_domain::organisation::{OrgKind, Role};
+use mamori_domain::schedule::DeadlineKind;
 use mamori_store::testing::{self, TestDb};
 use mamori_store::{
     AuditContext, AuditFilter, NewFile, NewHearing, NewInquiry, NewRequest, NotificationKind,
@@ -628,17 +629,22 @@ async fn a_bad_cell_writes_nothing() {
             assert!(err.to_string().contains(named), "{named}: {err}");
         }
         let err = s
-            .confirm_answers(&w.company, h.id, w.foreign_respondent, &[good.clone()])
+            .confirm_answers(
+                &w.company,
+                h.id,
+                w.foreign_respondent,
+                std::slice::from_ref(&good),
+            )
             .await
             .unwrap_err();
         assert_eq!(invalid_field(&err), "respondent", "{err}");
         let err = s
-            .confirm_answers(&w.hospital, h.id, w.respondent, &[good.clone()])
+            .confirm_answers(&w.hospital, h.id, w.respondent, std::slice::from_ref(&good))
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::Forbidden(_)), "{err}");
         let err = s
-            .confirm_answers(&w.company, 9_999, w.respondent, &[good.clone()])
+            .confirm_answers(&w.company, 9_999, w.respondent, std::slice::from_ref(&good))
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::NotFound { .. }), "{err}");
@@ -713,6 +719,29 @@ async fn requests_fall_due_lapse_once_and_can_arrive_late() {
             .await
             .unwrap();
         assert_eq!(on_time.vendor_name, "電子カルテ社");
+        // Open requests are deadlines of the engagement, for those who may
+        // read them.
+        let request_deadlines = |deadlines: &[mamori_domain::schedule::Deadline]| {
+            deadlines
+                .iter()
+                .filter(|d| d.kind == DeadlineKind::MaterialRequest)
+                .map(|d| d.due)
+                .collect::<Vec<_>>()
+        };
+        let overview = s
+            .engagement_overview(&w.company, &Default::default())
+            .await
+            .unwrap();
+        assert_eq!(
+            request_deadlines(&overview[0].deadlines),
+            vec![date!(2026 - 12 - 08)],
+            "one deadline per due day"
+        );
+        let detail = s.engagement_detail(&w.hospital, w.engagement).await.unwrap();
+        assert_eq!(
+            request_deadlines(&detail.deadlines),
+            vec![date!(2026 - 12 - 08)]
+        );
 
         let before = tables(&db).await;
         let long = "あ".repeat(501);
@@ -823,6 +852,8 @@ async fn requests_fall_due_lapse_once_and_can_arrive_late() {
         s.check_deadlines().await.unwrap();
         assert_eq!(lapse_notes(w.company_account).await.len(), 1);
         assert_eq!(audited(s, AuditAction::RequestLapsed).await.len(), 1);
+        let detail = s.engagement_detail(&w.company, w.engagement).await.unwrap();
+        assert!(request_deadlines(&detail.deadlines).is_empty(), "none open");
 
         // The hospital hands the material in late: received, still lapsed.
         s.clock().set_today(date!(2026 - 12 - 11));
