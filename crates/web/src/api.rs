@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`: personal API tokens (bearer), the same
 //! policy and audit as the pages, and an OpenAPI description.
 
+pub mod checklists;
 pub mod lifecycle;
 
 use crate::error::{ApiError, WebError};
@@ -286,7 +287,14 @@ impl Modify for BearerAuth {
         lifecycle::set_letterhead, lifecycle::notifications, lifecycle::mark_read,
         lifecycle::outbox, lifecycle::generate_letter, lifecycle::get_letter_template,
         lifecycle::save_letter_template, lifecycle::payments_workbook, lifecycle::timeline,
-        lifecycle::document_file),
+        lifecycle::document_file,
+        checklists::list_frameworks, checklists::get_framework, checklists::import_framework,
+        checklists::programme_progress, checklists::set_programme_framework,
+        checklists::add_programme_item, checklists::engagement_checklist,
+        checklists::add_respondent, checklists::put_answers, checklists::submit,
+        checklists::hearings, checklists::record_hearing, checklists::confirm,
+        checklists::requests, checklists::raise_request, checklists::receive_request,
+        checklists::inquiries, checklists::open_inquiry),
     components(schemas(MeResponse, MeAccount, OrganisationBody, FacilityProfileBody,
         lifecycle::FileBody, lifecycle::ProgrammeBody, lifecycle::MilestoneBody,
         lifecycle::EnrolBody, lifecycle::EnrolmentBody, lifecycle::KickoffBody,
@@ -294,7 +302,13 @@ impl Modify for BearerAuth {
         lifecycle::DateBody, lifecycle::TransitionBody, lifecycle::AgreementBody,
         lifecycle::SignatureBody, lifecycle::RevocationBody, lifecycle::EstimateBody,
         lifecycle::OrderBody, lifecycle::SettlementBody, lifecycle::PaymentBody,
-        lifecycle::LetterheadBody, lifecycle::LetterBody, lifecycle::TemplateBody)),
+        lifecycle::LetterheadBody, lifecycle::LetterBody, lifecycle::TemplateBody,
+        checklists::FrameworkSummaryBody, checklists::FormSummaryBody, checklists::CompletionBody,
+        checklists::ProgrammeFrameworkBody, checklists::ProgrammeItemBody, checklists::AnswerBody,
+        checklists::AnswersBody, checklists::RespondentBody, checklists::HearingBody,
+        checklists::ParticipantBody, checklists::ConfirmationBody, checklists::ConfirmationsBody,
+        checklists::RequestBody, checklists::ReceivedBody, checklists::MaterialFileBody,
+        checklists::InquiryBody)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
@@ -398,6 +412,59 @@ pub fn router() -> Router<AppState> {
         .route(
             "/hospitals/{id}/facility-profile",
             get(get_facility_profile).put(put_facility_profile),
+        )
+        .route(
+            "/checklists",
+            get(checklists::list_frameworks).post(checklists::import_framework),
+        )
+        .route("/checklists/{id}", get(checklists::get_framework))
+        .route(
+            "/programmes/{id}/checklist",
+            put(checklists::set_programme_framework),
+        )
+        .route(
+            "/programmes/{id}/checklist/progress",
+            get(checklists::programme_progress),
+        )
+        .route(
+            "/programmes/{id}/checklist/items",
+            post(checklists::add_programme_item),
+        )
+        .route(
+            "/engagements/{id}/checklist",
+            get(checklists::engagement_checklist),
+        )
+        .route(
+            "/engagements/{id}/checklist/respondents",
+            post(checklists::add_respondent),
+        )
+        .route(
+            "/engagements/{id}/checklist/respondents/{rid}/answers",
+            put(checklists::put_answers),
+        )
+        .route(
+            "/engagements/{id}/checklist/respondents/{rid}/submit",
+            post(checklists::submit),
+        )
+        .route(
+            "/engagements/{id}/hearings",
+            get(checklists::hearings).post(checklists::record_hearing),
+        )
+        .route(
+            "/engagements/{id}/hearings/{hid}/confirmations",
+            post(checklists::confirm),
+        )
+        .route(
+            "/engagements/{id}/requests",
+            get(checklists::requests).post(checklists::raise_request),
+        )
+        .route(
+            "/engagements/{id}/requests/{rid}/received",
+            post(checklists::receive_request),
+        )
+        .route(
+            "/engagements/{id}/inquiries",
+            get(checklists::inquiries).post(checklists::open_inquiry),
         )
         .route("/openapi.json", get(openapi_json))
         .fallback(not_found)

@@ -20,8 +20,8 @@ use axum::routing::{get, post};
 use mamori_store::Store;
 pub use pages::notifications::render_notification;
 use pages::{
-    account, audit, auth, dashboard, engagements, hospital, letters, notifications, organisations,
-    programmes,
+    account, audit, auth, dashboard, engagements, frameworks, hospital, letters, notifications,
+    organisations, programmes,
 };
 pub use state::AppState;
 
@@ -165,6 +165,26 @@ pub fn app(store: Store, config: WebConfig) -> Router {
         .route(
             "/programmes/{id}/payments.xlsx",
             get(programmes::payments_xlsx),
+        )
+        .route("/checklists", get(frameworks::list))
+        .route(
+            "/checklists/import",
+            get(frameworks::import_form)
+                .post(frameworks::import)
+                .layer(DefaultBodyLimit::max(session::UPLOAD_LIMIT)),
+        )
+        .route("/checklists/{id}", get(frameworks::show))
+        .route(
+            "/programmes/{id}/checklist",
+            get(frameworks::programme_checklist),
+        )
+        .route(
+            "/programmes/{id}/checklist/framework",
+            post(frameworks::set_framework),
+        )
+        .route(
+            "/programmes/{id}/checklist/items",
+            post(frameworks::add_item),
         )
         .route("/engagements", get(engagements::list))
         .route("/engagements/timeline.svg", get(engagements::timeline))

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod dashboard;
 pub mod engagements;
 pub mod forms;
+pub mod frameworks;
 pub mod hospital;
 pub mod letters;
 pub mod notifications;
@@ -62,6 +63,7 @@ impl Chrome {
         if a.org_kind != OrgKind::Vendor {
             nav.push(("/programmes", "nav.programmes"));
             nav.push(("/engagements", "nav.engagements"));
+            nav.push(("/checklists", "nav.checklists"));
         }
         nav.push((
             "/organisations",
