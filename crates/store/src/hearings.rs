@@ -545,14 +545,11 @@ async fn inquiry_by_id(tx: &mut Tx, today: Date, id: i64) -> Result<VendorInquir
 }
 
 /// The day a request or inquiry counts as lapsed when its material comes
-/// in on `arrived_on`: kept if recorded, the day after the due day if it
-/// came late before the lapse was recorded, none if it came in time.
+/// in on `arrived_on`. A recorded lapse is kept (it is data: a back-dated
+/// arrival does not erase it); one not yet recorded is the day after the
+/// due day if the material came late.
 fn lapse_on_arrival(lapsed_on: Option<Date>, due_on: Date, arrived_on: Date) -> Option<Date> {
-    if arrived_on <= due_on {
-        None
-    } else {
-        lapsed_on.or(Some(due_on + Duration::days(1)))
-    }
+    lapsed_on.or((arrived_on > due_on).then(|| due_on + Duration::days(1)))
 }
 
 /// The audit context of someone holding a vendor's link.

@@ -881,6 +881,33 @@ async fn requests_fall_due_lapse_once_and_can_arrive_late() {
         assert!(matches!(again, StoreError::Conflict(_)), "{again}");
         assert_eq!(tables(&db).await, before);
         assert_eq!(audited(s, AuditAction::RequestReceived).await.len(), 2);
+
+        // Recorded late, before the periodic lapse: late all the same.
+        let forgotten = s
+            .raise_request(
+                &w.company,
+                w.engagement,
+                &request("BCP", RequestParty::Hospital, "", day),
+            )
+            .await
+            .unwrap();
+        assert_eq!(forgotten.status, RequestStatus::NotSubmitted);
+        for (on, field) in [
+            (date!(2026 - 11 - 30), "received_on"),
+            (date!(2026 - 12 - 12), "received_on"),
+        ] {
+            let err = s
+                .receive_request(&w.company, forgotten.id, on, None, "")
+                .await
+                .unwrap_err();
+            assert_eq!(invalid_field(&err), field, "{err}");
+        }
+        let received = s
+            .receive_request(&w.company, forgotten.id, date!(2026 - 12 - 10), None, "")
+            .await
+            .unwrap();
+        assert_eq!(received.status, RequestStatus::Received);
+        assert_eq!(received.lapsed_on, Some(date!(2026 - 12 - 09)));
         db
     })
     .await;
@@ -1051,11 +1078,37 @@ async fn a_vendor_answers_once_through_its_link() {
             assert!(!record.content.detail.contains(&late_token));
             assert!(!record.content.target.contains(&late_token));
         }
+        let (slow, slow_token) = s
+            .open_vendor_inquiry(
+                &w.company,
+                w.engagement,
+                &NewInquiry {
+                    valid_days: 30,
+                    ..inquiry("院長 佐藤", day)
+                },
+            )
+            .await
+            .unwrap();
         s.clock().set_today(date!(2026 - 12 - 09));
-        assert_eq!(s.lapse_overdue().await.unwrap(), 1);
+        assert_eq!(s.lapse_overdue().await.unwrap(), 2);
+        // Past its due day but within its link's life: answered late.
+        assert_eq!(
+            s.inquiry_by_link(&slow_token, None).await.unwrap().question,
+            slow.question
+        );
+        let slow_now = s
+            .answer_inquiry(&slow_token, "回答が遅れました。", None, None)
+            .await
+            .unwrap();
+        assert_eq!(slow_now.status, RequestStatus::Received);
+        assert_eq!(slow_now.lapsed_on, Some(date!(2026 - 12 - 09)));
         let lapsed = audited(s, AuditAction::InquiryLapsed).await;
-        assert_eq!(lapsed.len(), 1);
-        assert_eq!(lapsed[0].content.target, format!("inquiry:{}", late.id));
+        assert_eq!(lapsed.len(), 2);
+        assert!(
+            lapsed
+                .iter()
+                .any(|r| r.content.target == format!("inquiry:{}", late.id))
+        );
         let listed = s.vendor_inquiries(&w.hospital, w.engagement).await.unwrap();
         let late_now = listed.iter().find(|x| x.id == late.id).unwrap();
         assert_eq!(late_now.status, RequestStatus::NotSubmitted);
