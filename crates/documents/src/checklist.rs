@@ -194,9 +194,7 @@ fn split_section_label(label: &str) -> (String, String) {
             })
     };
     match label.split_once([' ', '\u{3000}']) {
-        Some((token, rest)) if looks_numbered(token) => {
-            (token.to_owned(), rest.trim().to_owned())
-        }
+        Some((token, rest)) if looks_numbered(token) => (token.to_owned(), rest.trim().to_owned()),
         None if looks_numbered(label) && !label.chars().any(char::is_alphabetic) => {
             (label.to_owned(), String::new())
         }
@@ -227,7 +225,11 @@ fn sheet_names<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Vec<S
         if base.is_empty() || base.eq_ignore_ascii_case("history") {
             base = format!("シート{}", names.len() + 1);
         }
-        let taken = |name: &str| names.iter().any(|n| n.to_lowercase() == name.to_lowercase());
+        let taken = |name: &str| {
+            names
+                .iter()
+                .any(|n| n.to_lowercase() == name.to_lowercase())
+        };
         let mut name = base.clone();
         let mut n = 2;
         while taken(&name) {
@@ -267,7 +269,10 @@ mod tests {
             ("医療機関確認用", "山田 太郎"),
             ("事業者確認用[2/3]: *?", ""),
             ("'History'", ""),
-            ("とても長い様式の名前がここに入りますがエクセルは三十一文字まで", "佐藤"),
+            (
+                "とても長い様式の名前がここに入りますがエクセルは三十一文字まで",
+                "佐藤",
+            ),
             ("A", ""),
             ("a", ""),
         ]);
@@ -278,7 +283,10 @@ mod tests {
         assert_eq!(names[6], "a(2)");
         for name in &names {
             assert!(name.encode_utf16().count() <= 31, "{name}");
-            assert!(!name.contains(['[', ']', ':', '*', '?', '/', '\\']), "{name}");
+            assert!(
+                !name.contains(['[', ']', ':', '*', '?', '/', '\\']),
+                "{name}"
+            );
         }
     }
 

@@ -95,7 +95,9 @@ pub enum DocumentError {
 
     /// A mapping's first data row is not on the sheet (`last` is the last
     /// row with data, 0 for an empty sheet).
-    #[error("sheet `{sheet}`: the first data row {row} is beyond the data (last row with data: {last})")]
+    #[error(
+        "sheet `{sheet}`: the first data row {row} is beyond the data (last row with data: {last})"
+    )]
     RowBeyondData { sheet: String, row: u32, last: u32 },
 
     /// The workbook passed the checks but its contents cannot be read.

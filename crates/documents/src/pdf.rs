@@ -26,9 +26,9 @@ use std::sync::LazyLock;
 use krilla::Document;
 use krilla::color::luma;
 use krilla::geom::Point;
+use krilla::geom::{PathBuilder, Rect};
 use krilla::metadata::Metadata;
 use krilla::page::PageSettings;
-use krilla::geom::{PathBuilder, Rect};
 use krilla::paint::{Fill, Stroke};
 use krilla::surface::Surface;
 use krilla::text::{Font, GlyphId, KrillaGlyph};
@@ -639,7 +639,11 @@ fn shape_lossy(metrics: &Metrics<'_>, raw: &str) -> Shaped {
             continue;
         }
         let ch = if ch == '\t' { ' ' } else { ch };
-        let ch = if metrics.glyph(ch).is_some() { ch } else { '〓' };
+        let ch = if metrics.glyph(ch).is_some() {
+            ch
+        } else {
+            '〓'
+        };
         // 〓 is in every JIS font; if even it is missing, drop the character.
         let _ = push_cell(metrics, &mut text, &mut chars, ch, 0);
     }
@@ -796,7 +800,12 @@ fn layout_part(metrics: &Metrics<'_>, part: &TablePart, pages: &mut Vec<Vec<Mark
     };
     let headers: Vec<String> = part.columns.iter().map(|(h, _)| h.clone()).collect();
     let header = wrap_row(&headers, CELL_SIZE);
-    let header_lines = header.iter().map(|c| c.lines.len()).max().unwrap_or(1).max(1);
+    let header_lines = header
+        .iter()
+        .map(|c| c.lines.len())
+        .max()
+        .unwrap_or(1)
+        .max(1);
     let header_height = header_lines as f32 * line_height + 2.0 * CELL_PAD;
 
     // Title block.
@@ -863,12 +872,20 @@ fn layout_part(metrics: &Metrics<'_>, part: &TablePart, pages: &mut Vec<Vec<Mark
                     y = new_page(pages);
                 }
                 place_cell(pages, TABLE_MARGIN_X, y, &wrapped.lines, true);
-                push(pages, Mark::Box(TABLE_MARGIN_X, y, TABLE_WIDTH, height, true));
+                push(
+                    pages,
+                    Mark::Box(TABLE_MARGIN_X, y, TABLE_WIDTH, height, true),
+                );
                 y += height;
             }
             TableRow::Cells(cells) => {
                 let wrapped = wrap_row(cells, CELL_SIZE);
-                let lines = wrapped.iter().map(|c| c.lines.len()).max().unwrap_or(1).max(1);
+                let lines = wrapped
+                    .iter()
+                    .map(|c| c.lines.len())
+                    .max()
+                    .unwrap_or(1)
+                    .max(1);
                 let height = lines as f32 * line_height + 2.0 * CELL_PAD;
                 if y + height > bottom && height <= fresh_room {
                     y = new_page(pages);
@@ -888,7 +905,10 @@ fn layout_part(metrics: &Metrics<'_>, part: &TablePart, pages: &mut Vec<Vec<Mark
                         let end = (from + take).min(cell.lines.len());
                         let part_lines = cell.lines.get(from..end).unwrap_or(&[]);
                         place_cell(pages, lefts[i], y, part_lines, false);
-                        push(pages, Mark::Box(lefts[i], y, widths[i], slice_height, false));
+                        push(
+                            pages,
+                            Mark::Box(lefts[i], y, widths[i], slice_height, false),
+                        );
                     }
                     y += slice_height;
                     from += take;

@@ -155,7 +155,13 @@ pub fn read_checklist_answers(
     Ok(result)
 }
 
-fn read_sheet(sheet: &str, form: &Form, grid: &Grid, header: &Header, is_1904: bool) -> SheetAnswers {
+fn read_sheet(
+    sheet: &str,
+    form: &Form,
+    grid: &Grid,
+    header: &Header,
+    is_1904: bool,
+) -> SheetAnswers {
     let col = |field: Field| header.columns.get(&field).copied();
     let number_col = header.columns[&Field::Number];
     let answer_col = header.columns[&Field::Answer];
@@ -195,7 +201,9 @@ fn read_sheet(sheet: &str, form: &Form, grid: &Grid, header: &Header, is_1904: b
         };
 
         // Which cell of the item: its 対象, or its only cell.
-        let scope_text = col(Field::Scope).map(|c| grid.text(row, c)).unwrap_or_default();
+        let scope_text = col(Field::Scope)
+            .map(|c| grid.text(row, c))
+            .unwrap_or_default();
         let scope = match parse_scope(&scope_text) {
             Ok(Some(scope)) => Some(scope),
             Ok(None) if item.cells.len() == 1 => Some(item.cells[0].scope),
@@ -326,9 +334,9 @@ fn cell_date(data: &Data, is_1904: bool) -> Result<Option<Date>, String> {
         Data::Float(f) if f.is_finite() && *f > 0.0 && *f < 1_000_000.0 => {
             from_serial(*f).map(Some).ok_or_else(|| cell_text(data))
         }
-        Data::Int(i) if *i > 0 && *i < 1_000_000 => {
-            from_serial(*i as f64).map(Some).ok_or_else(|| cell_text(data))
-        }
+        Data::Int(i) if *i > 0 && *i < 1_000_000 => from_serial(*i as f64)
+            .map(Some)
+            .ok_or_else(|| cell_text(data)),
         other => {
             let text = cell_text(other);
             if text.is_empty() {

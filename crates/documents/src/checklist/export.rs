@@ -110,7 +110,11 @@ fn date(
 /// per answerable cell (item × 対象) and a row per section title.
 pub fn checklist_xlsx(sheets: &[FilledSheet]) -> Result<Vec<u8>, DocumentError> {
     let formats = Formats::new();
-    let names = sheet_names(sheets.iter().map(|s| (s.form.title_ja.as_str(), s.respondent)));
+    let names = sheet_names(
+        sheets
+            .iter()
+            .map(|s| (s.form.title_ja.as_str(), s.respondent)),
+    );
     let mut workbook = Workbook::new();
     for (filled, name) in sheets.iter().zip(names) {
         let sheet = workbook.add_worksheet();
@@ -133,7 +137,11 @@ fn write_sheet(
     let style = framework.answer_style;
 
     // Title block.
-    let title = format!("{} {}", framework.title_ja.trim(), framework.edition_ja.trim());
+    let title = format!(
+        "{} {}",
+        framework.title_ja.trim(),
+        framework.edition_ja.trim()
+    );
     text(sheet, TITLE_ROW, 0, title.trim(), &formats.title)?;
     sheet.set_row_height(TITLE_ROW, 22)?;
     let respondent = match (filled.respondent.trim(), filled.respondent_role.trim()) {
@@ -186,7 +194,13 @@ fn write_sheet(
                 let answer = filled.answers.get(&key);
                 text(sheet, row, COL_NUMBER, &item.number, &formats.centre)?;
                 text(sheet, row, COL_TEXT, &item.text_ja, &formats.text)?;
-                text(sheet, row, COL_SCOPE, scope_label(cell.scope), &formats.centre)?;
+                text(
+                    sheet,
+                    row,
+                    COL_SCOPE,
+                    scope_label(cell.scope),
+                    &formats.centre,
+                )?;
                 let year = cell.required_fy.map(fiscal_year_label).unwrap_or_default();
                 text(sheet, row, COL_YEAR, &year, &formats.centre)?;
                 let mark = answer.map(|a| a.value.mark(style)).unwrap_or_default();

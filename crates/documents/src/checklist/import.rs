@@ -105,7 +105,7 @@ pub fn import_framework(
     let available = book.sheet_names();
     let mut plans = Vec::with_capacity(mappings.len());
     for mapping in mappings {
-        if !available.iter().any(|s| *s == mapping.sheet) {
+        if !available.contains(&mapping.sheet) {
             return Err(DocumentError::SheetNotFound {
                 sheet: mapping.sheet.clone(),
                 available: available.clone(),

@@ -213,7 +213,14 @@ mod tests {
 
     #[test]
     fn target_years() {
-        for text in ["2024", "令和6年度", "R6", "令和6年度中", "２０２４年度", "Ｒ６"] {
+        for text in [
+            "2024",
+            "令和6年度",
+            "R6",
+            "令和6年度中",
+            "２０２４年度",
+            "Ｒ６",
+        ] {
             assert_eq!(parse_fiscal_year(text), Ok(Some(2024)), "{text}");
         }
         assert_eq!(parse_fiscal_year("令和元年度"), Ok(Some(2019)));

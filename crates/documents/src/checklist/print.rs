@@ -49,8 +49,14 @@ pub fn checklist_pdf(sheets: &[FilledSheet]) -> Result<Vec<u8>, DocumentError> {
                             item.text_ja.clone(),
                             scope_label(cell.scope).to_owned(),
                             answer.map(|a| a.value.mark(style)).unwrap_or("").to_owned(),
-                            answer.and_then(|a| a.checked_on).map(slash).unwrap_or_default(),
-                            answer.and_then(|a| a.target_on).map(slash).unwrap_or_default(),
+                            answer
+                                .and_then(|a| a.checked_on)
+                                .map(slash)
+                                .unwrap_or_default(),
+                            answer
+                                .and_then(|a| a.target_on)
+                                .map(slash)
+                                .unwrap_or_default(),
                             answer.map(|a| a.not_understood.clone()).unwrap_or_default(),
                         ]));
                     }

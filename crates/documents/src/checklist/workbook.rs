@@ -127,10 +127,11 @@ pub struct Book<'a> {
 impl<'a> Book<'a> {
     pub fn open(bytes: &'a [u8]) -> Result<Book<'a>, DocumentError> {
         check_package(bytes)?;
-        let xlsx = Xlsx::new(Cursor::new(bytes)).map_err(|e| DocumentError::UnreadableWorkbook {
-            sheet: None,
-            message: e.to_string(),
-        })?;
+        let xlsx =
+            Xlsx::new(Cursor::new(bytes)).map_err(|e| DocumentError::UnreadableWorkbook {
+                sheet: None,
+                message: e.to_string(),
+            })?;
         Ok(Book { xlsx })
     }
 
