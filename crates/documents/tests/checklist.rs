@@ -772,6 +772,86 @@ fn bad_rows_are_listed_and_no_framework_is_made() {
 }
 
 #[test]
+fn sections_in_the_number_column_or_on_every_row() {
+    // Section titles in the number column, on rows of their own.
+    let rows = [
+        ["", "1 体制構築", "", "", "", ""],
+        [
+            "",
+            "1-(1)",
+            "医療情報システム安全管理責任者を設置している。",
+            "",
+            "2025",
+            "",
+        ],
+        ["", "2 医療情報システムの管理・運用", "", "", "", ""],
+        ["", "2-(1)", "台帳管理を行っている。", "サーバ", "", ""],
+        ["", "2-(2)", "バックアップを取得している。", "", "", ""],
+    ];
+    let mut mapping = official_mapping();
+    mapping.section = Some("B".into());
+    let import = import_framework(
+        &official_workbook(&rows),
+        &official_meta(),
+        &[mapping],
+        false,
+    )
+    .unwrap();
+    assert_eq!(import.rejected, []);
+    let framework = import.framework.unwrap();
+    let form = &framework.forms[0];
+    let shape: Vec<(&str, usize)> = form
+        .sections
+        .iter()
+        .map(|s| (s.number.as_str(), s.items.len()))
+        .collect();
+    assert_eq!(shape, [("1", 1), ("2", 2)]);
+
+    // The section written on every row of a column of its own.
+    let rows = [
+        [
+            "1 体制構築",
+            "1-(1)",
+            "医療情報システム安全管理責任者を設置している。",
+            "",
+            "",
+            "",
+        ],
+        [
+            "2 管理・運用",
+            "2-(1)",
+            "台帳管理を行っている。",
+            "",
+            "",
+            "",
+        ],
+        [
+            "2 管理・運用",
+            "2-(2)",
+            "バックアップを取得している。",
+            "",
+            "",
+            "",
+        ],
+    ];
+    let import = import_framework(
+        &official_workbook(&rows),
+        &official_meta(),
+        &[official_mapping()],
+        false,
+    )
+    .unwrap();
+    let framework = import.framework.unwrap();
+    let titles: Vec<(&str, usize)> = framework.forms[0]
+        .sections
+        .iter()
+        .map(|s| (s.title_ja.as_str(), s.items.len()))
+        .collect();
+    assert_eq!(titles, [("体制構築", 1), ("管理・運用", 2)]);
+    assert_eq!(import.rows[2].section, "2 管理・運用");
+}
+
+#[test]
 fn mapping_mistakes_are_refused_naming_the_part() {
     let bytes = official_workbook(&BAD_ROWS[..2]);
     let meta = official_meta();
@@ -1084,6 +1164,25 @@ fn too_many_rows() {
         "{err:?}"
     );
     assert!(err.to_string().contains("医療機関確認用"), "{err}");
+}
+
+#[test]
+fn cells_naming_one_long_string_are_refused() {
+    // A small file: the 32 KB text is stored once and named by every cell.
+    let long = "あ".repeat(11_000);
+    let mut workbook = Workbook::new();
+    let sheet = workbook.add_worksheet();
+    sheet.set_name("医療機関確認用").unwrap();
+    for row in 0..3_500 {
+        sheet.write_string(row, 1, &long).unwrap();
+    }
+    let bytes = workbook.save_to_buffer().unwrap();
+    assert!(bytes.len() < 1024 * 1024, "{} bytes", bytes.len());
+    let err = refusal(&bytes);
+    assert!(
+        matches!(&err, DocumentError::UnpackedTooLarge { part, .. } if part.contains("医療機関確認用")),
+        "{err:?}"
+    );
 }
 
 // PDF ---------------------------------------------------------------------------

@@ -172,7 +172,11 @@ fn read_form(
     let mut sections: Vec<(String, Section)> = Vec::new();
     // Where each number was first taken: a repeat elsewhere is refused.
     let mut first_seen: HashMap<String, u32> = HashMap::new();
-    let section_apart = columns.section.is_some_and(|c| c != columns.text);
+    let mode = match columns.section {
+        Some(c) if c == columns.text => SectionMode::InText,
+        Some(c) if c == columns.number => SectionMode::InNumber,
+        _ => SectionMode::Apart,
+    };
     let last = grid.last_row().unwrap_or(0);
 
     for row in mapping.first_row - 1..=last {
@@ -189,12 +193,14 @@ fn read_form(
             });
         };
 
-        // A section title: a section value without a number, or a changed
-        // value in a section column of its own.
         let current = sections.last().map(|(label, _)| label.as_str());
-        if !section.is_empty()
-            && (number.is_empty() || (section_apart && current != Some(section.as_str())))
-        {
+        let starts_section = !section.is_empty()
+            && match mode {
+                SectionMode::InText => number.is_empty(),
+                SectionMode::InNumber => text.is_empty(),
+                SectionMode::Apart => number.is_empty() || current != Some(section.as_str()),
+            };
+        if starts_section {
             let (section_number, title) = split_section_label(&section);
             sections.push((
                 section.clone(),
@@ -205,7 +211,7 @@ fn read_form(
                     items: Vec::new(),
                 },
             ));
-            if number.is_empty() {
+            if number.is_empty() || mode == SectionMode::InNumber {
                 continue;
             }
         }
@@ -356,6 +362,19 @@ fn read_form(
             .filter(|s| !s.items.is_empty())
             .collect(),
     }
+}
+
+/// Where section titles are, which decides what a section row is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SectionMode {
+    /// In the text column: a row with text and no number.
+    InText,
+    /// In the number column: a row with a "number" and no text.
+    InNumber,
+    /// In a column of their own: a value there without a number, or a
+    /// value that differs from the current section's (written on every
+    /// row, or on the first row of each section).
+    Apart,
 }
 
 fn untitled_section() -> Section {

@@ -5,12 +5,14 @@
 //! the sizes they really unpack to (a zip may lie about them). Cells are
 //! then read one by one into a sparse grid, refusing a sheet as soon as a row
 //! past the limit shows up, so a sheet with a cell at XFD1048576 never
-//! becomes a dense range of billions of cells.
+//! becomes a dense range of billions of cells, and refusing a sheet whose
+//! cells would hold more than [`MAX_UNPACKED`] bytes in memory (thousands of
+//! cells naming one long shared string).
 
 use std::collections::BTreeMap;
 use std::io::{Cursor, Read};
 
-use calamine::{Data, Reader, Xlsx};
+use calamine::{Data, DataRef, Reader, Xlsx};
 
 use crate::DocumentError;
 
@@ -20,6 +22,8 @@ pub const MAX_UPLOAD: usize = 20 * 1024 * 1024;
 pub const MAX_UNPACKED: u64 = 100 * 1024 * 1024;
 /// A checklist sheet has a few hundred rows; more is a wrong file.
 pub const MAX_ROWS: u32 = 5_000;
+/// Bytes a cell takes in the grid besides its text.
+const CELL_OVERHEAD: u64 = 64;
 /// An .xlsx has a few dozen parts.
 const MAX_PARTS: usize = 10_000;
 
@@ -155,12 +159,17 @@ impl<'a> Book<'a> {
             Err(calamine::XlsxError::WorksheetNotFound(_)) => return Ok(grid),
             Err(e) => return Err(unreadable(e)),
         };
+        // What the cells hold in memory: a short cell may name a long
+        // shared string, and each reference would be a copy of it.
+        let mut held: u64 = 0;
         while let Some(cell) = reader.next_cell().map_err(unreadable)? {
             let (row, col) = cell.get_position();
-            let value = Data::from(cell.get_value().clone());
-            if matches!(value, Data::Empty) {
-                continue;
-            }
+            let text_len = match cell.get_value() {
+                DataRef::Empty => continue,
+                DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.len(),
+                DataRef::SharedString(s) => s.len(),
+                _ => 0,
+            };
             if row >= MAX_ROWS {
                 return Err(DocumentError::TooManyRows {
                     sheet: sheet.to_owned(),
@@ -168,6 +177,14 @@ impl<'a> Book<'a> {
                     max: MAX_ROWS,
                 });
             }
+            held += CELL_OVERHEAD + text_len as u64;
+            if held > MAX_UNPACKED {
+                return Err(DocumentError::UnpackedTooLarge {
+                    part: format!("the cells of sheet `{sheet}`"),
+                    max: MAX_UNPACKED,
+                });
+            }
+            let value = Data::from(cell.get_value().clone());
             grid.last_row = Some(grid.last_row.map_or(row, |last| last.max(row)));
             grid.cells.insert((row, col), value);
         }
