@@ -12,8 +12,9 @@ use crate::pdf::{TablePart, TableRow, table_pdf};
 /// Columns and their share of the page width.
 const COLUMNS: [(&str, f32); 7] = [
     ("番号", 6.0),
-    ("確認項目", 40.0),
-    ("対象", 9.0),
+    ("確認項目", 38.0),
+    // ネットワーク機器 on one line.
+    ("対象", 11.0),
     ("回答", 6.0),
     ("確認日", 9.0),
     ("目標日", 9.0),
