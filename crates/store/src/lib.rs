@@ -32,8 +32,8 @@ pub use accounts::{Account, LoginOutcome, NewAccount, SecondFactorOutcome, TotpE
 pub use audit::{AuditContext, AuditFilter, AuditPage};
 pub use checklists::{
     ChecklistProgress, EngagementChecklist, EngagementProgress, FrameworkRecord, LinkedRespondent,
-    MAX_LINK_DAYS, NewProgrammeItem, NewRespondent, NotUnderstoodItem, Respondent,
-    RespondentSheet, SUPPLEMENT_FORM, supplement_form, supplement_key,
+    MAX_LINK_DAYS, NewProgrammeItem, NewRespondent, NotUnderstoodItem, Respondent, RespondentSheet,
+    SUPPLEMENT_FORM, supplement_form, supplement_key,
 };
 pub use db::{Backend, Clock, JST, Store, now_ms};
 pub use engagements::{

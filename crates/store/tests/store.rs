@@ -55,7 +55,7 @@ async fn migrations_apply_once() {
     each_backend(|db| async move {
         let again = db.store.migrate().await.unwrap();
         assert!(again.applied.is_empty(), "{}", db.label);
-        assert_eq!(again.current, 2);
+        assert_eq!(again.current, 3);
         db
     })
     .await;
@@ -421,16 +421,21 @@ async fn hospital_data_goes_through_the_policy_and_is_audited() {
 async fn tampering_with_one_audit_row_is_found() {
     each_backend(|db| async move {
         let s = &db.store;
+        // The schema's own records (shipped checklist frameworks) come first.
+        let base = s.verify_audit_chain().await.unwrap().unwrap();
         for n in 0..5 {
             org(s, OrgKind::Vendor, &format!("ベンダー{n}")).await;
         }
-        assert_eq!(s.verify_audit_chain().await.unwrap(), Ok(5));
-        db.execute_raw("UPDATE audit_events SET detail = 'kind=vendor name=改竄' WHERE seq = 3")
-            .await
-            .unwrap();
+        assert_eq!(s.verify_audit_chain().await.unwrap(), Ok(base + 5));
+        let seq = base + 3;
+        db.execute_raw(&format!(
+            "UPDATE audit_events SET detail = 'kind=vendor name=改竄' WHERE seq = {seq}"
+        ))
+        .await
+        .unwrap();
         assert_eq!(
             s.verify_audit_chain().await.unwrap(),
-            Err(ChainBreak::ContentChanged { seq: 3 })
+            Err(ChainBreak::ContentChanged { seq })
         );
         db
     })
@@ -440,6 +445,7 @@ async fn tampering_with_one_audit_row_is_found() {
 #[tokio::test]
 async fn concurrent_writers_keep_one_unbroken_chain() {
     each_backend(|db| async move {
+        let base = db.store.verify_audit_chain().await.unwrap().unwrap();
         let mut tasks = Vec::new();
         for n in 0..24 {
             let s = db.store.clone();
@@ -460,7 +466,7 @@ async fn concurrent_writers_keep_one_unbroken_chain() {
         }
         assert_eq!(
             db.store.verify_audit_chain().await.unwrap(),
-            Ok(24),
+            Ok(base + 24),
             "{}",
             db.label
         );
@@ -936,7 +942,11 @@ async fn upgrading_from_the_foundation_schema_keeps_every_engagement() {
         .await
         .unwrap();
         let report = db.store.migrate().await.unwrap();
-        assert_eq!(report.applied, vec![(2, "lifecycle")], "{label}");
+        assert_eq!(
+            report.applied,
+            vec![(2, "lifecycle"), (3, "checklists")],
+            "{label}"
+        );
         let seen = db.store.engagements_visible_to(&operator()).await.unwrap();
         assert_eq!(seen.len(), 1, "{label}");
         assert_eq!(seen[0].state, EngagementState::Surveying);
