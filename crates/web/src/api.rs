@@ -292,6 +292,7 @@ impl Modify for BearerAuth {
         checklists::programme_progress, checklists::set_programme_framework,
         checklists::add_programme_item, checklists::engagement_checklist,
         checklists::add_respondent, checklists::put_answers, checklists::submit,
+        checklists::workbook,
         checklists::hearings, checklists::record_hearing, checklists::confirm,
         checklists::requests, checklists::raise_request, checklists::receive_request,
         checklists::inquiries, checklists::open_inquiry),
@@ -445,6 +446,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/engagements/{id}/checklist/respondents/{rid}/submit",
             post(checklists::submit),
+        )
+        .route(
+            "/engagements/{id}/checklist.xlsx",
+            get(checklists::workbook),
         )
         .route(
             "/engagements/{id}/hearings",

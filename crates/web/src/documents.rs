@@ -470,3 +470,169 @@ pub fn letter_for(kind: AgreementKind) -> LetterKind {
         AgreementKind::Nda => LetterKind::Nda,
     }
 }
+
+/// The two shapes a filled checklist leaves Mamori in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChecklistFormat {
+    Xlsx,
+    Pdf,
+}
+
+/// The filled checklist of an engagement (every respondent, or one) in the
+/// official workbook's shape, or as PDF; with the file name to save it as.
+pub async fn checklist_workbook(
+    store: &Store,
+    ctx: &AuditContext,
+    engagement: EngagementId,
+    respondent: Option<i64>,
+    format: ChecklistFormat,
+) -> Result<(String, Vec<u8>), WebError> {
+    let c = store.engagement_checklist(ctx, engagement).await?;
+    let framework = c.framework.as_ref().ok_or_else(|| {
+        WebError::BadRequest(
+            "この調査事業にはチェックリストの版が設定されていません / no checklist version is set for this programme"
+                .into(),
+        )
+    })?;
+    let confirmations = store.confirmations(ctx, engagement).await?;
+    let today = store.today();
+    let chosen: Vec<_> = c
+        .respondents
+        .iter()
+        .filter(|s| respondent.is_none_or(|r| s.respondent.id == r))
+        .collect();
+    if chosen.is_empty() {
+        return Err(WebError::NotFound);
+    }
+    // The surveyor's confirmed answers go beside the respondent's own.
+    let confirmed: Vec<
+        BTreeMap<mamori_domain::checklist::CellKey, mamori_domain::checklist::Confirmation>,
+    > = chosen
+        .iter()
+        .map(|s| {
+            confirmations
+                .get(&s.respondent.id)
+                .map(|cells| {
+                    cells
+                        .iter()
+                        .filter(|((f, _), _)| *f == framework.id)
+                        .map(|((_, k), v)| {
+                            (
+                                k.clone(),
+                                mamori_domain::checklist::Confirmation {
+                                    value: v.value,
+                                    open: v.open,
+                                },
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
+        .collect();
+    let roles: Vec<String> = chosen
+        .iter()
+        .map(|s| Tr::new(Language::Japanese).value("respondent_role", s.respondent.role.slug()))
+        .collect();
+    let mut sheets = Vec::new();
+    for (i, s) in chosen.iter().enumerate() {
+        let Some(form) = framework.framework.form(&s.respondent.form_key) else {
+            continue;
+        };
+        sheets.push(mamori_documents::checklist::FilledSheet {
+            framework: &framework.framework,
+            form,
+            hospital: &c.hospital_name,
+            respondent: &s.respondent.name,
+            respondent_role: &roles[i],
+            answers: &s.answers,
+            confirmed: (!confirmed[i].is_empty()).then_some(&confirmed[i]),
+            generated_on: today,
+        });
+    }
+    let stem = match chosen.as_slice() {
+        [one] if respondent.is_some() => format!(
+            "checklist-{}-{}-{}",
+            engagement, framework.framework.key, one.respondent.id
+        ),
+        _ => format!("checklist-{}-{}", engagement, framework.framework.key),
+    };
+    let bytes = match format {
+        ChecklistFormat::Xlsx => mamori_documents::checklist::checklist_xlsx(&sheets),
+        ChecklistFormat::Pdf => mamori_documents::checklist::checklist_pdf(&sheets),
+    }
+    .map_err(document_error)?;
+    let ext = match format {
+        ChecklistFormat::Xlsx => "xlsx",
+        ChecklistFormat::Pdf => "pdf",
+    };
+    Ok((format!("{stem}.{ext}"), bytes))
+}
+
+/// Reads a filled workbook into one respondent's answers: every rejected
+/// row is named (sheet, row, column) and then nothing is written.
+pub async fn import_checklist_answers(
+    store: &Store,
+    ctx: &AuditContext,
+    engagement: EngagementId,
+    respondent: i64,
+    file: Option<NewFile>,
+) -> Result<usize, WebError> {
+    let file = file.ok_or_else(|| {
+        WebError::BadRequest("ファイルを選んでください / choose a workbook (.xlsx)".into())
+    })?;
+    let c = store.engagement_checklist(ctx, engagement).await?;
+    let framework = c.framework.as_ref().ok_or_else(|| {
+        WebError::BadRequest("no checklist version is set for this programme".into())
+    })?;
+    let sheet = c
+        .respondents
+        .iter()
+        .find(|s| s.respondent.id == respondent)
+        .ok_or(WebError::NotFound)?;
+    let read =
+        mamori_documents::checklist::read_checklist_answers(&file.data, &framework.framework)
+            .map_err(|e| match e {
+                DocumentError::Xlsx(_) | DocumentError::Pdf(_) => WebError::BadRequest(format!(
+                    "{}: Excelのブックとして読めません / not a readable workbook ({e})",
+                    file.name
+                )),
+                other => document_error(other),
+            })?;
+    let mine: Vec<_> = read
+        .iter()
+        .filter(|s| s.form_key == sheet.respondent.form_key)
+        .collect();
+    let rejected: Vec<String> = read
+        .iter()
+        .flat_map(|s| s.rejected.iter())
+        .map(|r| format!("{} {}{}: {}", r.sheet, r.column, r.row, r.reason))
+        .collect();
+    if !rejected.is_empty() {
+        return Err(WebError::BadRequest(format!(
+            "{}: 取り込めない行があります。何も取り込んでいません / rows refused, nothing imported — {}",
+            file.name,
+            rejected.join("; ")
+        )));
+    }
+    let Some(first) = mine.first() else {
+        return Err(WebError::BadRequest(format!(
+            "{}: 様式「{}」のシートが見つかりません / no sheet of form `{}` in the workbook",
+            file.name, sheet.respondent.form_key, sheet.respondent.form_key
+        )));
+    };
+    if mine.len() > 1 {
+        return Err(WebError::BadRequest(format!(
+            "{}: 様式「{}」のシートが複数あります（{}）。1枚だけのブックにしてください / several sheets of this form",
+            file.name,
+            sheet.respondent.form_key,
+            mine.iter()
+                .map(|s| s.sheet.as_str())
+                .collect::<Vec<_>>()
+                .join("、")
+        )));
+    }
+    Ok(store
+        .import_answers(ctx, respondent, framework.id, &first.answers)
+        .await?)
+}

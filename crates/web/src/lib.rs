@@ -20,8 +20,8 @@ use axum::routing::{get, post};
 use mamori_store::Store;
 pub use pages::notifications::render_notification;
 use pages::{
-    account, audit, auth, dashboard, engagements, frameworks, hospital, letters, notifications,
-    organisations, programmes,
+    account, audit, auth, checklists, dashboard, engagements, frameworks, hospital, letters,
+    notifications, organisations, programmes,
 };
 pub use state::AppState;
 
@@ -230,6 +230,80 @@ pub fn app(store: Store, config: WebConfig) -> Router {
         .route(
             "/engagements/{id}/payments",
             post(engagements::record_payment),
+        )
+        .route("/engagements/{id}/checklist", get(checklists::show))
+        .route(
+            "/engagements/{id}/checklist.xlsx",
+            get(checklists::export_xlsx),
+        )
+        .route(
+            "/engagements/{id}/checklist.pdf",
+            get(checklists::export_pdf),
+        )
+        .route(
+            "/engagements/{id}/checklist/respondents",
+            post(checklists::add_respondent),
+        )
+        .route(
+            "/engagements/{id}/checklist/respondents/{respondent}",
+            get(checklists::respondent),
+        )
+        .route(
+            "/engagements/{id}/checklist/respondents/{respondent}/answer",
+            post(checklists::save_answer),
+        )
+        .route(
+            "/engagements/{id}/checklist/respondents/{respondent}/submit",
+            post(checklists::submit),
+        )
+        .route(
+            "/engagements/{id}/checklist/respondents/{respondent}/link",
+            post(checklists::issue_link),
+        )
+        .route(
+            "/engagements/{id}/checklist/respondents/{respondent}/import",
+            post(checklists::import_answers).layer(DefaultBodyLimit::max(session::UPLOAD_LIMIT)),
+        )
+        .route(
+            "/engagements/{id}/checklist/hearings",
+            post(checklists::record_hearing),
+        )
+        .route(
+            "/engagements/{id}/checklist/hearings/{hearing}",
+            get(checklists::hearing),
+        )
+        .route(
+            "/engagements/{id}/checklist/hearings/{hearing}/confirm",
+            post(checklists::confirm),
+        )
+        .route(
+            "/engagements/{id}/requests",
+            post(checklists::raise_request),
+        )
+        .route(
+            "/engagements/{id}/requests/{request}/receive",
+            post(checklists::receive_request).layer(DefaultBodyLimit::max(session::UPLOAD_LIMIT)),
+        )
+        .route(
+            "/engagements/{id}/requests/{request}/file",
+            get(checklists::request_file),
+        )
+        .route(
+            "/engagements/{id}/inquiries",
+            post(checklists::open_inquiry),
+        )
+        .route(
+            "/engagements/{id}/inquiries/{inquiry}/file",
+            get(checklists::inquiry_file),
+        )
+        .route("/r/{token}", get(checklists::link_page))
+        .route("/r/{token}/answer", post(checklists::link_answer))
+        .route("/r/{token}/submit", post(checklists::link_submit))
+        .route(
+            "/v/{token}",
+            get(checklists::inquiry_page)
+                .post(checklists::inquiry_answer)
+                .layer(DefaultBodyLimit::max(session::UPLOAD_LIMIT)),
         )
         .route("/letters", get(letters::list))
         .route("/letters/{kind}", get(letters::show).post(letters::submit))

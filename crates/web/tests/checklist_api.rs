@@ -734,6 +734,17 @@ async fn a_contracted_engagement_answers_confirms_and_requests_and_only_its_part
             "the link is shown once"
         );
 
+        // The workbook of the answers.
+        let xlsx = com
+            .http
+            .get(app.url(&format!("/api/v1/engagements/{eid}/checklist.xlsx")))
+            .bearer_auth(&com.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(xlsx.status(), 200, "{label}");
+        assert!(xlsx.bytes().await.unwrap().starts_with(b"PK"));
+
         // Progress for the programme, with what was not understood.
         let (status, progress) = sec
             .get(&format!("/api/v1/programmes/{pid}/checklist/progress"))
@@ -770,6 +781,7 @@ async fn a_contracted_engagement_answers_confirms_and_requests_and_only_its_part
                 hearings.clone(),
                 requests.clone(),
                 inquiries.clone(),
+                format!("/api/v1/engagements/{eid}/checklist.xlsx"),
             ] {
                 let (status, body) = who.get_text(&path).await;
                 assert!(
@@ -872,6 +884,7 @@ async fn a_contracted_engagement_answers_confirms_and_requests_and_only_its_part
             "/api/v1/engagements/{id}/checklist/respondents",
             "/api/v1/engagements/{id}/checklist/respondents/{rid}/answers",
             "/api/v1/engagements/{id}/checklist/respondents/{rid}/submit",
+            "/api/v1/engagements/{id}/checklist.xlsx",
             "/api/v1/engagements/{id}/hearings",
             "/api/v1/engagements/{id}/hearings/{hid}/confirmations",
             "/api/v1/engagements/{id}/requests",

@@ -12,7 +12,7 @@ use crate::error::WebError;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use mamori_domain::checklist::{
@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use time::Date;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 /// Why a checklist request was refused, as JSON.
 pub enum Refused {
@@ -642,6 +642,42 @@ pub async fn submit(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct WorkbookQuery {
+    /// Only this respondent's sheet.
+    respondent: Option<i64>,
+}
+
+/// The engagement's checklist as an Excel workbook in the official layout:
+/// one sheet per respondent, with the surveyor's confirmed answers.
+#[utoipa::path(get, path = "/api/v1/engagements/{id}/checklist.xlsx", tag = "checklists",
+    params(("id" = i64, Path), WorkbookQuery),
+    responses((status = 200, description = "xlsx"), (status = 400, description = "no checklist version is set"), (status = 403), (status = 404)),
+    security(("bearer" = [])))]
+pub async fn workbook(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<i64>,
+    Query(q): Query<WorkbookQuery>,
+) -> Answered {
+    let (name, bytes) = crate::documents::checklist_workbook(
+        &state.store,
+        &caller.ctx,
+        EngagementId(id),
+        q.respondent,
+        crate::documents::ChecklistFormat::Xlsx,
+    )
+    .await?;
+    let file = mamori_store::StoredFile {
+        id: 0,
+        name,
+        content_type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".into(),
+        size_bytes: bytes.len() as i64,
+        sha256: String::new(),
+    };
+    Ok(crate::pages::forms::download(&file, bytes))
 }
 
 // --- hearings ----------------------------------------------------------------

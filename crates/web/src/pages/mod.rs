@@ -4,6 +4,7 @@
 pub mod account;
 pub mod audit;
 pub mod auth;
+pub mod checklists;
 pub mod dashboard;
 pub mod engagements;
 pub mod forms;
