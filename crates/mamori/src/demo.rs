@@ -17,6 +17,8 @@ use mamori_store::{
 use std::collections::HashMap;
 use time::{Date, Duration};
 
+mod checklists;
+
 /// The one password of every demo account. Public: the demo is for trying
 /// Mamori out, never for real data.
 pub const DEMO_PASSWORD: &str = "mamori-demo-2026";
@@ -511,7 +513,13 @@ pub async fn seed_demo(store: &Store) -> Result<DemoSummary, StoreError> {
 
     // The programme runs on dated steps; the clock walks with them and
     // returns to the system clock whatever happens.
-    let result = seed_programme(store, &operator, &id).await;
+    let today = store.today();
+    let result = async {
+        let engagements = seed_programme(store, &operator, &id).await?;
+        checklists::seed_checklists(store, &operator, &engagements, today).await?;
+        Ok::<_, StoreError>(engagements)
+    }
+    .await;
     store.clock().use_system();
     let engagements = result?;
 
@@ -849,6 +857,35 @@ mod tests {
                 .expect("own hospital");
             let profile = store.facility_profile(&ctx, &grant).await.expect("read");
             assert_eq!(profile.it_staff_count, Some(4));
+            // The hospital being surveyed has answered its checklist before the
+            // visit, and the network diagram promised "by next week" lapsed.
+            let surveyed = summary
+                .engagements
+                .iter()
+                .find(|e| e.hospital_name == names::HOSPITAL_A_SURVEYING)
+                .expect("surveyed engagement");
+            let checklist = store
+                .engagement_checklist(&ctx, surveyed.id)
+                .await
+                .expect("checklist");
+            assert_eq!(checklist.respondents.len(), 4, "{}", db.label);
+            assert!(
+                checklist
+                    .respondents
+                    .iter()
+                    .filter(|r| r.respondent.submitted_at_ms.is_some())
+                    .count()
+                    >= 2
+            );
+            let requests = store
+                .material_requests(&ctx, surveyed.id)
+                .await
+                .expect("requests");
+            assert!(requests.iter().any(|r| {
+                r.status == mamori_domain::checklist::RequestStatus::NotSubmitted
+                    && r.lapsed_on.is_some()
+            }));
+            assert!(requests.iter().any(|r| r.file_id.is_some()));
             // Company B's surveyor is refused the same hospital.
             let other = store
                 .account_by_email(emails::SURVEYOR_B)
