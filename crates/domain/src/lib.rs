@@ -4,9 +4,11 @@
 pub mod agreement;
 pub mod audit;
 pub mod checklist;
+pub mod cpe;
 pub mod engagement;
 pub mod error;
 pub mod ids;
+pub mod ledger;
 pub mod lifecycle;
 pub mod organisation;
 pub mod policy;
