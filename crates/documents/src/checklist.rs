@@ -28,7 +28,7 @@ mod export;
 mod import;
 mod labels;
 mod print;
-mod workbook;
+pub(crate) mod workbook;
 
 pub use answers::read_checklist_answers;
 pub use export::checklist_xlsx;

@@ -122,6 +122,18 @@ pub enum DocumentError {
         forms: Vec<String>,
     },
 
+    /// An upload for a table import that is neither CSV nor `.xlsx`.
+    #[error("the file is neither CSV nor an Excel workbook (.xlsx): {reason}")]
+    NotATable { reason: String },
+
+    /// A table upload larger than we read.
+    #[error("the file is {bytes} bytes; at most {max} are accepted")]
+    TableTooLarge { bytes: usize, max: usize },
+
+    /// A CSV file that cannot be read as CSV (line is 1-based).
+    #[error("CSV line {line}: {message}")]
+    UnreadableCsv { line: u64, message: String },
+
     /// An imported framework fails the framework's own checks.
     #[error("the imported framework is not valid: {0}")]
     InvalidFramework(String),

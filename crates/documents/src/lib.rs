@@ -12,12 +12,15 @@
 //! - [`checklist`]: filled checklists as a workbook and a PDF, answers read
 //!   back from a filled workbook, and a new edition imported from the
 //!   official workbook with a column mapping.
+//! - [`ledger_sheets`]: a hospital's ledger as a workbook and CSV, and ledger
+//!   rows read from CSV or Excel files for import.
 //! - [`svg`]: the engagement timeline against programme milestones.
 //! - [`dates`]: Japanese date and fiscal-year labels for merge fields.
 
 pub mod checklist;
 pub mod dates;
 mod error;
+pub mod ledger_sheets;
 pub mod letters;
 pub mod pdf;
 mod sheet_text;
