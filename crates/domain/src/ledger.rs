@@ -20,8 +20,8 @@ pub use asset::{Asset, AssetKind, Owner, RemoteMaintenance};
 pub use backup::Backup;
 pub use catalogue::DeviceModel;
 pub use cells::{
-    CellProblem, CellReader, Cells, Column, ColumnMapping, ImportPlan, LedgerRecord, RowRecord,
-    RowRejection, plan_import, read_rows, upsert,
+    CellProblem, CellReader, Cells, Choice, Column, ColumnMapping, ImportPlan, Input, LedgerRecord,
+    RowRecord, RowRejection, plan_import, read_rows, upsert,
 };
 pub use connection::{
     Availability, ConnectionCategory, ConnectionMethod, ExternalConnection, InvestigationEntry,
@@ -45,6 +45,11 @@ macro_rules! labelled_enum {
         $crate::organisation::slug_enum!($(#[$doc])* $name, $field { $($(#[$vmeta])* $variant => $slug),+ });
 
         impl $name {
+            /// Every value with its labels, for forms.
+            pub const CHOICES: &'static [$crate::ledger::Choice] = &[
+                $($crate::ledger::Choice { slug: $slug, ja: $ja, en: $en }),+
+            ];
+
             pub fn ja(self) -> &'static str {
                 match self { $($name::$variant => $ja),+ }
             }

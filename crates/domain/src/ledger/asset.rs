@@ -1,8 +1,8 @@
 //! Assets: systems (電子カルテ, PACS, 部門システム) and their parts.
 
 use super::catalogue::read_cpes;
-use super::cells::{Column, date_text, flag_text, key_text, number_text};
-use super::{CellProblem, Cells, LedgerKey, RowRecord, labelled_enum, ledger_table};
+use super::cells::{Column, Input, date_text, flag_text, key_text, number_text};
+use super::{CellProblem, Cells, LedgerKey, RecordKind, RowRecord, labelled_enum, ledger_table};
 use crate::cpe::CpeName;
 use serde::{Deserialize, Serialize};
 use time::Date;
@@ -107,10 +107,10 @@ impl Asset {
 
 const COLUMNS: &[Column] = &[
     Column::required("key", "資産番号", "asset key"),
-    Column::required("kind", "種別", "kind"),
+    Column::required("kind", "種別", "kind").input(Input::Choice(AssetKind::CHOICES)),
     Column::required("name", "名称", "name"),
-    Column::new("system", "所属システム", "system"),
-    Column::new("model_ref", "機種カタログ", "catalogue model"),
+    Column::new("system", "所属システム", "system").input(Input::Reference(RecordKind::Asset)),
+    Column::new("model_ref", "機種カタログ", "catalogue model").input(Input::Catalogue),
     Column::new("vendor", "メーカー", "vendor"),
     Column::new("product", "製品名", "product"),
     Column::new("model", "型番", "model"),
@@ -121,27 +121,31 @@ const COLUMNS: &[Column] = &[
     ),
     Column::new("os", "OS", "OS"),
     Column::new("serial_number", "シリアル番号", "serial number"),
-    Column::new("cpes", "CPE", "CPE"),
-    Column::new("quantity", "台数", "quantity"),
+    Column::new("cpes", "CPE", "CPE").input(Input::List),
+    Column::new("quantity", "台数", "quantity").input(Input::Number),
     Column::new("location", "設置場所", "location"),
-    Column::new("segment", "ネットワークセグメント", "network segment"),
+    Column::new("segment", "ネットワークセグメント", "network segment")
+        .input(Input::Reference(RecordKind::Segment)),
     Column::new("address", "IPアドレス・ホスト名", "address"),
-    Column::new("owner", "所有者", "owner"),
+    Column::new("owner", "所有者", "owner").input(Input::Choice(Owner::CHOICES)),
     Column::new("managing_department", "管理部署", "managing department"),
     Column::new("maintenance_vendor", "保守業者", "maintenance vendor"),
-    Column::new("remote_maintenance", "リモート保守", "remote maintenance"),
+    Column::new("remote_maintenance", "リモート保守", "remote maintenance")
+        .input(Input::Choice(RemoteMaintenance::CHOICES)),
     Column::new(
         "remote_method",
         "リモート保守の方法",
         "remote maintenance method",
-    ),
-    Column::new("end_of_support", "サポート終了日", "end of support"),
+    )
+    .input(Input::Multiline),
+    Column::new("end_of_support", "サポート終了日", "end of support").input(Input::Date),
     Column::new(
         "internet_exposed",
         "インターネットに公開",
         "exposed to the internet",
-    ),
-    Column::new("notes", "備考", "notes"),
+    )
+    .input(Input::Flag),
+    Column::new("notes", "備考", "notes").input(Input::Multiline),
 ];
 
 ledger_table!(Asset, Asset, assets);

@@ -1,7 +1,7 @@
 //! 病院情報システムのバックアップ状況 (成果物 ④): one row per system.
 
-use super::cells::{Column, date_text, flag_text, number_text};
-use super::{CellProblem, Cells, LedgerKey, RowRecord, ledger_table};
+use super::cells::{Column, Input, date_text, flag_text, number_text};
+use super::{CellProblem, Cells, LedgerKey, RecordKind, RowRecord, ledger_table};
 use serde::{Deserialize, Serialize};
 use time::Date;
 
@@ -41,25 +41,34 @@ impl Backup {
 
 const COLUMNS: &[Column] = &[
     Column::required("key", "バックアップ番号", "backup key"),
-    Column::required("system", "システム", "system"),
-    Column::new("data_covered", "対象データ", "data covered"),
+    Column::required("system", "システム", "system").input(Input::Reference(RecordKind::Asset)),
+    Column::new("data_covered", "対象データ", "data covered").input(Input::Multiline),
     Column::new("method", "方式", "method"),
     Column::new("frequency", "頻度", "frequency"),
-    Column::new("generations", "世代数", "generations"),
+    Column::new("generations", "世代数", "generations").input(Input::Number),
     Column::new("media", "媒体", "media"),
     Column::new("location", "保管場所", "location"),
-    Column::new("offline_copy", "オフライン保管", "offline copy"),
-    Column::new("immutable_copy", "改ざん不可", "immutable copy"),
-    Column::new("encrypted", "暗号化", "encrypted"),
-    Column::new("last_restore_test", "最終復元テスト日", "last restore test"),
+    Column::new("offline_copy", "オフライン保管", "offline copy").input(Input::Flag),
+    Column::new("immutable_copy", "改ざん不可", "immutable copy").input(Input::Flag),
+    Column::new("encrypted", "暗号化", "encrypted").input(Input::Flag),
+    Column::new("last_restore_test", "最終復元テスト日", "last restore test").input(Input::Date),
     Column::new(
         "restore_test_result",
         "復元テスト結果",
         "restore test result",
+    )
+    .input(Input::Multiline),
+    Column::new(
+        "rpo_hours",
+        "RPO（時間）",
+        "RPO (hours).input(Input::Number)",
     ),
-    Column::new("rpo_hours", "RPO（時間）", "RPO (hours)"),
-    Column::new("rto_hours", "RTO（時間）", "RTO (hours)"),
-    Column::new("notes", "備考", "notes"),
+    Column::new(
+        "rto_hours",
+        "RTO（時間）",
+        "RTO (hours).input(Input::Number)",
+    ),
+    Column::new("notes", "備考", "notes").input(Input::Multiline),
 ];
 
 /// A year of hours: beyond it an RPO or RTO is a typing error.

@@ -3,7 +3,7 @@
 //! support), kept once by the secretariat so hospital assets point to it and
 //! an advisory matches once per model.
 
-use super::cells::{Column, date_text};
+use super::cells::{Column, Input, date_text};
 use super::{AssetKind, CellProblem, Cells, LedgerKey, RowRecord};
 use crate::cpe::CpeName;
 use serde::{Deserialize, Serialize};
@@ -36,14 +36,14 @@ impl DeviceModel {
 
 const COLUMNS: &[Column] = &[
     Column::required("key", "機種コード", "model key"),
-    Column::required("kind", "種別", "kind"),
+    Column::required("kind", "種別", "kind").input(Input::Choice(AssetKind::CHOICES)),
     Column::required("vendor", "メーカー", "vendor"),
     Column::required("product", "製品名", "product"),
     Column::new("model", "型番", "model"),
-    Column::new("cpes", "CPE候補", "CPE candidates"),
+    Column::new("cpes", "CPE候補", "CPE candidates").input(Input::List),
     Column::new("disclosure", "MDS/SDS", "MDS/SDS"),
-    Column::new("end_of_support", "サポート終了日", "end of support"),
-    Column::new("notes", "備考", "notes"),
+    Column::new("end_of_support", "サポート終了日", "end of support").input(Input::Date),
+    Column::new("notes", "備考", "notes").input(Input::Multiline),
 ];
 
 /// Reads CPE names from a cell, canonical and without repeats; a malformed

@@ -8,6 +8,39 @@ use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use time::Date;
 
+/// One value of a labelled choice, for forms and import hints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Choice {
+    pub slug: &'static str,
+    pub ja: &'static str,
+    pub en: &'static str,
+}
+
+impl Choice {
+    pub fn label(&self, language: &str) -> &'static str {
+        if language == "en" { self.en } else { self.ja }
+    }
+}
+
+/// What a column holds, so a form can offer the right input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Input {
+    Text,
+    Multiline,
+    /// One of a fixed set of labelled values.
+    Choice(&'static [Choice]),
+    /// The key of another record of the same ledger.
+    Reference(RecordKind),
+    /// The key of a model in the shared device catalogue.
+    Catalogue,
+    /// はい / いいえ / unknown.
+    Flag,
+    Date,
+    Number,
+    /// Several values, one per line (CPE names).
+    List,
+}
+
 /// One column of a record's table, with the headers people use for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Column {
@@ -15,6 +48,7 @@ pub struct Column {
     pub ja: &'static str,
     pub en: &'static str,
     pub required: bool,
+    pub input: Input,
 }
 
 impl Column {
@@ -24,6 +58,7 @@ impl Column {
             ja,
             en,
             required: false,
+            input: Input::Text,
         }
     }
 
@@ -33,7 +68,12 @@ impl Column {
             ja,
             en,
             required: true,
+            input: Input::Text,
         }
+    }
+
+    pub const fn input(self, input: Input) -> Column {
+        Column { input, ..self }
     }
 
     pub fn label(&self, language: &str) -> &'static str {

@@ -2,8 +2,8 @@
 //! including those the administrator does not know of) and the log of how
 //! each was found.
 
-use super::cells::{Column, flag_text, key_text};
-use super::{CellProblem, Cells, LedgerKey, RowRecord, labelled_enum, ledger_table};
+use super::cells::{Column, Input, flag_text, key_text};
+use super::{CellProblem, Cells, LedgerKey, RecordKind, RowRecord, labelled_enum, ledger_table};
 use serde::{Deserialize, Serialize};
 use time::Date;
 
@@ -76,21 +76,26 @@ ledger_table!(ExternalConnection, Connection, connections);
 
 const CONNECTION_COLUMNS: &[Column] = &[
     Column::required("key", "接続番号", "connection key"),
-    Column::required("category", "分類", "category"),
+    Column::required("category", "分類", "category")
+        .input(Input::Choice(ConnectionCategory::CHOICES)),
     Column::required("counterpart", "接続先", "counterpart"),
-    Column::new("purpose", "目的", "purpose"),
-    Column::required("method", "接続方法", "method"),
+    Column::new("purpose", "目的", "purpose").input(Input::Multiline),
+    Column::required("method", "接続方法", "method")
+        .input(Input::Choice(ConnectionMethod::CHOICES)),
     Column::new("method_detail", "回線・VPN製品", "line or VPN product"),
-    Column::new("boundary_device", "境界機器", "boundary device"),
-    Column::new("availability", "接続形態", "always on or on demand"),
+    Column::new("boundary_device", "境界機器", "boundary device")
+        .input(Input::Reference(RecordKind::Asset)),
+    Column::new("availability", "接続形態", "always on or on demand")
+        .input(Input::Choice(Availability::CHOICES)),
     Column::new("session_approver", "接続の承認者", "session approver"),
-    Column::new("logged", "ログ記録", "logged"),
+    Column::new("logged", "ログ記録", "logged").input(Input::Flag),
     Column::new(
         "known_to_administrator",
         "管理者の把握",
         "known to the administrator",
-    ),
-    Column::new("notes", "備考", "notes"),
+    )
+    .input(Input::Flag),
+    Column::new("notes", "備考", "notes").input(Input::Multiline),
 ];
 
 impl RowRecord for ExternalConnection {
@@ -180,11 +185,13 @@ ledger_table!(InvestigationEntry, Investigation, investigations);
 
 const INVESTIGATION_COLUMNS: &[Column] = &[
     Column::required("key", "履歴番号", "entry key"),
-    Column::required("connection", "接続番号", "connection key"),
-    Column::required("date", "調査日", "date"),
+    Column::required("connection", "接続番号", "connection key")
+        .input(Input::Reference(RecordKind::Connection)),
+    Column::required("date", "調査日", "date").input(Input::Date),
     Column::new("investigator", "調査者", "investigator"),
-    Column::required("source", "情報源", "source"),
-    Column::required("finding", "調査結果", "finding"),
+    Column::required("source", "情報源", "source")
+        .input(Input::Choice(InvestigationSource::CHOICES)),
+    Column::required("finding", "調査結果", "finding").input(Input::Multiline),
 ];
 
 impl RowRecord for InvestigationEntry {

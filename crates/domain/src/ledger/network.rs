@@ -1,7 +1,7 @@
 //! Network segments and the links between assets.
 
-use super::cells::{Column, key_text};
-use super::{CellProblem, Cells, LedgerKey, RowRecord, labelled_enum, ledger_table};
+use super::cells::{Column, Input, key_text};
+use super::{CellProblem, Cells, LedgerKey, RecordKind, RowRecord, labelled_enum, ledger_table};
 use serde::{Deserialize, Serialize};
 
 labelled_enum!(
@@ -34,14 +34,14 @@ ledger_table!(Segment, Segment, segments);
 const SEGMENT_COLUMNS: &[Column] = &[
     Column::required("key", "セグメント番号", "segment key"),
     Column::required("name", "名称", "name"),
-    Column::required("kind", "種別", "kind"),
+    Column::required("kind", "種別", "kind").input(Input::Choice(SegmentKind::CHOICES)),
     Column::new(
         "address_range",
         "アドレス範囲・VLAN",
         "address range or VLAN",
     ),
-    Column::new("gateway", "ゲートウェイ", "gateway"),
-    Column::new("notes", "備考", "notes"),
+    Column::new("gateway", "ゲートウェイ", "gateway").input(Input::Reference(RecordKind::Asset)),
+    Column::new("notes", "備考", "notes").input(Input::Multiline),
 ];
 
 impl RowRecord for Segment {
@@ -107,11 +107,11 @@ ledger_table!(Link, Link, links);
 
 const LINK_COLUMNS: &[Column] = &[
     Column::required("key", "接続番号", "link key"),
-    Column::required("from", "接続元", "from"),
-    Column::required("to", "接続先", "to"),
-    Column::new("medium", "媒体", "medium"),
+    Column::required("from", "接続元", "from").input(Input::Reference(RecordKind::Asset)),
+    Column::required("to", "接続先", "to").input(Input::Reference(RecordKind::Asset)),
+    Column::new("medium", "媒体", "medium").input(Input::Choice(LinkMedium::CHOICES)),
     Column::new("label", "表示名", "label"),
-    Column::new("notes", "備考", "notes"),
+    Column::new("notes", "備考", "notes").input(Input::Multiline),
 ];
 
 impl RowRecord for Link {

@@ -2,8 +2,8 @@
 //! they report, and whom to call, in order, when something happens. Only
 //! business contacts are kept (seed 資料2 §2(4): no private personal data).
 
-use super::cells::{Column, key_text, number_text};
-use super::{CellProblem, Cells, LedgerKey, RowRecord, labelled_enum, ledger_table};
+use super::cells::{Column, Input, key_text, number_text};
+use super::{CellProblem, Cells, LedgerKey, RecordKind, RowRecord, labelled_enum, ledger_table};
 use serde::{Deserialize, Serialize};
 
 labelled_enum!(
@@ -54,16 +54,16 @@ impl StructureRole {
 
 const COLUMNS: &[Column] = &[
     Column::required("key", "役割番号", "role key"),
-    Column::required("kind", "区分", "kind"),
+    Column::required("kind", "区分", "kind").input(Input::Choice(StructureRoleKind::CHOICES)),
     Column::required("title", "役割・役職", "title"),
     Column::new("person", "担当者", "person"),
     Column::new("organisation", "所属・会社", "department or company"),
     Column::new("business_phone", "業務用電話", "business phone"),
     Column::new("business_email", "業務用メール", "business e-mail"),
-    Column::new("reports_to", "報告先", "reports to"),
-    Column::new("responsibilities", "担当範囲", "responsibilities"),
-    Column::new("incident_order", "緊急連絡順", "incident contact order"),
-    Column::new("notes", "備考", "notes"),
+    Column::new("reports_to", "報告先", "reports to").input(Input::Reference(RecordKind::Role)),
+    Column::new("responsibilities", "担当範囲", "responsibilities").input(Input::Multiline),
+    Column::new("incident_order", "緊急連絡順", "incident contact order").input(Input::Number),
+    Column::new("notes", "備考", "notes").input(Input::Multiline),
 ];
 
 impl RowRecord for StructureRole {

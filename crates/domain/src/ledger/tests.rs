@@ -445,3 +445,48 @@ fn identical_terminals_fold_into_one_box_with_their_count() {
     assert_eq!(groups, ["s:MED", "s:ADM", "s:"]);
     assert_eq!(view.externals[0].via.as_deref(), Some("a:SW"));
 }
+
+fn check_columns<R: RowRecord>() {
+    let columns = R::COLUMNS;
+    assert_eq!(columns[0].field, "key");
+    assert!(columns[0].required);
+    let mut fields: Vec<&str> = columns.iter().map(|c| c.field).collect();
+    fields.sort();
+    fields.dedup();
+    assert_eq!(fields.len(), columns.len(), "fields are unique");
+    // Every choice a form offers reads back through its label.
+    for c in columns {
+        if let Input::Choice(choices) = c.input {
+            for choice in choices {
+                let map: BTreeMap<String, String> = [(c.field.to_string(), choice.ja.to_string())]
+                    .into_iter()
+                    .collect();
+                let problems = R::from_cells(&Cells::from_map::<R>(&map))
+                    .err()
+                    .unwrap_or_default();
+                assert!(
+                    problems.iter().all(|p| p.field != c.field),
+                    "{} {}: {problems:?}",
+                    c.field,
+                    choice.ja
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn every_column_table_starts_with_its_key_and_offers_readable_choices() {
+    check_columns::<Asset>();
+    check_columns::<DeviceModel>();
+    check_columns::<Segment>();
+    check_columns::<Link>();
+    check_columns::<ExternalConnection>();
+    check_columns::<InvestigationEntry>();
+    check_columns::<Backup>();
+    check_columns::<StructureRole>();
+    assert_eq!(AssetKind::CHOICES.len(), AssetKind::ALL.len());
+    let kinds: Vec<Input> = Asset::COLUMNS.iter().map(|c| c.input).collect();
+    assert!(kinds.contains(&Input::Reference(RecordKind::Segment)));
+    assert!(kinds.contains(&Input::Catalogue));
+}
