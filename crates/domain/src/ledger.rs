@@ -13,6 +13,7 @@ mod catalogue;
 mod cells;
 mod connection;
 mod diagram;
+mod import;
 mod network;
 mod structure;
 
@@ -31,6 +32,7 @@ pub use diagram::{
     DiagramEdge, DiagramExternal, DiagramGroup, DiagramNode, NetworkView, OrgEdge, OrgNode,
     OrgView, network_view, org_view,
 };
+pub use import::{LedgerImportPlan, TableInput, TablePlan, plan_ledger_import};
 pub use network::{Link, LinkMedium, Segment, SegmentKind};
 pub use structure::{StructureRole, StructureRoleKind};
 

@@ -490,3 +490,109 @@ fn every_column_table_starts_with_its_key_and_offers_readable_choices() {
     assert!(kinds.contains(&Input::Reference(RecordKind::Segment)));
     assert!(kinds.contains(&Input::Catalogue));
 }
+
+fn table<'a>(
+    name: &str,
+    kind: RecordKind,
+    headers: &[&str],
+    rows: &'a [(u32, Vec<String>)],
+) -> TableInput<'a> {
+    let headers: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
+    let columns = match kind {
+        RecordKind::Asset => Asset::COLUMNS,
+        RecordKind::Segment => Segment::COLUMNS,
+        RecordKind::Link => Link::COLUMNS,
+        _ => unreachable!("not used here"),
+    };
+    TableInput {
+        name: name.into(),
+        kind,
+        mapping: ColumnMapping::infer(&headers, columns),
+        rows,
+    }
+}
+
+#[test]
+fn a_whole_upload_resolves_references_between_its_sheets_and_rejects_in_cascade() {
+    let segment_rows = rows(&[&["MED", "医療系LAN", "医療系"], &["BAD", "", "医療系"]]);
+    let asset_rows = rows(&[
+        &["SW", "スイッチ", "コアスイッチ", "MED"],
+        &["PC", "端末", "受付PC", "BAD"],
+        &["SV", "サーバ", "電子カルテ", "MED"],
+    ]);
+    let link_rows = rows(&[&["L1", "SW", "SV"], &["L2", "SW", "PC"]]);
+    let inputs = [
+        table(
+            "セグメント",
+            RecordKind::Segment,
+            &["セグメント番号", "名称", "種別"],
+            &segment_rows,
+        ),
+        table(
+            "資産",
+            RecordKind::Asset,
+            &["資産番号", "種別", "名称", "ネットワークセグメント"],
+            &asset_rows,
+        ),
+        table(
+            "機器間接続",
+            RecordKind::Link,
+            &["接続番号", "接続元", "接続先"],
+            &link_rows,
+        ),
+    ];
+    let plan = plan_ledger_import(&inputs, &Ledger::default());
+    type Summary<'a> = Vec<(RecordKind, usize, Vec<(u32, &'a str)>)>;
+    let summary: Summary = plan
+        .tables
+        .iter()
+        .map(|t| {
+            (
+                t.kind,
+                t.accepted,
+                t.rejected.iter().map(|r| (r.row, r.field)).collect(),
+            )
+        })
+        .collect();
+    // The blank segment name fails; the PC in it fails; the link to the PC fails.
+    assert_eq!(
+        summary,
+        [
+            (RecordKind::Segment, 1, vec![(3, "name")]),
+            (RecordKind::Asset, 2, vec![(3, "segment")]),
+            (RecordKind::Link, 1, vec![(3, "to")]),
+        ]
+    );
+    assert_eq!(plan.rejected_rows(), 3);
+    assert_eq!(plan.changes(), 4);
+    assert!(merged_ok(&plan.incoming));
+
+    // Imported, the same upload again changes nothing.
+    let again = plan_ledger_import(&inputs, &plan.incoming);
+    let counts: Vec<(usize, usize, usize)> = again
+        .tables
+        .iter()
+        .map(|t| (t.created, t.updated, t.unchanged))
+        .collect();
+    assert_eq!(counts, [(0, 0, 1), (0, 0, 2), (0, 0, 1)]);
+    assert_eq!(again.changes(), 0);
+}
+
+fn merged_ok(ledger: &Ledger) -> bool {
+    ledger.reference_problems().is_empty()
+}
+
+#[test]
+fn a_key_in_two_tables_of_one_upload_is_rejected_the_second_time() {
+    let first = rows(&[&["SV", "サーバ", "a"]]);
+    let second = rows(&[&["SV", "サーバ", "b"]]);
+    let headers = ["資産番号", "種別", "名称"];
+    let inputs = [
+        table("A", RecordKind::Asset, &headers, &first),
+        table("B", RecordKind::Asset, &headers, &second),
+    ];
+    let plan = plan_ledger_import(&inputs, &Ledger::default());
+    assert_eq!(plan.tables[0].accepted, 1);
+    assert_eq!(plan.tables[1].rejected_rows(), 1);
+    assert!(plan.tables[1].rejected[0].reason.contains("row 2"));
+}
