@@ -81,6 +81,15 @@ pub fn document_error(err: DocumentError) -> WebError {
             forms.join("、")
         ),
         DocumentError::InvalidFramework(_) => "取り込んだチェックリストが正しくありません".into(),
+        DocumentError::NotATable { .. } => {
+            "CSV または Excel（.xlsx）のファイルではありません".into()
+        }
+        DocumentError::TableTooLarge { bytes, max } => {
+            format!("ファイルが大きすぎます（{bytes} バイト、上限 {max} バイト）")
+        }
+        DocumentError::UnreadableCsv { line, .. } => {
+            format!("CSVの{line}行目を読み取れません")
+        }
         DocumentError::Pdf(_) | DocumentError::Xlsx(_) => {
             return WebError::Internal(err.to_string());
         }
