@@ -382,5 +382,143 @@ impl Ledger {
     }
 }
 
+impl RecordKind {
+    /// The columns of this kind's table.
+    pub fn columns(self) -> &'static [Column] {
+        match self {
+            RecordKind::Asset => Asset::COLUMNS,
+            RecordKind::Segment => Segment::COLUMNS,
+            RecordKind::Link => Link::COLUMNS,
+            RecordKind::Connection => ExternalConnection::COLUMNS,
+            RecordKind::Investigation => InvestigationEntry::COLUMNS,
+            RecordKind::Backup => Backup::COLUMNS,
+            RecordKind::Role => StructureRole::COLUMNS,
+        }
+    }
+}
+
+/// A record of any kind, for code that handles every kind alike (a form,
+/// an API call naming the kind in its path).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum AnyRecord {
+    Asset(Asset),
+    Segment(Segment),
+    Link(Link),
+    Connection(ExternalConnection),
+    Investigation(InvestigationEntry),
+    Backup(Backup),
+    Role(StructureRole),
+}
+
+impl AnyRecord {
+    pub fn kind(&self) -> RecordKind {
+        match self {
+            AnyRecord::Asset(_) => RecordKind::Asset,
+            AnyRecord::Segment(_) => RecordKind::Segment,
+            AnyRecord::Link(_) => RecordKind::Link,
+            AnyRecord::Connection(_) => RecordKind::Connection,
+            AnyRecord::Investigation(_) => RecordKind::Investigation,
+            AnyRecord::Backup(_) => RecordKind::Backup,
+            AnyRecord::Role(_) => RecordKind::Role,
+        }
+    }
+
+    pub fn key(&self) -> &LedgerKey {
+        match self {
+            AnyRecord::Asset(r) => &r.key,
+            AnyRecord::Segment(r) => &r.key,
+            AnyRecord::Link(r) => &r.key,
+            AnyRecord::Connection(r) => &r.key,
+            AnyRecord::Investigation(r) => &r.key,
+            AnyRecord::Backup(r) => &r.key,
+            AnyRecord::Role(r) => &r.key,
+        }
+    }
+
+    /// Reads a record of `kind` from a row's text.
+    pub fn from_cells(kind: RecordKind, cells: &Cells) -> Result<AnyRecord, Vec<CellProblem>> {
+        Ok(match kind {
+            RecordKind::Asset => AnyRecord::Asset(Asset::from_cells(cells)?),
+            RecordKind::Segment => AnyRecord::Segment(Segment::from_cells(cells)?),
+            RecordKind::Link => AnyRecord::Link(Link::from_cells(cells)?),
+            RecordKind::Connection => AnyRecord::Connection(ExternalConnection::from_cells(cells)?),
+            RecordKind::Investigation => {
+                AnyRecord::Investigation(InvestigationEntry::from_cells(cells)?)
+            }
+            RecordKind::Backup => AnyRecord::Backup(Backup::from_cells(cells)?),
+            RecordKind::Role => AnyRecord::Role(StructureRole::from_cells(cells)?),
+        })
+    }
+
+    /// Reads a record of `kind` from a form or JSON object of field texts.
+    pub fn from_map(
+        kind: RecordKind,
+        map: &BTreeMap<String, String>,
+    ) -> Result<AnyRecord, Vec<CellProblem>> {
+        let cells = Cells::from_pairs(
+            kind.columns()
+                .iter()
+                .filter_map(|c| map.get(c.field).map(|v| (c.field, v.as_str()))),
+        );
+        AnyRecord::from_cells(kind, &cells)
+    }
+
+    pub fn to_cells(&self) -> Vec<String> {
+        match self {
+            AnyRecord::Asset(r) => r.to_cells(),
+            AnyRecord::Segment(r) => r.to_cells(),
+            AnyRecord::Link(r) => r.to_cells(),
+            AnyRecord::Connection(r) => r.to_cells(),
+            AnyRecord::Investigation(r) => r.to_cells(),
+            AnyRecord::Backup(r) => r.to_cells(),
+            AnyRecord::Role(r) => r.to_cells(),
+        }
+    }
+}
+
+impl Ledger {
+    /// Every record of one kind, in ledger order.
+    pub fn records(&self, kind: RecordKind) -> Vec<AnyRecord> {
+        match kind {
+            RecordKind::Asset => self.assets.iter().cloned().map(AnyRecord::Asset).collect(),
+            RecordKind::Segment => self
+                .segments
+                .iter()
+                .cloned()
+                .map(AnyRecord::Segment)
+                .collect(),
+            RecordKind::Link => self.links.iter().cloned().map(AnyRecord::Link).collect(),
+            RecordKind::Connection => self
+                .connections
+                .iter()
+                .cloned()
+                .map(AnyRecord::Connection)
+                .collect(),
+            RecordKind::Investigation => self
+                .investigations
+                .iter()
+                .cloned()
+                .map(AnyRecord::Investigation)
+                .collect(),
+            RecordKind::Backup => self
+                .backups
+                .iter()
+                .cloned()
+                .map(AnyRecord::Backup)
+                .collect(),
+            RecordKind::Role => self.roles.iter().cloned().map(AnyRecord::Role).collect(),
+        }
+    }
+
+    pub fn record(&self, kind: RecordKind, key: &LedgerKey) -> Option<AnyRecord> {
+        self.records(kind).into_iter().find(|r| r.key() == key)
+    }
+
+    pub fn count(&self, kind: RecordKind) -> usize {
+        self.keys(kind).len()
+    }
+}
+
 #[cfg(test)]
 mod tests;

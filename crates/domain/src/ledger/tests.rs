@@ -596,3 +596,42 @@ fn a_key_in_two_tables_of_one_upload_is_rejected_the_second_time() {
     assert_eq!(plan.tables[1].rejected_rows(), 1);
     assert!(plan.tables[1].rejected[0].reason.contains("row 2"));
 }
+
+#[test]
+fn any_record_reads_a_form_of_any_kind_and_finds_records_by_key() {
+    let map: BTreeMap<String, String> = [
+        ("key", "EX-9"),
+        ("category", "遠隔読影"),
+        ("counterpart", "読影センター"),
+        ("method", "IP-VPN"),
+        ("unrelated", "x"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let record = AnyRecord::from_map(RecordKind::Connection, &map).expect("valid");
+    assert_eq!(
+        (record.kind(), record.key().as_str()),
+        (RecordKind::Connection, "EX-9")
+    );
+    assert_eq!(
+        record.to_cells().len(),
+        RecordKind::Connection.columns().len()
+    );
+    let problems = AnyRecord::from_map(RecordKind::Asset, &map).expect_err("not an asset");
+    assert!(problems.iter().any(|p| p.field == "kind"));
+    let ledger = Ledger {
+        connections: match record {
+            AnyRecord::Connection(c) => vec![c],
+            _ => unreachable!(),
+        },
+        ..Ledger::default()
+    };
+    assert_eq!(ledger.count(RecordKind::Connection), 1);
+    assert!(
+        ledger
+            .record(RecordKind::Connection, &key("EX-9"))
+            .is_some()
+    );
+    assert!(ledger.record(RecordKind::Asset, &key("EX-9")).is_none());
+}
