@@ -72,6 +72,14 @@ slug_enum!(
         InquiryAnswered => "inquiry.answered",
         InquiryLapsed => "inquiry.lapsed",
         LinkRefused => "link.refused",
+        LedgerRecordSaved => "ledger.record-saved",
+        LedgerRecordDeleted => "ledger.record-deleted",
+        LedgerImported => "ledger.imported",
+        LedgerRecordConfirmed => "ledger.record-confirmed",
+        LedgerPhotoAdded => "ledger.photo-added",
+        CatalogueModelSaved => "catalogue.model-saved",
+        CatalogueModelDeleted => "catalogue.model-deleted",
+        CatalogueImported => "catalogue.imported",
     }
 );
 

@@ -137,6 +137,30 @@ pub(crate) fn fold_label(value: &str) -> String {
         .collect()
 }
 
+crate::organisation::slug_enum!(
+    /// Where a change to the ledger came from.
+    ChangeSource, "source" {
+        Form => "form",
+        Api => "api",
+        Import => "import",
+        /// Recorded on the walk-through (院内巡回), e.g. a confirmation.
+        WalkThrough => "walk-through",
+    }
+);
+
+crate::organisation::slug_enum!(
+    /// What a change did to a record.
+    ChangeAction, "action" {
+        Created => "created",
+        Updated => "updated",
+        Deleted => "deleted",
+        /// A deleted key written again.
+        Restored => "restored",
+        /// Seen on the walk-through, as recorded.
+        Confirmed => "confirmed",
+    }
+);
+
 /// A record's key inside one hospital's ledger (資産番号, 接続番号, …).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]

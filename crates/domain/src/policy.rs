@@ -256,6 +256,18 @@ pub fn may_register_organisations(actor: &Actor) -> bool {
     actor.org_kind == OrgKind::Secretariat
 }
 
+/// The shared device catalogue (models, their CPE candidates and MDS/SDS)
+/// is kept by the secretariat alone.
+pub fn may_edit_catalogue(actor: &Actor) -> bool {
+    actor.org_kind == OrgKind::Secretariat
+}
+
+/// Everyone who keeps or reads a ledger reads the catalogue its assets point
+/// to; a vendor only ever answers one inquiry and sees none of it.
+pub fn may_read_catalogue(actor: &Actor) -> bool {
+    actor.org_kind != OrgKind::Vendor
+}
+
 /// Which part of the audit log an actor may read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuditScope {

@@ -304,6 +304,47 @@ fn audit_log_scope_per_kind() {
     }
 }
 
+#[test]
+fn the_catalogue_is_kept_by_the_secretariat_and_read_by_all_but_vendors() {
+    for kind in OrgKind::ALL {
+        for role in [Role::Admin, Role::Member] {
+            let a = actor(*kind, OrgId(9), role);
+            assert_eq!(
+                may_edit_catalogue(&a),
+                *kind == OrgKind::Secretariat,
+                "{kind} {role}"
+            );
+            assert_eq!(
+                may_read_catalogue(&a),
+                *kind != OrgKind::Vendor,
+                "{kind} {role}"
+            );
+        }
+    }
+    // Written out, so a change to either function must change this too.
+    let editors: Vec<OrgKind> = OrgKind::ALL
+        .iter()
+        .copied()
+        .filter(|k| may_edit_catalogue(&actor(*k, OrgId(9), Role::Admin)))
+        .collect();
+    assert_eq!(editors, [OrgKind::Secretariat]);
+    let readers: Vec<OrgKind> = OrgKind::ALL
+        .iter()
+        .copied()
+        .filter(|k| may_read_catalogue(&actor(*k, OrgId(9), Role::Member)))
+        .collect();
+    assert_eq!(
+        readers,
+        [
+            OrgKind::Secretariat,
+            OrgKind::Supervisor,
+            OrgKind::SurveyCompany,
+            OrgKind::Hospital,
+            OrgKind::Ministry,
+        ]
+    );
+}
+
 fn any_kind() -> impl Strategy<Value = OrgKind> {
     prop::sample::select(OrgKind::ALL.to_vec())
 }
