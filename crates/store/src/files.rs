@@ -28,6 +28,8 @@ const ACCEPTED: &[(&str, &str)] = &[
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     ),
     ("txt", "text/plain; charset=utf-8"),
+    ("csv", "text/csv; charset=utf-8"),
+    ("tsv", "text/tab-separated-values; charset=utf-8"),
 ];
 
 /// A file to be stored.

@@ -59,7 +59,7 @@ impl FacilityProfile {
     }
 }
 
-fn require(
+pub(crate) fn require(
     grant: &HospitalGrant,
     ctx: &AuditContext,
     data: HospitalData,
@@ -84,7 +84,7 @@ struct ProfileRow {
 }
 
 /// Asks the policy again with the engagements as this transaction sees them.
-async fn recheck(tx: &mut Tx, grant: &HospitalGrant, today: time::Date) -> Result<()> {
+pub(crate) async fn recheck(tx: &mut Tx, grant: &HospitalGrant, today: time::Date) -> Result<()> {
     let hospital = grant.hospital();
     let kind = kind_of(tx, hospital).await?;
     let links = links_of(tx, today, hospital).await?;

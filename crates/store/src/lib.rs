@@ -14,6 +14,7 @@ mod error;
 mod files;
 mod hearings;
 mod hospital;
+mod ledger;
 mod letters;
 mod library;
 mod lifecycle;
@@ -46,6 +47,10 @@ pub use hearings::{
     MaterialRequest, NewHearing, NewInquiry, NewRequest, Participant, VendorInquiry,
 };
 pub use hospital::{FacilityProfile, HospitalSummary};
+pub use ledger::{
+    ChangeAction, ChangeSource, HistoryFilter, ImportOutcome, LedgerChange, LedgerPhoto,
+    MAX_PHOTO_CAPTION_CHARS, RecordMeta, StoredDeviceModel, StoredLedger,
+};
 pub use letters::{LetterFacts, LetterTemplate, Letterhead};
 pub use lifecycle::{
     Agreement, EngagementDetail, Estimate, GeneratedDocument, NewPayment, Order, Payment,

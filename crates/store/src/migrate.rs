@@ -28,6 +28,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "checklists",
         sql: include_str!("../migrations/0003_checklists.sql"),
     },
+    Migration {
+        version: 4,
+        name: "ledger",
+        sql: include_str!("../migrations/0004_ledger.sql"),
+    },
 ];
 
 /// The schema version that holds the checklist tables.
