@@ -33,6 +33,7 @@ pub(crate) mod workbook;
 pub use answers::read_checklist_answers;
 pub use export::checklist_xlsx;
 pub use import::{exported_mapping, import_framework};
+pub use labels::{column_index, column_letter};
 pub use print::checklist_pdf;
 pub use workbook::{MAX_ROWS, MAX_UNPACKED, MAX_UPLOAD};
 

@@ -14,11 +14,14 @@
 //!   official workbook with a column mapping.
 //! - [`ledger_sheets`]: a hospital's ledger as a workbook and CSV, and ledger
 //!   rows read from CSV or Excel files for import.
+//! - [`diagram`]: the ledger's network overview and management structure
+//!   chart as SVG, PDF, draw.io and Mermaid.
 //! - [`svg`]: the engagement timeline against programme milestones.
 //! - [`dates`]: Japanese date and fiscal-year labels for merge fields.
 
 pub mod checklist;
 pub mod dates;
+pub mod diagram;
 mod error;
 pub mod ledger_sheets;
 pub mod letters;

@@ -24,12 +24,12 @@ use std::ops::Range;
 use std::sync::LazyLock;
 
 use krilla::Document;
-use krilla::color::luma;
+use krilla::color::{luma, rgb};
 use krilla::geom::Point;
 use krilla::geom::{PathBuilder, Rect};
 use krilla::metadata::Metadata;
 use krilla::page::PageSettings;
-use krilla::paint::{Fill, Stroke};
+use krilla::paint::{Fill, Paint, Stroke, StrokeDash};
 use krilla::surface::Surface;
 use krilla::text::{Font, GlyphId, KrillaGlyph};
 
@@ -404,17 +404,25 @@ fn paginate(blocks: &[Block]) -> Vec<Vec<Placed>> {
 }
 
 fn draw(surface: &mut Surface<'_>, font: &Font, item: &Placed) {
+    draw_in(surface, font, item, luma::Color::black().into());
+}
+
+/// Draws `item` in `paint`.
+fn draw_in(surface: &mut Surface<'_>, font: &Font, item: &Placed, paint: Paint) {
     if item.glyphs.is_empty() {
         return;
     }
-    // Text is black whatever a table's shading left set.
-    surface.set_fill(Some(Fill::default()));
+    // Text is in its own colour whatever a table's shading left set.
+    surface.set_fill(Some(Fill {
+        paint: paint.clone(),
+        ..Fill::default()
+    }));
     if item.bold {
         // The font has no bold face: a thin outline of the same colour
         // thickens the strokes and keeps the text a single, searchable copy.
         // The fill stays set: a stroke alone would draw hollow letters.
         surface.set_stroke(Some(Stroke {
-            paint: luma::Color::black().into(),
+            paint,
             width: item.size * 0.035,
             ..Stroke::default()
         }));
@@ -939,6 +947,229 @@ fn place_cell(
             glyphs: glyphs.clone(),
         }));
     }
+}
+
+// Drawings ----------------------------------------------------------------
+//
+// One page of boxes, lines and single lines of text at given places (the
+// ledger's diagrams): the caller lays everything out; this draws it with
+// the embedded font. Characters the font lacks print as 〓, and text longer
+// than its room is cut with `…` by the font's real widths.
+
+/// A colour: red, green, blue.
+pub(crate) type Rgb = (u8, u8, u8);
+
+/// How a line is stroked.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Pen {
+    pub color: Rgb,
+    pub width: f32,
+    /// Dash and gap lengths; `None` for a solid line.
+    pub dash: Option<(f32, f32)>,
+}
+
+/// Where a line of text hangs from its `x`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Anchor {
+    Start,
+    Middle,
+    End,
+}
+
+/// One thing drawn on a drawing page; coordinates in points from the top
+/// left, drawn in order (later over earlier).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Ink {
+    /// A rectangle with corners rounded by `radius`.
+    Rect {
+        x: f32,
+        y: f32,
+        w: f32,
+        h: f32,
+        radius: f32,
+        fill: Option<Rgb>,
+        pen: Option<Pen>,
+    },
+    /// Straight segments through `points`.
+    Path { points: Vec<(f32, f32)>, pen: Pen },
+    /// One line of text on `baseline`, cut to `max_width` (0: no limit).
+    Text {
+        x: f32,
+        baseline: f32,
+        size: f32,
+        bold: bool,
+        color: Rgb,
+        anchor: Anchor,
+        max_width: f32,
+        text: String,
+    },
+}
+
+/// Writes one page of `width` × `height` points holding `inks`.
+pub(crate) fn drawing_pdf(
+    title: &str,
+    language: &str,
+    width: f32,
+    height: f32,
+    inks: &[Ink],
+) -> Result<Vec<u8>, DocumentError> {
+    let font = FONT
+        .as_ref()
+        .ok_or_else(|| DocumentError::Pdf("embedded font could not be read".to_owned()))?;
+    let face = ttf_parser::Face::parse(FONT_BYTES, 0)
+        .map_err(|err| DocumentError::Pdf(format!("embedded font: {err}")))?;
+    let metrics = Metrics::new(&face);
+
+    let mut document = Document::new();
+    let mut metadata = Metadata::new()
+        .language(language.to_owned())
+        .creator("Mamori".to_owned());
+    if !title.trim().is_empty() {
+        metadata = metadata.title(title.trim().to_owned());
+    }
+    document.set_metadata(metadata);
+    let settings = PageSettings::from_wh(width, height)
+        .ok_or_else(|| DocumentError::Pdf(format!("page size {width} × {height}")))?;
+    let mut page = document.start_page_with(settings);
+    let mut surface = page.surface();
+    for ink in inks {
+        match ink {
+            Ink::Rect {
+                x,
+                y,
+                w,
+                h,
+                radius,
+                fill,
+                pen,
+            } => {
+                if let Some(path) = rect_path(*x, *y, *w, *h, *radius) {
+                    surface.set_fill(fill.map(|c| Fill {
+                        paint: rgb_paint(c),
+                        ..Fill::default()
+                    }));
+                    surface.set_stroke(pen.as_ref().map(stroke));
+                    surface.draw_path(&path);
+                }
+            }
+            Ink::Path { points, pen } => {
+                let mut builder = PathBuilder::new();
+                for (i, (x, y)) in points.iter().enumerate() {
+                    if i == 0 {
+                        builder.move_to(*x, *y);
+                    } else {
+                        builder.line_to(*x, *y);
+                    }
+                }
+                if points.len() > 1
+                    && let Some(path) = builder.finish()
+                {
+                    surface.set_fill(None);
+                    surface.set_stroke(Some(stroke(pen)));
+                    surface.draw_path(&path);
+                }
+            }
+            Ink::Text {
+                x,
+                baseline,
+                size,
+                bold,
+                color,
+                anchor,
+                max_width,
+                text,
+            } => {
+                let line = fit_line(&metrics, text, *size, *max_width);
+                let width = line.width(*size);
+                let x = match anchor {
+                    Anchor::Start => *x,
+                    Anchor::Middle => x - width / 2.0,
+                    Anchor::End => x - width,
+                };
+                let (text, glyphs) = line.slice(0..line.chars.len());
+                surface.set_stroke(None);
+                draw_in(
+                    &mut surface,
+                    font,
+                    &Placed {
+                        x,
+                        baseline: *baseline,
+                        size: *size,
+                        bold: *bold,
+                        text,
+                        glyphs,
+                    },
+                    rgb_paint(*color),
+                );
+            }
+        }
+        surface.set_fill(None);
+        surface.set_stroke(None);
+    }
+    surface.finish();
+    page.finish();
+    document
+        .finish()
+        .map_err(|err| DocumentError::Pdf(err.to_string()))
+}
+
+fn rgb_paint((r, g, b): Rgb) -> Paint {
+    rgb::Color::new(r, g, b).into()
+}
+
+fn stroke(pen: &Pen) -> Stroke {
+    Stroke {
+        paint: rgb_paint(pen.color),
+        width: pen.width,
+        dash: pen.dash.map(|(on, off)| StrokeDash {
+            array: vec![on, off],
+            offset: 0.0,
+        }),
+        ..Stroke::default()
+    }
+}
+
+/// A rectangle, its corners rounded by `radius` (at most half a side).
+fn rect_path(x: f32, y: f32, w: f32, h: f32, radius: f32) -> Option<krilla::geom::Path> {
+    let mut builder = PathBuilder::new();
+    let r = radius.min(w / 2.0).min(h / 2.0).max(0.0);
+    if r <= 0.0 {
+        builder.push_rect(Rect::from_xywh(x, y, w, h)?);
+    } else {
+        builder.move_to(x + r, y);
+        builder.line_to(x + w - r, y);
+        builder.quad_to(x + w, y, x + w, y + r);
+        builder.line_to(x + w, y + h - r);
+        builder.quad_to(x + w, y + h, x + w - r, y + h);
+        builder.line_to(x + r, y + h);
+        builder.quad_to(x, y + h, x, y + h - r);
+        builder.line_to(x, y + r);
+        builder.quad_to(x, y, x + r, y);
+        builder.close();
+    }
+    builder.finish()
+}
+
+/// `text` on one line (line breaks become spaces), cut with `…` to
+/// `max_width` at `size` when that is positive.
+fn fit_line(metrics: &Metrics<'_>, text: &str, size: f32, max_width: f32) -> Shaped {
+    let text = text.replace(['\r', '\n'], " ");
+    let line = shape_lossy(metrics, &text);
+    if max_width <= 0.0 || line.width(size) <= max_width {
+        return line;
+    }
+    let ellipsis = metrics.glyph('…').map_or(0.0, |(_, a)| a) * size;
+    let mut used = ellipsis;
+    let mut cut = String::new();
+    for cell in &line.chars {
+        used += cell.advance * size;
+        if used > max_width {
+            break;
+        }
+        cut.push(cell.ch);
+    }
+    cut.push('…');
+    shape_lossy(metrics, &cut)
 }
 
 #[cfg(test)]

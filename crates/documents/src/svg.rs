@@ -59,7 +59,9 @@ const CHART_RIGHT: f64 = 944.0;
 const HEADER_HEIGHT: f64 = 78.0;
 const ROW_HEIGHT: f64 = 36.0;
 const LEGEND_HEIGHT: f64 = 34.0;
-const FONT: &str = "'IPAexGothic','Hiragino Sans','Noto Sans CJK JP','Yu Gothic',sans-serif";
+/// Japanese font fallbacks, for every SVG this crate draws.
+pub(crate) const FONT: &str =
+    "'IPAexGothic','Hiragino Sans','Noto Sans CJK JP','Yu Gothic',sans-serif";
 
 /// Draw the timeline as a standalone SVG document (UTF-8, no XML prolog so
 /// it can also be inlined into HTML).
@@ -303,10 +305,9 @@ fn engagement_row(out: &mut String, scale: &Scale, row: &TimelineRow, top: f64) 
 
 /// Shorten `text` to about `width` pixels at `size`, ending in `…`; the
 /// whole text is in the row's tooltip.
-fn truncate(text: &str, width: f64, size: f64) -> String {
-    let advance = |c: char| if c.is_ascii() { 0.6 * size } else { size };
-    let total: f64 = text.chars().map(advance).sum();
-    if total <= width {
+pub(crate) fn truncate(text: &str, width: f64, size: f64) -> String {
+    let advance = |c: char| char_width(c, size);
+    if text_width(text, size) <= width {
         return text.to_owned();
     }
     let mut used = advance('…');
@@ -322,9 +323,20 @@ fn truncate(text: &str, width: f64, size: f64) -> String {
     out
 }
 
+/// The estimated width of one character at `size`: ASCII about 0.6 em,
+/// everything else (kana, kanji, full-width forms) one em.
+fn char_width(c: char, size: f64) -> f64 {
+    if c.is_ascii() { 0.6 * size } else { size }
+}
+
+/// The estimated width of `text` at `size`, as [`truncate`] measures it.
+pub(crate) fn text_width(text: &str, size: f64) -> f64 {
+    text.chars().map(|c| char_width(c, size)).sum()
+}
+
 /// Escape for XML text and attribute values, dropping characters XML 1.0
 /// cannot carry at all (they would make the document unreadable).
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -342,7 +354,7 @@ fn escape(text: &str) -> String {
 }
 
 /// Coordinates with one decimal, without a trailing `.0`.
-fn num(value: f64) -> String {
+pub(crate) fn num(value: f64) -> String {
     let rounded = (value * 10.0).round() / 10.0;
     if rounded.fract() == 0.0 {
         format!("{}", rounded as i64)
