@@ -10,14 +10,15 @@ use mamori_domain::organisation::{
 use mamori_domain::policy::{Access, HospitalData};
 use mamori_store::walk::walk_to;
 use mamori_store::{
-    AuditContext, CandidateDetails, CompanyEnrolment, Engagement, FacilityProfile, Letterhead,
-    NewAccount, NewCandidate, NewFile, NewOrganisation, NewPayment, Organisation, ProgrammeFields,
-    Store, StoreError,
+    AuditContext, CandidateDetails, ChangeSource, CompanyEnrolment, Engagement, FacilityProfile,
+    Letterhead, NewAccount, NewCandidate, NewFile, NewOrganisation, NewPayment, Organisation,
+    ProgrammeFields, Store, StoreError,
 };
 use std::collections::HashMap;
 use time::{Date, Duration};
 
 mod checklists;
+mod ledger;
 
 /// The one password of every demo account. Public: the demo is for trying
 /// Mamori out, never for real data.
@@ -533,6 +534,7 @@ pub async fn seed_demo(store: &Store) -> Result<DemoSummary, StoreError> {
                 .await?;
             store.save_facility_profile(&ctx, &grant, &profile).await?;
         }
+        seed_ledgers(store, &ctx, &id).await?;
     }
 
     Ok(DemoSummary {
@@ -540,6 +542,36 @@ pub async fn seed_demo(store: &Store) -> Result<DemoSummary, StoreError> {
         engagements,
         accounts: demo_accounts(),
     })
+}
+
+/// The secretariat's device catalogue and the ledgers company A's surveyor
+/// has recorded, imported as the surveyor would upload them.
+async fn seed_ledgers(
+    store: &Store,
+    surveyor: &AuditContext,
+    id: &dyn Fn(&str) -> Result<mamori_domain::OrgId, StoreError>,
+) -> Result<(), StoreError> {
+    let secretariat = store.account_by_email(emails::SECRETARIAT_ADMIN).await?;
+    let secretariat = AuditContext::for_actor(secretariat.actor(), secretariat.email.clone(), None);
+    let models = ledger::demo_catalogue();
+    store
+        .import_device_models(&secretariat, models.clone())
+        .await?;
+    let today = store.today();
+    for (hospital, plan) in [
+        (names::HOSPITAL_A_SURVEYING, ledger::lakeside_ledger(today)),
+        (names::HOSPITAL_A_INTERIM, ledger::shirahama_ledger(today)),
+    ] {
+        let mut incoming = plan.incoming;
+        ledger::link_catalogue(&mut incoming, &models);
+        let grant = store
+            .authorize(surveyor, id(hospital)?, HospitalData::Ledger, Access::Write)
+            .await?;
+        store
+            .import_ledger(surveyor, &grant, &incoming, ChangeSource::Import)
+            .await?;
+    }
+    Ok(())
 }
 
 /// The fiscal year whose survey season (November to May) is closest to `today`.
@@ -857,6 +889,24 @@ mod tests {
                 .expect("own hospital");
             let profile = store.facility_profile(&ctx, &grant).await.expect("read");
             assert_eq!(profile.it_staff_count, Some(4));
+            // Its ledger: the vendor's VPN, the connection nobody knew of,
+            // the backup with no offline copy, appliances in the catalogue.
+            let grant = store
+                .authorize(&ctx, staff.org_id, HospitalData::Ledger, Access::Read)
+                .await
+                .expect("own hospital");
+            let ledger = store.ledger(&ctx, &grant).await.expect("ledger").ledger;
+            assert!(ledger.assets.len() >= 20, "{}", ledger.assets.len());
+            assert_eq!(ledger.connections.len(), 5);
+            assert!(
+                ledger
+                    .connections
+                    .iter()
+                    .any(|c| c.known_to_administrator == Some(false))
+            );
+            assert!(ledger.backups.iter().any(|b| !b.has_protected_copy()));
+            assert!(ledger.assets.iter().any(|a| a.model_ref.is_some()));
+            assert_eq!(ledger.roles.len(), 9);
             // The hospital being surveyed has answered its checklist before the
             // visit, and the network diagram promised "by next week" lapsed.
             let surveyed = summary

@@ -2,6 +2,7 @@
 //! policy and audit as the pages, and an OpenAPI description.
 
 pub mod checklists;
+pub mod ledger;
 pub mod lifecycle;
 
 use crate::error::{ApiError, WebError};
@@ -295,7 +296,10 @@ impl Modify for BearerAuth {
         checklists::workbook,
         checklists::hearings, checklists::record_hearing, checklists::confirm,
         checklists::requests, checklists::raise_request, checklists::receive_request,
-        checklists::inquiries, checklists::open_inquiry),
+        checklists::inquiries, checklists::open_inquiry,
+        ledger::get_ledger, ledger::list_records, ledger::get_record, ledger::put_record,
+        ledger::delete_record, ledger::import, ledger::history, ledger::network, ledger::structure,
+        ledger::catalogue, ledger::put_model, ledger::delete_model),
     components(schemas(MeResponse, MeAccount, OrganisationBody, FacilityProfileBody,
         lifecycle::FileBody, lifecycle::ProgrammeBody, lifecycle::MilestoneBody,
         lifecycle::EnrolBody, lifecycle::EnrolmentBody, lifecycle::KickoffBody,
@@ -309,7 +313,7 @@ impl Modify for BearerAuth {
         checklists::AnswersBody, checklists::RespondentBody, checklists::HearingBody,
         checklists::ParticipantBody, checklists::ConfirmationBody, checklists::ConfirmationsBody,
         checklists::RequestBody, checklists::ReceivedBody, checklists::MaterialFileBody,
-        checklists::InquiryBody)),
+        checklists::InquiryBody, ledger::MetaBody)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
@@ -413,6 +417,28 @@ pub fn router() -> Router<AppState> {
         .route(
             "/hospitals/{id}/facility-profile",
             get(get_facility_profile).put(put_facility_profile),
+        )
+        .route("/hospitals/{id}/ledger", get(ledger::get_ledger))
+        .route(
+            "/hospitals/{id}/ledger/import",
+            post(ledger::import).layer(axum::extract::DefaultBodyLimit::max(
+                mamori_documents::ledger_sheets::MAX_TABLE_BYTES,
+            )),
+        )
+        .route("/hospitals/{id}/ledger/history", get(ledger::history))
+        .route("/hospitals/{id}/ledger/network", get(ledger::network))
+        .route("/hospitals/{id}/ledger/structure", get(ledger::structure))
+        .route("/hospitals/{id}/ledger/{kind}", get(ledger::list_records))
+        .route(
+            "/hospitals/{id}/ledger/{kind}/{key}",
+            get(ledger::get_record)
+                .put(ledger::put_record)
+                .delete(ledger::delete_record),
+        )
+        .route("/catalogue", get(ledger::catalogue))
+        .route(
+            "/catalogue/{key}",
+            put(ledger::put_model).delete(ledger::delete_model),
         )
         .route(
             "/checklists",

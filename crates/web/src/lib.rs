@@ -20,8 +20,8 @@ use axum::routing::{get, post};
 use mamori_store::Store;
 pub use pages::notifications::render_notification;
 use pages::{
-    account, audit, auth, checklists, dashboard, engagements, frameworks, hospital, letters,
-    notifications, organisations, programmes,
+    account, audit, auth, catalogue, checklists, dashboard, engagements, frameworks, hospital,
+    ledger, letters, notifications, organisations, programmes,
 };
 pub use state::AppState;
 
@@ -102,6 +102,64 @@ pub fn app(store: Store, config: WebConfig) -> Router {
             "/hospitals/{id}/facility-profile",
             post(hospital::save_profile),
         )
+        .route("/hospitals/{id}/ledger", get(ledger::overview))
+        .route("/hospitals/{id}/ledger.xlsx", get(ledger::workbook))
+        .route(
+            "/hospitals/{id}/ledger/import",
+            get(ledger::import::form)
+                .post(ledger::import::submit)
+                .layer(DefaultBodyLimit::max(session::UPLOAD_LIMIT)),
+        )
+        .route(
+            "/hospitals/{id}/ledger/import/template",
+            get(ledger::import::template),
+        )
+        .route(
+            "/hospitals/{id}/ledger/network",
+            get(ledger::diagrams::network),
+        )
+        .route(
+            "/hospitals/{id}/ledger/structure",
+            get(ledger::diagrams::structure),
+        )
+        .route("/hospitals/{id}/ledger/walk", get(ledger::walk))
+        .route("/hospitals/{id}/ledger/history", get(ledger::history))
+        .route(
+            "/hospitals/{id}/ledger/photos/{photo}",
+            get(ledger::photo_file),
+        )
+        .route(
+            "/hospitals/{id}/ledger/{kind}",
+            get(ledger::table).post(ledger::save_record),
+        )
+        .route("/hospitals/{id}/ledger/{kind}/new", get(ledger::new_record))
+        .route(
+            "/hospitals/{id}/ledger/{kind}/{key}",
+            get(ledger::show_record),
+        )
+        .route(
+            "/hospitals/{id}/ledger/{kind}/{key}/delete",
+            post(ledger::delete_record),
+        )
+        .route(
+            "/hospitals/{id}/ledger/{kind}/{key}/confirm",
+            post(ledger::confirm_record),
+        )
+        .route(
+            "/hospitals/{id}/ledger/{kind}/{key}/photos",
+            post(ledger::add_photo).layer(DefaultBodyLimit::max(session::UPLOAD_LIMIT)),
+        )
+        .route(
+            "/catalogue",
+            get(catalogue::list).post(catalogue::save_model),
+        )
+        .route("/catalogue/new", get(catalogue::new_model))
+        .route(
+            "/catalogue/import",
+            post(catalogue::import).layer(DefaultBodyLimit::max(session::UPLOAD_LIMIT)),
+        )
+        .route("/catalogue/{key}", get(catalogue::show_model))
+        .route("/catalogue/{key}/delete", post(catalogue::delete_model))
         .route("/account", get(account::show))
         .route("/account/language", post(account::set_language))
         .route("/account/password", post(account::change_password))

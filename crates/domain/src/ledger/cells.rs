@@ -284,10 +284,16 @@ impl CellReader<'_, '_> {
         }
     }
 
-    /// はい/いいえ, yes/no, ○/×, あり/なし, true/false, 1/0; blank is unknown.
+    /// はい/いいえ, yes/no, ○/×, あり/なし, true/false, 1/0; blank or 不明 is unknown.
     pub fn flag(&mut self, field: &'static str) -> Option<bool> {
         let value = self.cells.text(field);
-        if value.is_empty() {
+        // Not knowing is an answer too: it stays unknown.
+        if value.is_empty()
+            || matches!(
+                fold_label(value).as_str(),
+                "不明" | "unknown" | "わからない" | "?" | "？"
+            )
+        {
             return None;
         }
         match parse_flag(value) {

@@ -163,6 +163,15 @@ fn records_round_trip_through_their_cells_and_checked_normalises() {
     .expect("valid");
     assert_eq!(c.availability, Availability::Unknown);
     assert_eq!(c.logged, Some(false));
+    let unknown = row::<ExternalConnection>(&[
+        ("key", "EX-2"),
+        ("category", "遠隔読影"),
+        ("counterpart", "読影センター"),
+        ("method", "IP-VPN"),
+        ("logged", "不明"),
+    ])
+    .expect("不明 is an answer");
+    assert_eq!(unknown.logged, None);
     assert_eq!(c.checked(), Ok(c.clone()));
     let mut bad = c.clone();
     bad.counterpart = String::new();

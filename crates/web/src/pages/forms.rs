@@ -244,9 +244,13 @@ pub async fn read_upload(
 /// A stored file as a download: its type, and its name for the browser
 /// (ASCII fallback plus the UTF-8 name).
 pub fn download(file: &mamori_store::StoredFile, data: Vec<u8>) -> axum::response::Response {
+    attachment(&file.name, &file.content_type, data)
+}
+
+/// Bytes as a download named `name` (ASCII fallback plus the UTF-8 name).
+pub fn attachment(name: &str, content_type: &str, data: Vec<u8>) -> axum::response::Response {
     use axum::response::IntoResponse;
-    let fallback: String = file
-        .name
+    let fallback: String = name
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
@@ -256,8 +260,7 @@ pub fn download(file: &mamori_store::StoredFile, data: Vec<u8>) -> axum::respons
             }
         })
         .collect();
-    let encoded: String = file
-        .name
+    let encoded: String = name
         .bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_') {
@@ -269,7 +272,7 @@ pub fn download(file: &mamori_store::StoredFile, data: Vec<u8>) -> axum::respons
         .collect();
     (
         [
-            (axum::http::header::CONTENT_TYPE, file.content_type.clone()),
+            (axum::http::header::CONTENT_TYPE, content_type.to_string()),
             (
                 axum::http::header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"),

@@ -4,12 +4,14 @@
 pub mod account;
 pub mod audit;
 pub mod auth;
+pub mod catalogue;
 pub mod checklists;
 pub mod dashboard;
 pub mod engagements;
 pub mod forms;
 pub mod frameworks;
 pub mod hospital;
+pub mod ledger;
 pub mod letters;
 pub mod notifications;
 pub mod organisations;
@@ -65,6 +67,7 @@ impl Chrome {
             nav.push(("/programmes", "nav.programmes"));
             nav.push(("/engagements", "nav.engagements"));
             nav.push(("/checklists", "nav.checklists"));
+            nav.push(("/catalogue", "nav.catalogue"));
         }
         nav.push((
             "/organisations",
