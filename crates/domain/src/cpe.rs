@@ -339,6 +339,59 @@ impl CpeName {
         }
     }
 
+    /// Reads a name as people type it: a formatted string whose punctuation
+    /// is not quoted (`cisco:ios:12.4(18a)`, as inventories and vendor
+    /// sheets write it) has it quoted, and spaces inside a value become `_`
+    /// (`hdb_client 2.0`); then [`CpeName::parse`] decides. A name that
+    /// parses strictly reads the same either way.
+    pub fn parse_lenient(input: &str) -> Result<CpeName, CpeError> {
+        let s = input.trim();
+        if !starts_with_ignore_case(s, "cpe:2.3:") {
+            return CpeName::parse(s);
+        }
+        let body = &s["cpe:2.3:".len()..];
+        let mut out = String::from("cpe:2.3:");
+        let mut component = String::new();
+        let mut chars = body.chars().peekable();
+        let flush = |component: &mut String, out: &mut String| {
+            // Wildcards only at the ends of a value; elsewhere quoted.
+            let n = component.chars().count();
+            for (i, c) in component.chars().enumerate() {
+                match c {
+                    '*' | '?' if i == 0 || i + 1 == n => out.push(c),
+                    c if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.') => out.push(c),
+                    c if c.is_whitespace() => out.push('_'),
+                    '\\' => out.push(c),
+                    c if c.is_ascii_punctuation() => {
+                        out.push('\\');
+                        out.push(c);
+                    }
+                    c => out.push(c),
+                }
+            }
+            component.clear();
+        };
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => {
+                    // An existing quote keeps its character whatever it is.
+                    flush(&mut component, &mut out);
+                    out.push('\\');
+                    if let Some(next) = chars.next() {
+                        out.push(next);
+                    }
+                }
+                ':' => {
+                    flush(&mut component, &mut out);
+                    out.push(':');
+                }
+                c => component.push(c),
+            }
+        }
+        flush(&mut component, &mut out);
+        CpeName::parse(&out)
+    }
+
     /// The canonical formatted string, e.g.
     /// `cpe:2.3:o:cisco:ios:15.2\(4\)m:*:*:*:*:*:*:*`. Same as `to_string()`.
     pub fn to_formatted_string(&self) -> String {

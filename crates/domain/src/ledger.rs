@@ -13,6 +13,7 @@ mod catalogue;
 mod cells;
 mod connection;
 mod diagram;
+mod evidence;
 mod import;
 mod network;
 mod structure;
@@ -32,6 +33,7 @@ pub use diagram::{
     DiagramEdge, DiagramExternal, DiagramGroup, DiagramNode, NetworkView, OrgEdge, OrgNode,
     OrgView, network_view, org_view,
 };
+pub use evidence::{Evidence, evidence_for};
 pub use import::{LedgerImportPlan, TableInput, TablePlan, plan_ledger_import};
 pub use network::{Link, LinkMedium, Segment, SegmentKind};
 pub use structure::{StructureRole, StructureRoleKind};

@@ -343,6 +343,13 @@ fn check_version(
 ) -> Result<()> {
     match (expected, existing) {
         (None, _) => Ok(()),
+        // Version 0: a new record, so no live record may hold the key.
+        (Some(0), None) => Ok(()),
+        (Some(0), Some(e)) if e.deleted => Ok(()),
+        (Some(0), Some(e)) => Err(StoreError::Conflict(format!(
+            "{kind} {key} already exists (version {}); choose another key or edit that record",
+            e.meta.version
+        ))),
         (Some(v), Some(e)) if e.meta.version == v => Ok(()),
         (Some(v), Some(e)) => Err(StoreError::Conflict(format!(
             "{kind} {key} is at version {}, but the change was made to version {v}; reload and try again",

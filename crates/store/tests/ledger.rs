@@ -1444,3 +1444,42 @@ async fn an_upload_is_kept_and_read_back_only_with_its_hospital() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn version_zero_creates_and_never_overwrites() {
+    each_backend(|db| async move {
+        let w = world(&db).await;
+        let s = &db.store;
+        let g = grant(s, &w.company, w.hospital, Access::Write).await;
+        let created = s
+            .save_ledger_record(
+                &w.company,
+                &g,
+                &segment("MED", "医療系LAN"),
+                Some(0),
+                ChangeSource::Form,
+            )
+            .await
+            .expect("a new key is free");
+        assert_eq!(created.version, 1);
+        let g = grant(s, &w.company, w.hospital, Access::Write).await;
+        let err = s
+            .save_ledger_record(
+                &w.company,
+                &g,
+                &segment("MED", "別の名前"),
+                Some(0),
+                ChangeSource::Form,
+            )
+            .await
+            .expect_err("the key is taken");
+        assert!(
+            matches!(&err, StoreError::Conflict(m) if m.contains("already exists")),
+            "{err:?}"
+        );
+        let stored = read(s, &w.company, w.hospital).await;
+        assert_eq!(stored.ledger.segments[0].name, "医療系LAN");
+        db
+    })
+    .await;
+}

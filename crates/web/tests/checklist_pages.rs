@@ -348,6 +348,15 @@ async fn a_hearing_runs_through_the_pages_from_self_assessment_to_vendor_answer(
         let hearing = surveyor.get(&hearing_url).await;
         assert_eq!(hearing.status, 200, "{label}");
         assert!(hearing.body.contains("情報 太郎"), "{label}");
+        // Beside the ledger items, what the hospital's ledger holds (empty
+        // here), linked to its table.
+        assert!(
+            hearing.body.contains("台帳: サーバ 0台")
+                && hearing
+                    .body
+                    .contains(&format!("/hospitals/{}/ledger/asset", hospital.0)),
+            "{label}"
+        );
         let (fw, item, scope) = &all[0];
         let value_field = format!("value:{fw}:{scope}:{item}");
         let note_field = format!("note:{fw}:{scope}:{item}");

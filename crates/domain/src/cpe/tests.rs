@@ -779,3 +779,33 @@ proptest! {
         let _ = CpeName::parse(&text);
     }
 }
+
+#[test]
+fn names_as_people_type_them_are_quoted_before_they_are_read() {
+    let lenient = |s: &str| CpeName::parse_lenient(s).map(|n| n.to_string());
+    assert_eq!(
+        lenient("cpe:2.3:o:cisco:ios:12.4(18a):*:*:*:*:*:*:*").as_deref(),
+        Ok("cpe:2.3:o:cisco:ios:12.4\\(18a\\):*:*:*:*:*:*:*")
+    );
+    assert_eq!(
+        lenient("cpe:2.3:a:sap_se:sap_hana_client:HDB_CLIENT 2.0:*:*:*:*:*:*:*").as_deref(),
+        Ok("cpe:2.3:a:sap_se:sap_hana_client:hdb_client_2.0:*:*:*:*:*:*:*")
+    );
+    // What parses strictly reads the same.
+    for strict in [
+        "cpe:2.3:o:fortinet:fortios:7.0.12:*:*:*:*:*:*:*",
+        "cpe:2.3:o:cisco:ios:15.2\\(4\\)m:*:*:*:*:*:*:*",
+        "cpe:2.3:a:hp:insight_diagnostics:7.4.0.1570:-:*:*:online:win2003:x64:*",
+        "cpe:2.3:a:vendor:prod*:1.?:*:*:*:*:*:*:*",
+    ] {
+        assert_eq!(
+            lenient(strict),
+            CpeName::parse(strict).map(|n| n.to_string()),
+            "{strict}"
+        );
+    }
+    // Still refused: the wrong number of components, a 2.2 URI stays strict.
+    assert!(CpeName::parse_lenient("cpe:2.3:broken").is_err());
+    assert!(CpeName::parse_lenient("not a cpe").is_err());
+    assert!(CpeName::parse("cpe:2.3:o:cisco:ios:12.4(18a):*:*:*:*:*:*:*").is_err());
+}

@@ -51,7 +51,7 @@ const COLUMNS: &[Column] = &[
 pub(crate) fn read_cpes(r: &mut super::CellReader, field: &'static str) -> Vec<String> {
     let mut cpes = Vec::new();
     for text in r.list(field) {
-        match CpeName::parse(&text) {
+        match CpeName::parse_lenient(&text) {
             Ok(name) => {
                 let canonical = name.to_string();
                 if !cpes.contains(&canonical) {

@@ -644,3 +644,48 @@ fn any_record_reads_a_form_of_any_kind_and_finds_records_by_key() {
     );
     assert!(ledger.record(RecordKind::Asset, &key("EX-9")).is_none());
 }
+
+#[test]
+fn checklist_items_about_the_ledger_get_its_evidence() {
+    use crate::checklist::builtin::builtin_frameworks;
+    let r6 = builtin_frameworks()
+        .expect("shipped frameworks parse")
+        .into_iter()
+        .find(|f| f.key == "mhlw-r6")
+        .expect("R6 ships");
+    let form = r6.form("hospital").expect("hospital form");
+    let item = |words: &str| {
+        form.items()
+            .find(|i| i.text_ja.contains(words))
+            .unwrap_or_else(|| panic!("an item about {words}"))
+            .clone()
+    };
+    let mut ledger = Ledger::default();
+    let mut pcs = asset("PC", "端末", "");
+    pcs.quantity = 40;
+    let mut vpn = asset("VPN", "VPN装置", "");
+    vpn.remote_maintenance = RemoteMaintenance::AlwaysOn;
+    ledger.assets = vec![asset("SV", "サーバ", ""), pcs, vpn];
+    let inventory = evidence_for(&item("台帳管理"), &ledger);
+    assert_eq!(inventory.len(), 1);
+    assert!(
+        inventory[0].ja.contains("サーバ 1台") && inventory[0].ja.contains("端末PC 40台"),
+        "{}",
+        inventory[0].ja
+    );
+    assert!(inventory[0].text("en").contains("40 PCs"));
+    let remote = evidence_for(&item("リモートメンテナンス"), &ledger);
+    assert_eq!(remote.len(), 2);
+    assert!(remote[0].ja.contains("常時接続 1"), "{}", remote[0].ja);
+    assert!(
+        evidence_for(&item("連絡体制"), &ledger)[0]
+            .ja
+            .contains("0 名")
+    );
+    assert_eq!(
+        evidence_for(&item("バックアップ"), &ledger)[0].kind,
+        RecordKind::Backup
+    );
+    // An item the ledger says nothing about gets nothing.
+    assert!(evidence_for(&item("接続元制限"), &ledger).is_empty());
+}

@@ -243,7 +243,8 @@ async fn write_all<R: LedgerRecord + PartialEq>(
 impl Store {
     /// Saves one record: normalised by the same rules as a spreadsheet row,
     /// its references checked on the ledger as the save leaves it, refused
-    /// if `expected_version` is not the stored one. Identical content
+    /// if `expected_version` is not the stored one (`Some(0)`: a new record,
+    /// refused if the key is taken by a live record). Identical content
     /// changes nothing (no new version, no history row); a deleted key is
     /// restored. History and audit in the same transaction.
     pub async fn save_ledger_record<R: LedgerRecord>(

@@ -6,7 +6,7 @@
 //! dates as `YYYY-MM-DD`). Refusals: 400 for a body that is not a record
 //! of the kind, 422 for content the rules refuse (with every field and
 //! reason), 403 for the policy, 404 for what is not there, 409 for a
-//! stale version.
+//! stale version or a record (or model) that others still point at.
 
 use super::ApiCaller;
 use crate::error::{ApiError, WebError};
@@ -23,7 +23,7 @@ use mamori_domain::ledger::{
     InvestigationEntry, LedgerKey, Link, RecordKind, RowRecord, Segment, StructureRole, TableInput,
     network_view, org_view, plan_ledger_import,
 };
-use mamori_domain::policy::{Access, HospitalData, HospitalGrant};
+use mamori_domain::policy::{Access, HospitalData, HospitalGrant, may_edit_catalogue};
 use mamori_store::{AuditContext, ChangeSource, HistoryFilter, RecordMeta, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -315,7 +315,7 @@ pub async fn put_record(
 #[utoipa::path(delete, path = "/api/v1/hospitals/{id}/ledger/{kind}/{key}", tag = "ledger",
     params(("id" = i64, Path, description = "hospital organisation id"), ("kind" = String, Path), ("key" = String, Path), VersionQuery),
     responses((status = 204, description = "deleted"), (status = 403, description = "the policy refuses"), (status = 404, description = "no such record"),
-        (status = 409, description = "stale version"), (status = 422, description = "other records point at it")),
+        (status = 409, description = "stale version, or other records still point at it (named in `message`)")),
     security(("bearer" = [])))]
 pub async fn delete_record(
     State(state): State<AppState>,
@@ -372,7 +372,9 @@ pub async fn import(
     Query(query): Query<ImportQuery>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let g = grant(&state, &caller, id, Access::Write).await?;
+    // Asked first (and a refusal audited), even for a dry run: an import
+    // is a write.
+    grant(&state, &caller, id, Access::Write).await?;
     let csv_kind = match query.kind.as_deref() {
         None | Some("") => None,
         Some(slug) => {
@@ -430,7 +432,9 @@ pub async fn import(
             &[],
         ));
     }
-    let current = state.store.ledger(&caller.ctx, &g).await?.ledger;
+    // The plan reads the ledger as it stands, which takes a read grant.
+    let read = grant(&state, &caller, id, Access::Read).await?;
+    let current = state.store.ledger(&caller.ctx, &read).await?.ledger;
     let plan = plan_ledger_import(&inputs, &current);
     let rejected = plan.rejected_rows();
     let body = |imported: bool| json!({ "imported": imported, "tables": plan.tables });
@@ -544,6 +548,10 @@ pub async fn put_model(
     Query(query): Query<VersionQuery>,
     body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
+    // The policy first: others are refused whatever they sent.
+    if !may_edit_catalogue(&caller.account.actor()) {
+        return Err(ApiError(WebError::Forbidden));
+    }
     let key = key_param(&key)?;
     let Json(body) = body.map_err(|e| WebError::BadRequest(e.body_text()))?;
     let model: DeviceModel =
@@ -574,7 +582,7 @@ pub async fn put_model(
 #[utoipa::path(delete, path = "/api/v1/catalogue/{key}", tag = "catalogue",
     params(("key" = String, Path)),
     responses((status = 204, description = "deleted"), (status = 403, description = "only the secretariat edits the catalogue"),
-        (status = 422, description = "assets still point at it")),
+        (status = 404, description = "no such model"), (status = 409, description = "assets still point at it")),
     security(("bearer" = [])))]
 pub async fn delete_model(
     State(state): State<AppState>,

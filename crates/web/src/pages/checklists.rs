@@ -20,6 +20,7 @@ use mamori_domain::checklist::{
     Answer, AnswerStyle, AnswerValue, CellKey, Completion, Confirmation, Form as ChecklistForm,
     Item, RequestParty, RequestStatus, RespondentRole, Scope, reconcile,
 };
+use mamori_domain::ledger::{Ledger, evidence_for};
 use mamori_domain::organisation::OrgKind;
 use mamori_domain::policy::{Access, HospitalData};
 use mamori_domain::{AccountId, DomainError, EngagementId};
@@ -1030,6 +1031,8 @@ pub struct ReconcileRow {
     pub open: bool,
     pub differs: bool,
     pub pending: bool,
+    /// What the hospital's ledger says about the item: (text, link).
+    pub evidence: Vec<(String, String)>,
 }
 
 pub struct ReconcileSheet {
@@ -1063,6 +1066,7 @@ fn reconcile_sheet(
     c: &EngagementChecklist,
     sheet: &RespondentSheet,
     confirmed: &BTreeMap<(i64, CellKey), mamori_store::ConfirmedAnswer>,
+    ledger: Option<&Ledger>,
 ) -> Option<ReconcileSheet> {
     let framework = c.framework.as_ref()?;
     let style = framework.framework.answer_style;
@@ -1088,10 +1092,20 @@ fn reconcile_sheet(
                     .get(&(record.id, r.key.clone()))
                     .map(|c| c.note.clone())
                     .unwrap_or_default();
-                let text = form
-                    .item(&r.key.item)
-                    .map(|i| item_text(tr, i).0)
-                    .unwrap_or_default();
+                let item = form.item(&r.key.item);
+                let text = item.map(|i| item_text(tr, i).0).unwrap_or_default();
+                let evidence = match (item, ledger) {
+                    (Some(i), Some(l)) => evidence_for(i, l)
+                        .iter()
+                        .map(|e| {
+                            (
+                                e.text(tr.code()).to_string(),
+                                format!("/hospitals/{}/ledger/{}", c.hospital.0, e.kind.slug()),
+                            )
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                };
                 rows.push(ReconcileRow {
                     framework_id: record.id,
                     text,
@@ -1108,6 +1122,7 @@ fn reconcile_sheet(
                     pending: r.pending(),
                     not_understood: r.not_understood.clone(),
                     item: r.key.item.clone(),
+                    evidence,
                 });
             }
         };
@@ -1180,6 +1195,23 @@ async fn hearing_page(
         .as_ref()
         .map(|f| f.framework.answer_style)
         .unwrap_or(AnswerStyle::Circle);
+    // The ledger's evidence beside the answers, for those who may read it.
+    let ledger = if store
+        .may(
+            &who.account.actor(),
+            c.hospital,
+            HospitalData::Ledger,
+            Access::Read,
+        )
+        .await?
+    {
+        let grant = store
+            .authorize(&who.ctx, c.hospital, HospitalData::Ledger, Access::Read)
+            .await?;
+        Some(store.ledger(&who.ctx, &grant).await?.ledger)
+    } else {
+        None
+    };
     let chrome = Chrome::page(state, who, "/engagements")
         .await?
         .with_notice(done);
@@ -1207,6 +1239,7 @@ async fn hearing_page(
                     &c,
                     s,
                     confirmations.get(&s.respondent.id).unwrap_or(&empty),
+                    ledger.as_ref(),
                 )
             })
             .collect(),

@@ -17,10 +17,10 @@ use axum::Form;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use mamori_domain::OrgId;
 use mamori_domain::ledger::{AnyRecord, CellProblem, Column, Input, Ledger, LedgerKey, RecordKind};
 use mamori_domain::policy::{Access, HospitalData};
-use mamori_store::{ChangeSource, HistoryFilter, LedgerChange, StoredLedger};
+use mamori_domain::{DomainError, OrgId};
+use mamori_store::{ChangeSource, HistoryFilter, LedgerChange, StoreError, StoredLedger};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -566,25 +566,64 @@ fn json_text(tr: Tr, value: Option<&serde_json::Value>) -> String {
     }
 }
 
+/// A stored body as the text of each of its kind's columns, as the form
+/// shows it (choices by their Japanese labels, dates as `YYYY-MM-DD`);
+/// blank without a body. A body that no longer reads as its kind is shown
+/// field by field.
+fn body_cells(tr: Tr, kind: RecordKind, body: Option<&serde_json::Value>) -> Vec<String> {
+    use mamori_domain::ledger::{
+        Asset, Backup, ExternalConnection, InvestigationEntry, Link, RowRecord, Segment,
+        StructureRole,
+    };
+    fn cells<R: RowRecord>(body: &serde_json::Value) -> Option<Vec<String>> {
+        serde_json::from_value::<R>(body.clone())
+            .ok()
+            .map(|r| r.to_cells())
+    }
+    let Some(body) = body else {
+        return vec![String::new(); kind.columns().len()];
+    };
+    let typed = match kind {
+        RecordKind::Asset => cells::<Asset>(body),
+        RecordKind::Segment => cells::<Segment>(body),
+        RecordKind::Link => cells::<Link>(body),
+        RecordKind::Connection => cells::<ExternalConnection>(body),
+        RecordKind::Investigation => cells::<InvestigationEntry>(body),
+        RecordKind::Backup => cells::<Backup>(body),
+        RecordKind::Role => cells::<StructureRole>(body),
+    };
+    typed.unwrap_or_else(|| {
+        kind.columns()
+            .iter()
+            .map(|c| json_text(tr, body.get(c.field)))
+            .collect()
+    })
+}
+
+/// Each change with the fields it changed, before and after, as the reader
+/// reads them. A confirmation changes no field.
 pub fn change_views(tr: Tr, kind: RecordKind, changes: &[LedgerChange]) -> Vec<ChangeView> {
     changes
         .iter()
         .map(|ch| {
-            let fields = kind
-                .columns()
-                .iter()
-                .filter_map(|c| {
-                    let before = ch.before.as_ref().and_then(|v| v.get(c.field));
-                    let after = ch.after.as_ref().and_then(|v| v.get(c.field));
-                    (before != after).then(|| {
+            let fields = if ch.action == mamori_store::ChangeAction::Confirmed {
+                Vec::new()
+            } else {
+                let before = body_cells(tr, kind, ch.before.as_ref());
+                let after = body_cells(tr, kind, ch.after.as_ref());
+                kind.columns()
+                    .iter()
+                    .zip(before.iter().zip(after.iter()))
+                    .filter(|(_, (b, a))| b != a)
+                    .map(|(c, (b, a))| {
                         (
                             c.label(tr.code()).to_string(),
-                            json_text(tr, before),
-                            json_text(tr, after),
+                            display_cell(tr, c, b),
+                            display_cell(tr, c, a),
                         )
                     })
-                })
-                .collect();
+                    .collect()
+            };
             ChangeView {
                 when: format::minutes(ch.at_ms),
                 who: ch.actor_name.clone().unwrap_or_default(),
@@ -735,8 +774,9 @@ pub fn problem_lines_for(tr: Tr, columns: &[Column], problems: &[CellProblem]) -
 }
 
 /// Saves a record from its form (new, or the stored `original` key with
-/// the `version` the form was drawn from). A changed key is a new record;
-/// the old one stays until deleted.
+/// the `record_version` the form was drawn from). A changed key is a new
+/// record; the old one stays until deleted. A new key must be free: a form
+/// never replaces a record it was not drawn from.
 pub async fn save_record(
     State(state): State<AppState>,
     who: Signed,
@@ -746,12 +786,21 @@ pub async fn save_record(
     let kind = kind_from_path(&kind)?;
     let id = OrgId(id);
     let tr = who.tr;
+    // The policy first: those who may not write learn nothing from the
+    // checks of what they sent, and their attempt is audited.
+    let grant = state
+        .store
+        .authorize(&who.ctx, id, HospitalData::Ledger, Access::Write)
+        .await?;
     let original = form
         .get("original")
         .filter(|o| !o.is_empty())
         .map(|o| key_from_path(o))
         .transpose()?;
-    let version = form.get("version").and_then(|v| v.parse::<i64>().ok());
+    // Not `version`: an asset has a field of that name (its firmware).
+    let version = form
+        .get("record_version")
+        .and_then(|v| v.parse::<i64>().ok());
     let refuse = |status: StatusCode, values, problems: Vec<CellProblem>, message: String| {
         let state = state.clone();
         let who = &who;
@@ -779,15 +828,12 @@ pub async fn save_record(
             return refuse(StatusCode::UNPROCESSABLE_ENTITY, form, problems, message).await;
         }
     };
-    let grant = state
-        .store
-        .authorize(&who.ctx, id, HospitalData::Ledger, Access::Write)
-        .await?;
-    // The version only guards the record the form was drawn from.
+    // The version only guards the record the form was drawn from; any
+    // other key must not be taken yet (version 0: a new record).
     let expected = if original.as_ref() == Some(record.key()) {
         version
     } else {
-        None
+        Some(0)
     };
     match crate::api::ledger::save_any(
         &state,
@@ -806,6 +852,24 @@ pub async fn save_record(
             record.key()
         ))
         .into_response()),
+        // A field of this record refused (a reference that does not
+        // resolve): named by its label, and marked on the form.
+        Err(StoreError::Invalid(e)) => {
+            let problem = CellProblem::from(e);
+            if kind.columns().iter().any(|c| c.field == problem.field) {
+                let message = problem_lines_for(tr, kind.columns(), std::slice::from_ref(&problem));
+                return refuse(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    form,
+                    vec![problem],
+                    message,
+                )
+                .await;
+            }
+            let e = DomainError::invalid(problem.field, problem.reason);
+            let refusal = forms::store_refusal(tr, StoreError::Invalid(e))?;
+            refuse(refusal.status, form, Vec::new(), refusal.message).await
+        }
         Err(e) => {
             let refusal = forms::store_refusal(tr, e)?;
             refuse(refusal.status, form, Vec::new(), refusal.message).await
