@@ -662,3 +662,159 @@ async fn engagement_walked_from_candidate_to_reported_in_a_real_browser() {
     client.close().await.unwrap();
     app.db.finish().await;
 }
+
+/// A small ledger as a surveyor uploads it: segments, a vendor's VPN,
+/// folded terminals, a CT and its maintenance line, one connection the
+/// administrator did not know of.
+fn surveyed_ledger() -> mamori_domain::ledger::Ledger {
+    use mamori_domain::ledger::{
+        ColumnMapping, Ledger, RecordKind, TableInput, plan_ledger_import,
+    };
+    let split = |l: &str| l.split('|').map(str::to_string).collect::<Vec<_>>();
+    let sheets: Vec<(RecordKind, &str, Vec<&str>)> = vec![
+        (
+            RecordKind::Segment,
+            "セグメント番号|名称|種別",
+            vec!["MED|医療系LAN|医療系", "MNT|保守用|保守用"],
+        ),
+        (
+            RecordKind::Asset,
+            "資産番号|種別|名称|メーカー|型番|台数|設置場所|ネットワークセグメント|所有者|リモート保守",
+            vec![
+                "VPN-01|VPN装置|保守用VPN|Fortinet|60F|1|サーバ室|MNT|ベンダー|常時接続",
+                "SW-01|スイッチ|コアスイッチ|アライドテレシス|x930|1|サーバ室|MED|病院|なし",
+                "PC-2F|端末|2階病棟端末|NEC|Mate|40|2階病棟|MED|病院|なし",
+                "PC-3F|端末|3階病棟端末|NEC|Mate|40|3階病棟|MED|病院|なし",
+                "CT-01|医療機器|CT装置|しおかぜ|ONE|1|CT室|MED|病院|常時接続",
+            ],
+        ),
+        (
+            RecordKind::Link,
+            "接続番号|接続元|接続先",
+            vec!["L1|VPN-01|SW-01", "L2|SW-01|PC-2F", "L3|SW-01|CT-01"],
+        ),
+        (
+            RecordKind::Connection,
+            "接続番号|分類|接続先|接続方法|境界機器|接続形態|管理者の把握",
+            vec![
+                "EX-1|ネットワーク保守|電子カルテ保守センター|インターネットVPN|VPN-01|常時接続|はい",
+                "EX-2|CT・MRI等検査機器の保守|CTリモートサービス|IP-VPN|CT-01|常時接続|いいえ",
+            ],
+        ),
+    ];
+    let bodies: Vec<Vec<(u32, Vec<String>)>> = sheets
+        .iter()
+        .map(|(_, _, rows)| {
+            rows.iter()
+                .enumerate()
+                .map(|(i, r)| (i as u32 + 2, split(r)))
+                .collect()
+        })
+        .collect();
+    let inputs: Vec<TableInput> = sheets
+        .iter()
+        .zip(bodies.iter())
+        .map(|((kind, header, _), rows)| TableInput {
+            name: kind.ja().into(),
+            kind: *kind,
+            mapping: ColumnMapping::infer(&split(header), kind.columns()),
+            rows,
+        })
+        .collect();
+    let plan = plan_ledger_import(&inputs, &Ledger::default());
+    assert_eq!(plan.rejected_rows(), 0, "{:?}", plan.tables);
+    plan.incoming
+}
+
+#[tokio::test]
+async fn a_surveyor_walks_the_wards_and_reads_the_network_in_a_browser() {
+    let Some((_driver, client)) = start_browser().await else {
+        return;
+    };
+    let app = TestApp::start(testing::sqlite().await).await;
+    let base = app.url("");
+    let store = app.store();
+    let hospital = app.org(OrgKind::Hospital, "湖畔市立総合病院").await;
+    let company = app
+        .org(OrgKind::SurveyCompany, "あおば情報セキュリティ")
+        .await;
+    let surveyor = app.account(company, "co@example.jp", Role::Member).await;
+    let programme = testing::add_programme(store, "令和8年度 調査").await;
+    testing::add_engagement(
+        store,
+        programme,
+        hospital,
+        company,
+        EngagementState::Surveying,
+    )
+    .await;
+    let ctx = AuditContext::for_actor(surveyor.actor(), surveyor.email.clone(), None);
+    let grant = store
+        .authorize(
+            &ctx,
+            hospital,
+            mamori_domain::policy::HospitalData::Ledger,
+            mamori_domain::policy::Access::Write,
+        )
+        .await
+        .unwrap();
+    store
+        .import_ledger(
+            &ctx,
+            &grant,
+            &surveyed_ledger(),
+            mamori_store::ChangeSource::Import,
+        )
+        .await
+        .unwrap();
+    let h = hospital.0;
+
+    log_in_and_wait(&client, &base, "co@example.jp").await;
+    // On a tablet in the wards: the devices by location, one confirmed.
+    client.set_window_size(820, 1180).await.unwrap();
+    client
+        .goto(&format!("{base}/hospitals/{h}/ledger/walk"))
+        .await
+        .unwrap();
+    expect_heading(&client, "院内巡回").await;
+    expect_text(&client, "main", &["2階病棟", "CT室", "保守用VPN", "0 / 5"]).await;
+    mark_page(&client).await;
+    click(&client, "li#CT-01 form[action$='/confirm'] button").await;
+    wait_for_new_page(&client).await;
+    expect_text(&client, "p.notice", &["確認済み"]).await;
+    expect_text(&client, "main", &["1 / 5"]).await;
+    wait_for(&client, "li#CT-01.seen").await;
+    screenshot(&client, "walk.png").await;
+
+    // The overview points out the connection nobody knew of.
+    client.set_window_size(1400, 1000).await.unwrap();
+    client
+        .goto(&format!("{base}/hospitals/{h}/ledger"))
+        .await
+        .unwrap();
+    expect_text(&client, "ul.highlights", &["CTリモートサービス"]).await;
+    // The network overview, drawn from the ledger in the page.
+    client
+        .goto(&format!("{base}/hospitals/{h}/ledger/network"))
+        .await
+        .unwrap();
+    expect_heading(&client, "ネットワーク概要図").await;
+    let drawn = wait_for(&client, ".diagram svg")
+        .await
+        .text()
+        .await
+        .unwrap();
+    for needle in [
+        "医療系LAN",
+        "保守用",
+        "コアスイッチ",
+        "×80",
+        "CTリモートサービス",
+    ] {
+        assert!(
+            drawn.contains(needle),
+            "{needle} not in the drawing: {drawn}"
+        );
+    }
+    screenshot(&client, "ledger-network.png").await;
+}

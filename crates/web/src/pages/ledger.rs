@@ -1201,6 +1201,8 @@ pub async fn walk(
         can_write: read.can_write,
         kinds: mamori_domain::ledger::AssetKind::ALL
             .iter()
+            // A system is not something one finds in a ward.
+            .filter(|k| **k != mamori_domain::ledger::AssetKind::System)
             .map(|k| (k.ja(), k.label(tr.code())))
             .collect(),
         segments: ledger
