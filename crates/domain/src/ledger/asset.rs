@@ -98,10 +98,7 @@ pub const MAX_QUANTITY: u32 = 100_000;
 impl Asset {
     /// The canonical CPE names, parsed.
     pub fn cpe_names(&self) -> Vec<CpeName> {
-        self.cpes
-            .iter()
-            .filter_map(|c| CpeName::parse(c).ok())
-            .collect()
+        super::catalogue::parsed(&self.cpes)
     }
 }
 

@@ -27,11 +27,13 @@ pub struct DeviceModel {
 
 impl DeviceModel {
     pub fn cpe_names(&self) -> Vec<CpeName> {
-        self.cpes
-            .iter()
-            .filter_map(|c| CpeName::parse(c).ok())
-            .collect()
+        parsed(&self.cpes)
     }
+}
+
+/// Stored CPE names (canonical, so they parse), parsed.
+pub(crate) fn parsed(cpes: &[String]) -> Vec<CpeName> {
+    cpes.iter().filter_map(|c| CpeName::parse(c).ok()).collect()
 }
 
 const COLUMNS: &[Column] = &[

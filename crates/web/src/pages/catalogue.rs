@@ -3,7 +3,7 @@
 //! later matches once per model. Everyone engaged reads it; only the
 //! secretariat changes it.
 
-use super::ledger::{display_cell, input_of, problem_lines_for};
+use super::ledger::{FieldView, display_cell, input_of, problem_lines_for};
 use super::{Chrome, Done, forms};
 use crate::error::WebError;
 use crate::format;
@@ -117,16 +117,6 @@ pub async fn list(
     }
 }
 
-pub struct ModelField {
-    pub field: &'static str,
-    pub label: &'static str,
-    pub required: bool,
-    pub input: &'static str,
-    pub value: String,
-    pub options: Vec<(String, String)>,
-    pub error: Option<String>,
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "catalogue_model.html")]
 pub struct ModelPage {
@@ -135,7 +125,7 @@ pub struct ModelPage {
     version: String,
     updated: String,
     in_use: usize,
-    fields: Vec<ModelField>,
+    fields: Vec<FieldView>,
     can_write: bool,
     error: Option<String>,
 }
@@ -177,7 +167,7 @@ async fn model_page(
         .iter()
         .map(|c| {
             let (input, options) = input_of(tr, c, Vec::new());
-            ModelField {
+            FieldView {
                 field: c.field,
                 label: c.label(tr.code()),
                 required: c.required,
