@@ -879,3 +879,32 @@ async fn the_policy_refuses_with_403_and_every_refusal_is_audited() {
         app.db.finish().await;
     }
 }
+
+#[tokio::test]
+async fn the_ledger_as_it_stood_at_the_end_of_a_day() {
+    for db in testing::all().await {
+        let label = db.label;
+        let app = TestApp::start(db).await;
+        let w = world(&app).await;
+        let api = w.api.as_str();
+        let surveyor = caller(&app, w.company, "surveyor@example.jp").await;
+        let (status, _) = surveyor
+            .put(&format!("{api}/segment/S-1"), segment("S-1", "医療系"))
+            .await;
+        assert_eq!(status, 200, "{label}");
+        // Days in Japan time, as the history's moments are read.
+        let today = time::OffsetDateTime::now_utc()
+            .to_offset(time::macros::offset!(+9))
+            .date();
+        let (status, before) = surveyor
+            .get(&format!("{api}?as_of={}", today.previous_day().unwrap()))
+            .await;
+        assert_eq!(status, 200, "{label}: {before}");
+        assert_eq!(before["ledger"]["segments"], json!([]), "{label}");
+        let (status, now) = surveyor.get(&format!("{api}?as_of={today}")).await;
+        assert_eq!(status, 200, "{label}");
+        assert_eq!(now["ledger"]["segments"][0]["key"], "S-1", "{label}");
+        let (status, _) = surveyor.get(&format!("{api}?as_of=27/11/2026")).await;
+        assert_eq!(status, 400, "{label}");
+    }
+}

@@ -141,17 +141,43 @@ async fn grant(
         .await?)
 }
 
-/// The whole ledger with each record's version. Audited.
+#[derive(Deserialize, IntoParams)]
+pub struct AsOfQuery {
+    /// `YYYY-MM-DD`: the ledger as it stood at the end of that day (Japan
+    /// time), rebuilt from the history: what was known when.
+    as_of: Option<String>,
+}
+
+/// The whole ledger with each record's version, or as it stood at the end
+/// of a day (`?as_of=`). Audited.
 #[utoipa::path(get, path = "/api/v1/hospitals/{id}/ledger", tag = "ledger",
-    params(("id" = i64, Path, description = "hospital organisation id")),
-    responses((status = 200, description = "`ledger`: assets, segments, links, connections, investigations, backups, roles; `meta`: version and confirmation of each record"),
+    params(("id" = i64, Path, description = "hospital organisation id"), AsOfQuery),
+    responses((status = 200, description = "`ledger`: assets, segments, links, connections, investigations, backups, roles; `meta`: version and confirmation of each record (not with `as_of`)"),
+        (status = 400, description = "`as_of` is not a date"),
         (status = 403, description = "the policy refuses")),
     security(("bearer" = [])))]
 pub async fn get_ledger(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path(id): Path<i64>,
+    Query(query): Query<AsOfQuery>,
 ) -> Result<Json<Value>, ApiError> {
+    if let Some(day) = query.as_of.as_deref() {
+        let start = crate::format::date_start_ms(day).ok_or_else(|| {
+            WebError::BadRequest(format!("as_of: `{day}` is not a date (YYYY-MM-DD)"))
+        })?;
+        let end_of_day = start + 24 * 60 * 60 * 1000 - 1;
+        let g = grant(&state, &caller, id, Access::Read).await?;
+        let ledger = state
+            .store
+            .ledger_as_of(&caller.ctx, &g, end_of_day)
+            .await?;
+        return Ok(Json(json!({
+            "hospital_id": id,
+            "as_of": day,
+            "ledger": ledger,
+        })));
+    }
     let g = grant(&state, &caller, id, Access::Read).await?;
     let stored = state.store.ledger(&caller.ctx, &g).await?;
     let meta: Vec<MetaBody> = stored
