@@ -58,16 +58,8 @@ const COLUMNS: &[Column] = &[
         "restore test result",
     )
     .input(Input::Multiline),
-    Column::new(
-        "rpo_hours",
-        "RPO（時間）",
-        "RPO (hours).input(Input::Number)",
-    ),
-    Column::new(
-        "rto_hours",
-        "RTO（時間）",
-        "RTO (hours).input(Input::Number)",
-    ),
+    Column::new("rpo_hours", "RPO（時間）", "RPO (hours)").input(Input::Number),
+    Column::new("rto_hours", "RTO（時間）", "RTO (hours)").input(Input::Number),
     Column::new("notes", "備考", "notes").input(Input::Multiline),
 ];
 

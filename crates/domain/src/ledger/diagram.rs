@@ -7,11 +7,11 @@ use super::{
     Asset, AssetKind, Availability, ConnectionCategory, ConnectionMethod, Ledger, LedgerKey,
     LinkMedium, Owner, RemoteMaintenance, SegmentKind, StructureRoleKind,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
 
 /// A segment drawn as a group of boxes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DiagramGroup {
     pub id: String,
     pub title: String,
@@ -21,7 +21,7 @@ pub struct DiagramGroup {
 }
 
 /// One box: an asset, or identical terminals folded into one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DiagramNode {
     pub id: String,
     pub group: String,
@@ -39,7 +39,7 @@ pub struct DiagramNode {
     pub internet_exposed: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DiagramEdge {
     pub from: String,
     pub to: String,
@@ -48,7 +48,7 @@ pub struct DiagramEdge {
 }
 
 /// An external connection, drawn outside the hospital.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DiagramExternal {
     pub id: String,
     pub key: LedgerKey,
@@ -62,7 +62,7 @@ pub struct DiagramExternal {
     pub via: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NetworkView {
     pub groups: Vec<DiagramGroup>,
     pub nodes: Vec<DiagramNode>,
@@ -214,7 +214,7 @@ pub fn network_view(ledger: &Ledger) -> NetworkView {
 }
 
 /// One box of the management structure chart.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrgNode {
     pub id: String,
     pub key: LedgerKey,
@@ -230,13 +230,13 @@ pub struct OrgNode {
 }
 
 /// A reporting line, drawn from the superior down.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrgEdge {
     pub superior: String,
     pub subordinate: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrgView {
     pub nodes: Vec<OrgNode>,
     pub edges: Vec<OrgEdge>,

@@ -463,6 +463,12 @@ fn check_columns<R: RowRecord>() {
     fields.sort();
     fields.dedup();
     assert_eq!(fields.len(), columns.len(), "fields are unique");
+    for c in columns {
+        assert!(!c.ja.contains(".input("), "a header holds code: {}", c.ja);
+        assert!(!c.en.contains(".input("), "a header holds code: {}", c.en);
+    }
+    let rpo = Backup::COLUMNS.iter().find(|c| c.field == "rpo_hours");
+    assert!(rpo.is_none_or(|c| c.en == "RPO (hours)" && c.input == Input::Number));
     // Every choice a form offers reads back through its label.
     for c in columns {
         if let Input::Choice(choices) = c.input {
