@@ -5,6 +5,7 @@ pub mod agreement;
 pub mod audit;
 pub mod checklist;
 pub mod cpe;
+pub mod deliverable;
 pub mod engagement;
 pub mod error;
 pub mod ids;
