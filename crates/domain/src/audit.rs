@@ -80,6 +80,8 @@ slug_enum!(
         CatalogueModelSaved => "catalogue.model-saved",
         CatalogueModelDeleted => "catalogue.model-deleted",
         CatalogueImported => "catalogue.imported",
+        DeliverableSubmitted => "deliverable.submitted",
+        DeliverableReviewed => "deliverable.reviewed",
     }
 );
 

@@ -284,6 +284,14 @@ fn ledger_of(records: &[Stored], catalogue_keys: BTreeSet<LedgerKey>) -> Result<
     Ok(ledger)
 }
 
+/// The hospital's live ledger as the transaction sees it (no policy, no
+/// audit): what a deliverable is built from.
+pub(crate) async fn ledger_in(tx: &mut Tx, hospital: OrgId) -> Result<Ledger> {
+    let records = records_of(tx, hospital).await?;
+    let catalogue = catalogue_keys(tx).await?;
+    ledger_of(&records, catalogue)
+}
+
 /// The reference problems `after` has that `before` did not.
 fn new_problems(before: &Ledger, after: &Ledger) -> Vec<ReferenceProblem> {
     let old = before.reference_problems();

@@ -9,6 +9,7 @@ mod audit;
 mod checklists;
 pub mod credentials;
 mod db;
+mod deliverables;
 mod engagements;
 mod error;
 mod files;
@@ -37,6 +38,7 @@ pub use checklists::{
     SUPPLEMENT_FORM, supplement_form, supplement_key,
 };
 pub use db::{Backend, Clock, JST, Store, now_ms};
+pub use deliverables::{DeliverableRecord, DeliverableReview, MAX_REVIEW_NOTE};
 pub use engagements::{
     CandidateDetails, Engagement, EngagementFilter, EngagementOverview, NewCandidate,
 };

@@ -33,6 +33,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "ledger",
         sql: include_str!("../migrations/0004_ledger.sql"),
     },
+    Migration {
+        version: 5,
+        name: "deliverables",
+        sql: include_str!("../migrations/0005_deliverables.sql"),
+    },
 ];
 
 /// The schema version that holds the checklist tables.

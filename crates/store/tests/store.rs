@@ -55,7 +55,7 @@ async fn migrations_apply_once() {
     each_backend(|db| async move {
         let again = db.store.migrate().await.unwrap();
         assert!(again.applied.is_empty(), "{}", db.label);
-        assert_eq!(again.current, 4);
+        assert_eq!(again.current, 5);
         db
     })
     .await;
@@ -944,7 +944,12 @@ async fn upgrading_from_the_foundation_schema_keeps_every_engagement() {
         let report = db.store.migrate().await.unwrap();
         assert_eq!(
             report.applied,
-            vec![(2, "lifecycle"), (3, "checklists"), (4, "ledger")],
+            vec![
+                (2, "lifecycle"),
+                (3, "checklists"),
+                (4, "ledger"),
+                (5, "deliverables")
+            ],
             "{label}"
         );
         let seen = db.store.engagements_visible_to(&operator()).await.unwrap();
