@@ -2,6 +2,7 @@
 //! policy and audit as the pages, and an OpenAPI description.
 
 pub mod checklists;
+pub mod deliverables;
 pub mod ledger;
 pub mod lifecycle;
 
@@ -297,6 +298,8 @@ impl Modify for BearerAuth {
         checklists::hearings, checklists::record_hearing, checklists::confirm,
         checklists::requests, checklists::raise_request, checklists::receive_request,
         checklists::inquiries, checklists::open_inquiry,
+        deliverables::list, deliverables::submit, deliverables::review, deliverables::version,
+        deliverables::diff,
         ledger::get_ledger, ledger::list_records, ledger::get_record, ledger::put_record,
         ledger::delete_record, ledger::import, ledger::history, ledger::network, ledger::structure,
         ledger::catalogue, ledger::put_model, ledger::delete_model),
@@ -313,7 +316,7 @@ impl Modify for BearerAuth {
         checklists::AnswersBody, checklists::RespondentBody, checklists::HearingBody,
         checklists::ParticipantBody, checklists::ConfirmationBody, checklists::ConfirmationsBody,
         checklists::RequestBody, checklists::ReceivedBody, checklists::MaterialFileBody,
-        checklists::InquiryBody, ledger::MetaBody)),
+        checklists::InquiryBody, ledger::MetaBody, deliverables::ReviewBody)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
@@ -496,6 +499,23 @@ pub fn router() -> Router<AppState> {
         .route(
             "/engagements/{id}/inquiries",
             get(checklists::inquiries).post(checklists::open_inquiry),
+        )
+        .route("/engagements/{id}/deliverables", get(deliverables::list))
+        .route(
+            "/engagements/{id}/deliverables/{kind}/submit",
+            post(deliverables::submit),
+        )
+        .route(
+            "/engagements/{id}/deliverables/{kind}/review",
+            post(deliverables::review),
+        )
+        .route(
+            "/engagements/{id}/deliverables/{kind}/versions/{n}",
+            get(deliverables::version),
+        )
+        .route(
+            "/engagements/{id}/deliverables/{kind}/diff",
+            get(deliverables::diff),
         )
         .route("/openapi.json", get(openapi_json))
         .fallback(not_found)

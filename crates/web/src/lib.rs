@@ -20,8 +20,8 @@ use axum::routing::{get, post};
 use mamori_store::Store;
 pub use pages::notifications::render_notification;
 use pages::{
-    account, audit, auth, catalogue, checklists, dashboard, engagements, frameworks, hospital,
-    ledger, letters, notifications, organisations, programmes,
+    account, audit, auth, catalogue, checklists, dashboard, deliverables, engagements, frameworks,
+    hospital, ledger, letters, notifications, organisations, programmes,
 };
 pub use state::AppState;
 
@@ -290,6 +290,19 @@ pub fn app(store: Store, config: WebConfig) -> Router {
             post(engagements::record_payment),
         )
         .route("/engagements/{id}/checklist", get(checklists::show))
+        .route("/engagements/{id}/deliverables", get(deliverables::show))
+        .route(
+            "/engagements/{id}/deliverables/{kind}/submit",
+            post(deliverables::submit),
+        )
+        .route(
+            "/engagements/{id}/deliverables/{kind}/review",
+            post(deliverables::review),
+        )
+        .route(
+            "/engagements/{id}/deliverables/{kind}/versions/{n}",
+            get(deliverables::version),
+        )
         .route(
             "/engagements/{id}/checklist.xlsx",
             get(checklists::export_xlsx),

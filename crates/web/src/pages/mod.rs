@@ -7,6 +7,7 @@ pub mod auth;
 pub mod catalogue;
 pub mod checklists;
 pub mod dashboard;
+pub mod deliverables;
 pub mod engagements;
 pub mod forms;
 pub mod frameworks;
