@@ -10,7 +10,7 @@ mod common;
 use common::{Browser, PASSWORD, TestApp};
 use mamori_domain::OrgId;
 use mamori_domain::engagement::EngagementState;
-use mamori_domain::ledger::{Asset, Backup, Cells, Ledger, RowRecord};
+use mamori_domain::ledger::{Asset, Backup, Cells, Ledger, RowRecord, Segment, StructureRole};
 use mamori_domain::organisation::{OrgKind, Role};
 use mamori_domain::policy::{Access, HospitalData};
 use mamori_store::testing;
@@ -378,5 +378,73 @@ async fn a_deliverable_is_submitted_reviewed_and_approved_through_the_pages_and_
         }
 
         app.db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn the_network_and_structure_versions_draw_their_frozen_diagrams() {
+    for db in testing::all().await {
+        let label = db.label;
+        let app = TestApp::start(db).await;
+        let store = app.store();
+        let hospital = app.org(OrgKind::Hospital, "出雲みなと病院").await;
+        let company = app.org(OrgKind::SurveyCompany, "しまね情報調査").await;
+        let programme = testing::add_programme(store, "令和8年度 病院調査").await;
+        let e = testing::add_engagement(
+            store,
+            programme,
+            hospital,
+            company,
+            EngagementState::Surveying,
+        )
+        .await;
+        let base = format!("/engagements/{}/deliverables", e.id.0);
+        let (account, surveyor) = signed_in(&app, company, "surveyor@example.jp").await;
+        let mut l = Ledger::default();
+        l.segments.push(record::<Segment>(&[
+            ("key", "MED"),
+            ("name", "医療系LAN"),
+            ("kind", "医療系"),
+        ]));
+        l.assets.push(record::<Asset>(&[
+            ("key", "SW-1"),
+            ("kind", "スイッチ"),
+            ("name", "コアスイッチ"),
+            ("segment", "MED"),
+        ]));
+        l.roles.push(record::<StructureRole>(&[
+            ("key", "R-1"),
+            ("kind", "システム管理者"),
+            ("title", "情報システム室長"),
+            ("incident_order", "1"),
+        ]));
+        import(store, &account, hospital, &l).await;
+        for (kind, needles) in [
+            ("network", ["医療系LAN", "コアスイッチ"]),
+            ("structure", ["情報システム室長", "緊急連絡"]),
+        ] {
+            let done = surveyor
+                .submit(&base, &format!("{base}/{kind}/submit"), &[])
+                .await;
+            assert_eq!(done.status, 303, "{label} {kind}: {}", done.body);
+            let version = surveyor.get(&format!("{base}/{kind}/versions/1")).await;
+            assert_eq!(version.status, 200, "{label} {kind}");
+            let svg_at = version
+                .body
+                .find("<svg")
+                .unwrap_or_else(|| panic!("{label} {kind}: no drawing"));
+            for needle in needles {
+                assert!(
+                    version.body[svg_at..].contains(needle),
+                    "{label} {kind}: {needle} not drawn"
+                );
+            }
+        }
+        // The drawing is the frozen one: a later change does not reach it.
+        let mut changed = l.clone();
+        changed.assets[0].name = "新しいスイッチ".into();
+        import(store, &account, hospital, &changed).await;
+        let version = surveyor.get(&format!("{base}/network/versions/1")).await;
+        assert!(version.body.contains("コアスイッチ") && !version.body.contains("新しいスイッチ"));
     }
 }
