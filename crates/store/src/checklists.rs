@@ -586,7 +586,7 @@ fn sheet(
 }
 
 /// The engagement's checklist as the transaction sees it (no policy, no audit).
-async fn checklist_in(
+pub(crate) async fn checklist_in(
     tx: &mut Tx,
     e: &Engagement,
     only: Option<i64>,

@@ -12,16 +12,16 @@
 //! engagement, and submits only once it is contracted.
 
 use crate::audit::{AuditContext, append};
-use crate::db::{Tx, parse_optional_day};
+use crate::checklists::checklist_in;
+use crate::db::Tx;
 use crate::engagements::{Engagement, engagement_in};
 use crate::error::corrupt;
+use crate::hearings::{confirmations_in, framework_in};
 use crate::hospital::{recheck, require};
 use crate::ledger::ledger_in;
 use crate::{Result, Store, StoreError, now_ms};
 use mamori_domain::audit::AuditAction;
-use mamori_domain::checklist::{
-    Answer, AnswerStyle, AnswerValue, CellKey, Confirmation, Framework, RespondentRole, Scope,
-};
+use mamori_domain::checklist::{AnswerStyle, CellKey, Confirmation, Framework};
 use mamori_domain::deliverable::{
     ContentChange, DeliverableContent, DeliverableKind, DeliverableState, RespondentAnswers,
     ReviewAction, ReviewRefused, backups_content, check_complete, checklist_content,
@@ -238,145 +238,59 @@ macro_rules! open {
     }};
 }
 
-/// One respondent of the engagement with what the checklist deliverables
-/// show of them.
-struct RespondentData {
-    id: String,
-    name: String,
-    role: RespondentRole,
-    framework_id: i64,
-    form_key: String,
-    answers: BTreeMap<CellKey, Answer>,
-    confirmed: BTreeMap<CellKey, Confirmation>,
-}
-
-#[derive(sqlx::FromRow)]
-struct AnswerRow {
-    respondent_id: i64,
-    framework_id: i64,
-    item_number: String,
-    scope: String,
-    value: String,
-    checked_on: Option<String>,
-    target_on: Option<String>,
-    not_understood: String,
-}
-
 /// ①–③ from the respondents of the deliverable's audience: their answers
-/// to their own framework and the latest confirmation of every cell.
+/// to their own framework and the latest confirmation of every cell, read
+/// as the checklist and the hearings read them.
 async fn checklist_of(
     tx: &mut Tx,
     e: &Engagement,
     kind: DeliverableKind,
 ) -> Result<DeliverableContent> {
     let roles = kind.respondent_roles().unwrap_or(&[]);
-    let rows: Vec<(i64, i64, String, String, String)> = sqlx::query_as(
-        "SELECT id, framework_id, form_key, role, name FROM checklist_respondents WHERE engagement_id = $1 ORDER BY id",
-    )
-    .bind(e.id.0)
-    .fetch_all(&mut **tx)
-    .await?;
-    let mut respondents = Vec::new();
-    for (id, framework_id, form_key, role, name) in rows {
-        let role = RespondentRole::parse(&role).map_err(corrupt("checklist_respondents.role"))?;
-        if roles.contains(&role) {
-            respondents.push(RespondentData {
-                id: id.to_string(),
-                name,
-                role,
-                framework_id,
-                form_key,
-                answers: BTreeMap::new(),
-                confirmed: BTreeMap::new(),
-            });
-        }
-    }
-    let index: HashMap<String, usize> = respondents
+    let checklist = checklist_in(tx, e, None).await?;
+    let mut confirmations = confirmations_in(tx, e.id).await?;
+    let sheets: Vec<_> = checklist
+        .respondents
         .iter()
-        .enumerate()
-        .map(|(i, r)| (r.id.clone(), i))
+        .filter(|s| roles.contains(&s.respondent.role))
         .collect();
-    let answers: Vec<AnswerRow> = sqlx::query_as(
-        "SELECT a.respondent_id, a.framework_id, a.item_number, a.scope, a.value, a.checked_on, a.target_on, a.not_understood
-         FROM checklist_answers a JOIN checklist_respondents r ON r.id = a.respondent_id WHERE r.engagement_id = $1",
-    )
-    .bind(e.id.0)
-    .fetch_all(&mut **tx)
-    .await?;
-    for a in answers {
-        let Some(r) = index
-            .get(&a.respondent_id.to_string())
-            .map(|&i| &mut respondents[i])
-        else {
-            continue;
-        };
-        if a.framework_id != r.framework_id {
-            continue;
-        }
-        let scope = Scope::parse(&a.scope).map_err(corrupt("checklist_answers.scope"))?;
-        r.answers.insert(
-            CellKey::new(a.item_number, scope),
-            Answer {
-                value: AnswerValue::parse(&a.value).map_err(corrupt("checklist_answers.value"))?,
-                checked_on: parse_optional_day("checklist_answers.checked_on", a.checked_on)?,
-                target_on: parse_optional_day("checklist_answers.target_on", a.target_on)?,
-                not_understood: a.not_understood,
-            },
-        );
-    }
-    #[allow(clippy::type_complexity)]
-    let confirmations: Vec<(i64, i64, String, String, Option<String>, i64)> = sqlx::query_as(
-        "SELECT c.respondent_id, c.framework_id, c.item_number, c.scope, c.value, c.is_open
-         FROM checklist_confirmations c JOIN hearings h ON h.id = c.hearing_id
-         WHERE h.engagement_id = $1 ORDER BY c.id",
-    )
-    .bind(e.id.0)
-    .fetch_all(&mut **tx)
-    .await?;
-    // Oldest first: a later confirmation replaces an earlier one.
-    for (respondent, framework, item, scope, value, open) in confirmations {
-        let Some(r) = index
-            .get(&respondent.to_string())
-            .map(|&i| &mut respondents[i])
-        else {
-            continue;
-        };
-        if framework != r.framework_id {
-            continue;
-        }
-        let scope = Scope::parse(&scope).map_err(corrupt("checklist_confirmations.scope"))?;
-        let value = value
-            .map(|v| AnswerValue::parse(&v))
-            .transpose()
-            .map_err(corrupt("checklist_confirmations.value"))?;
-        r.confirmed.insert(
-            CellKey::new(item, scope),
-            Confirmation {
-                value,
-                open: open != 0,
-            },
-        );
-    }
     let mut frameworks: BTreeMap<i64, Framework> = BTreeMap::new();
-    for r in &respondents {
-        if frameworks.contains_key(&r.framework_id) {
-            continue;
+    for s in &sheets {
+        let id = s.respondent.framework_id;
+        if let std::collections::btree_map::Entry::Vacant(slot) = frameworks.entry(id) {
+            slot.insert(framework_in(tx, id).await?);
         }
-        let definition: String =
-            sqlx::query_scalar("SELECT definition FROM checklist_frameworks WHERE id = $1")
-                .bind(r.framework_id)
-                .fetch_one(&mut **tx)
-                .await?;
-        let framework = Framework::from_json(&definition)
-            .map_err(corrupt("checklist_frameworks.definition"))?;
-        frameworks.insert(r.framework_id, framework);
     }
-    let style = respondents
+    // Each respondent's confirmations of their own framework's cells.
+    let confirmed: Vec<(String, BTreeMap<CellKey, Confirmation>)> = sheets
+        .iter()
+        .map(|s| {
+            let r = &s.respondent;
+            let cells = confirmations
+                .remove(&r.id)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|((framework, _), _)| *framework == r.framework_id)
+                .map(|((_, key), c)| {
+                    (
+                        key,
+                        Confirmation {
+                            value: c.value,
+                            open: c.open,
+                        },
+                    )
+                })
+                .collect();
+            (r.id.to_string(), cells)
+        })
+        .collect();
+    let style = sheets
         .first()
-        .and_then(|r| frameworks.get(&r.framework_id))
+        .and_then(|s| frameworks.get(&s.respondent.framework_id))
         .map_or(AnswerStyle::YesNoDated, |f| f.answer_style);
     let mut shown = Vec::new();
-    for r in &respondents {
+    for (s, (key, confirmed)) in sheets.iter().zip(&confirmed) {
+        let r = &s.respondent;
         let Some(form) = frameworks
             .get(&r.framework_id)
             .and_then(|f| f.form(&r.form_key))
@@ -384,12 +298,12 @@ async fn checklist_of(
             continue;
         };
         shown.push(RespondentAnswers {
-            key: &r.id,
+            key,
             name: &r.name,
             role: r.role,
             form,
-            self_assessed: &r.answers,
-            confirmed: &r.confirmed,
+            self_assessed: &s.answers,
+            confirmed,
         });
     }
     Ok(checklist_content(kind, style, &shown)?)

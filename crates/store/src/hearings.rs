@@ -327,7 +327,7 @@ async fn hearings_where(tx: &mut Tx, condition: &'static str, value: i64) -> Res
 }
 
 /// Every confirmation of the engagement's respondents, latest per cell.
-async fn confirmations_in(
+pub(crate) async fn confirmations_in(
     tx: &mut Tx,
     engagement: EngagementId,
 ) -> Result<BTreeMap<i64, ConfirmedCells>> {
@@ -366,7 +366,7 @@ async fn confirmations_in(
     Ok(out)
 }
 
-async fn framework_in(tx: &mut Tx, id: i64) -> Result<Framework> {
+pub(crate) async fn framework_in(tx: &mut Tx, id: i64) -> Result<Framework> {
     let definition: Option<String> =
         sqlx::query_scalar("SELECT definition FROM checklist_frameworks WHERE id = $1")
             .bind(id)

@@ -642,26 +642,38 @@ pub async fn issue_link(
     };
     match result {
         Ok((r, token)) => {
-            let link = NewLink {
-                label: r.name.clone(),
-                url: format!("{}/r/{token}", state.config.public_base()),
-            };
-            let page = checklist_page(
+            show_link(
                 &state,
                 &who,
                 id,
-                None,
-                Some(link),
-                &Some("link_issued".into()),
+                r.name,
+                format!("/r/{token}"),
+                "link_issued",
             )
-            .await?;
-            Ok(page.into_response())
+            .await
         }
         Err(e) => {
             let refusal = forms::store_refusal(who.tr, e)?;
             refused(&state, &who, id, refusal).await
         }
     }
+}
+
+/// The checklist page with a link just issued, shown once.
+async fn show_link(
+    state: &AppState,
+    who: &Signed,
+    id: EngagementId,
+    label: String,
+    path: String,
+    done: &str,
+) -> Result<Response, WebError> {
+    let link = NewLink {
+        label,
+        url: format!("{}{path}", state.config.public_base()),
+    };
+    let page = checklist_page(state, who, id, None, Some(link), &Some(done.into())).await?;
+    Ok(page.into_response())
 }
 
 /// The respondent's own page for a signed-in person.
@@ -1459,20 +1471,15 @@ pub async fn open_inquiry(
     };
     match result {
         Ok((q, token)) => {
-            let link = NewLink {
-                label: q.vendor_name.clone(),
-                url: format!("{}/v/{token}", state.config.public_base()),
-            };
-            let page = checklist_page(
+            show_link(
                 &state,
                 &who,
                 id,
-                None,
-                Some(link),
-                &Some("inquiry_opened".into()),
+                q.vendor_name,
+                format!("/v/{token}"),
+                "inquiry_opened",
             )
-            .await?;
-            Ok(page.into_response())
+            .await
         }
         Err(e) => {
             let refusal = forms::store_refusal(who.tr, e)?;
