@@ -11,6 +11,7 @@
 mod build;
 mod content;
 mod finding;
+mod report;
 mod review;
 
 pub use build::{
@@ -24,6 +25,7 @@ pub use finding::{
     AffectedKind, AffectedRef, Finding, FindingStatus, MAX_FINDING_TEXT, MAX_TITLE_CHARS, Severity,
     summary,
 };
+pub use report::{ReportContent, ReportDeliverable, cell_text, not_approved, not_approved_reason};
 pub use review::{
     DeliverableState, REVIEW_STEPS, ReviewAction, ReviewRefused, ReviewStep, allowed_actions,
     check_complete, decide, next_actions,

@@ -342,7 +342,7 @@ fn role_labels(role: RespondentRole) -> (&'static str, &'static str) {
     }
 }
 
-fn scope_ja(scope: Scope) -> &'static str {
+pub(super) fn scope_ja(scope: Scope) -> &'static str {
     match scope {
         Scope::Organisation => "組織",
         Scope::WholeSystem => "医療情報システム全般",

@@ -973,3 +973,148 @@ fn findings_survive_a_json_round_trip() {
     assert!(json.contains("\"severity\":\"critical\""), "{json}");
     assert_eq!(serde_json::from_str::<Finding>(&json).expect("back"), f);
 }
+
+fn all_seven(ledger: &Ledger) -> Vec<ReportDeliverable> {
+    let mut out: Vec<ReportDeliverable> = [
+        backups_content(ledger),
+        connections_content(ledger),
+        network_content(ledger),
+        structure_content(ledger),
+    ]
+    .into_iter()
+    .map(|content| ReportDeliverable {
+        version: 2,
+        content,
+    })
+    .collect();
+    for kind in [
+        DeliverableKind::ChecklistUser,
+        DeliverableKind::ChecklistExecutive,
+        DeliverableKind::ChecklistAdministrator,
+    ] {
+        out.push(ReportDeliverable {
+            version: 1,
+            content: DeliverableContent {
+                kind,
+                tables: Vec::new(),
+                network: None,
+                structure: None,
+            },
+        });
+    }
+    out
+}
+
+#[test]
+fn a_report_holds_the_seven_in_order_and_only_accepted_findings() {
+    let ledger = small_ledger();
+    let findings = [
+        finding(1, Severity::Low, FindingStatus::Accepted),
+        finding(2, Severity::Critical, FindingStatus::Rejected),
+        finding(3, Severity::High, FindingStatus::Accepted),
+        finding(4, Severity::Critical, FindingStatus::Proposed),
+    ];
+    let report = ReportContent::new(
+        " 湖畔市立総合病院 ",
+        "湖畔市立総合病院 御中",
+        "株式会社サンプル調査",
+        "令和6年度 医療機関のサイバーセキュリティ調査",
+        1,
+        date!(2025 - 02 - 28),
+        &findings,
+        all_seven(&ledger),
+    )
+    .unwrap();
+    assert_eq!(report.hospital, "湖畔市立総合病院");
+    let kinds: Vec<_> = report.deliverables.iter().map(|d| d.content.kind).collect();
+    assert_eq!(kinds, DeliverableKind::ALL);
+    let numbers: Vec<u32> = report.findings.iter().map(|f| f.number).collect();
+    assert_eq!(numbers, [3, 1]);
+    let back = ReportContent::from_json(&report.to_json()).unwrap();
+    assert_eq!(back, report);
+
+    let mut six = all_seven(&ledger);
+    six.retain(|d| d.content.kind != DeliverableKind::Connections);
+    let err = ReportContent::new(
+        "A病院",
+        "A病院",
+        "C社",
+        "P",
+        1,
+        date!(2025 - 02 - 28),
+        &[],
+        six,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("⑤外部接続先一覧"), "{err}");
+    let mut eight = all_seven(&ledger);
+    eight.push(eight[0].clone());
+    assert!(
+        ReportContent::new(
+            "A病院",
+            "A病院",
+            "C社",
+            "P",
+            1,
+            date!(2025 - 02 - 28),
+            &[],
+            eight
+        )
+        .is_err()
+    );
+    assert!(
+        ReportContent::new(
+            "A病院",
+            "A病院",
+            "C社",
+            "P",
+            0,
+            date!(2025 - 02 - 28),
+            &[],
+            all_seven(&ledger)
+        )
+        .is_err()
+    );
+}
+
+#[test]
+fn acceptance_names_every_deliverable_not_yet_approved() {
+    use DeliverableState::*;
+    let mut states: Vec<(DeliverableKind, DeliverableState)> = DeliverableKind::ALL
+        .iter()
+        .map(|&k| (k, Approved))
+        .collect();
+    assert!(not_approved(&states).is_empty());
+    assert!(not_approved_reason(&states).is_none());
+    states[4].1 = ChangesRequested;
+    states.remove(6);
+    assert_eq!(
+        not_approved(&states),
+        [DeliverableKind::Connections, DeliverableKind::Structure]
+    );
+    let (ja, en) = not_approved_reason(&states).unwrap();
+    assert!(
+        ja.contains("⑤外部接続先一覧 および 外部接続先調査履歴（"),
+        "{ja}"
+    );
+    assert!(ja.contains("⑦情報システム管理体制図（"), "{ja}");
+    assert!(!ja.contains('④'), "{ja}");
+    assert!(
+        en.contains("⑦ Information system management structure chart"),
+        "{en}"
+    );
+}
+
+#[test]
+fn english_cells_translate_labels_and_keep_free_text() {
+    assert_eq!(cell_text("はい", "en"), "yes");
+    assert_eq!(cell_text("はい", "ja"), "はい");
+    assert_eq!(
+        cell_text(crate::ledger::AssetKind::Server.ja(), "en"),
+        crate::ledger::AssetKind::Server.en()
+    );
+    assert_eq!(cell_text("端末PC", "en"), "terminal PCs");
+    assert_eq!(cell_text("未回答", "en"), "unanswered");
+    assert_eq!(cell_text("電子カルテサーバ", "en"), "電子カルテサーバ");
+}
