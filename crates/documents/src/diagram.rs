@@ -36,7 +36,7 @@ use mamori_domain::ledger::{
 };
 
 use crate::DocumentError;
-use crate::pdf::{Anchor, Rgb};
+use crate::pdf::{Anchor, Ink, Rgb};
 
 /// The network overview as a standalone SVG document.
 pub fn network_svg(view: &NetworkView, lang: &str) -> String {
@@ -81,6 +81,17 @@ pub fn network_pdf(view: &NetworkView, lang: &str) -> Result<Vec<u8>, DocumentEr
 /// The management structure chart on one landscape PDF page.
 pub fn org_pdf(view: &OrgView, lang: &str) -> Result<Vec<u8>, DocumentError> {
     pdf::render(&layout::org(view, lang))
+}
+
+/// The network overview as a report page: its width, height and drawing,
+/// with a band `reserve` points high left free at the top.
+pub(crate) fn network_page(view: &NetworkView, lang: &str, reserve: f32) -> (f32, f32, Vec<Ink>) {
+    pdf::inks(&layout::network(view, lang), f64::from(reserve))
+}
+
+/// The management structure chart as a report page, as [`network_page`].
+pub(crate) fn org_page(view: &OrgView, lang: &str, reserve: f32) -> (f32, f32, Vec<Ink>) {
+    pdf::inks(&layout::org(view, lang), f64::from(reserve))
 }
 
 // The scene: what every drawn output draws ---------------------------------

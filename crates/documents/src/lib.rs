@@ -16,6 +16,8 @@
 //!   rows read from CSV or Excel files for import.
 //! - [`diagram`]: the ledger's network overview and management structure
 //!   chart as SVG, PDF, draw.io and Mermaid.
+//! - [`report`]: the report package (cover, findings, ① to ⑦) as one PDF,
+//!   a workbook and the diagrams' draw.io files.
 //! - [`svg`]: the engagement timeline against programme milestones.
 //! - [`dates`]: Japanese date and fiscal-year labels for merge fields.
 
@@ -26,6 +28,7 @@ mod error;
 pub mod ledger_sheets;
 pub mod letters;
 pub mod pdf;
+pub mod report;
 mod sheet_text;
 pub mod svg;
 pub mod xlsx;

@@ -132,6 +132,7 @@ pub fn letter_pdf(title: &str, body: &str) -> Result<Vec<u8>, DocumentError> {
 }
 
 /// Glyph lookup and advances from the font, in em units.
+#[derive(Clone, Copy)]
 struct Metrics<'a> {
     face: &'a ttf_parser::Face<'a>,
     units_per_em: f32,
@@ -588,26 +589,31 @@ fn break_lines(line: &Shaped, size: f32, width: f32, hang: f32) -> Vec<Range<usi
     out
 }
 
-// Tables ------------------------------------------------------------------
+// Pages -------------------------------------------------------------------
 //
-// A landscape A4 document of titled tables (the checklist print): each part
-// starts a page with its title block; the table's header row repeats on
-// every page; cells wrap by the same rules as letters; a row taller than
-// what is left of a page moves to the next, and one taller than a whole
-// page is split across pages. Characters the font lacks print as 〓 (geta,
-// the usual mark for a missing character) instead of refusing the print.
+// Every multi-page PDF but the letter is laid out on a `Flow`: pages of any
+// size collected in one list (tables, lines of text, drawings), stamped
+// afterwards (page numbers, a header, a table of contents whose numbers are
+// only known once everything is laid out), then written as one krilla
+// document.
+//
+// Tables: the header row repeats on every page a table continues on; cells
+// wrap by the same rules as letters; a row taller than what is left of a
+// page moves to the next, and one taller than a whole page is split across
+// pages. Characters the font lacks print as 〓 (geta, the usual mark for a
+// missing character) instead of refusing the print.
 
 const TABLE_PAGE_WIDTH: f32 = PAGE_HEIGHT; // landscape
 const TABLE_PAGE_HEIGHT: f32 = PAGE_WIDTH;
 const TABLE_MARGIN_X: f32 = 36.0;
 const TABLE_MARGIN_TOP: f32 = 40.0;
 const TABLE_MARGIN_BOTTOM: f32 = 42.0;
-const TABLE_WIDTH: f32 = TABLE_PAGE_WIDTH - 2.0 * TABLE_MARGIN_X;
-const CELL_SIZE: f32 = 8.5;
+pub(crate) const CELL_SIZE: f32 = 8.5;
 const CELL_LEADING: f32 = 1.45;
 const CELL_PAD: f32 = 3.0;
-const BLOCK_SIZE: f32 = 9.5;
-const TABLE_TITLE_SIZE: f32 = 13.0;
+pub(crate) const BLOCK_SIZE: f32 = 9.5;
+pub(crate) const TABLE_TITLE_SIZE: f32 = 13.0;
+pub(crate) const FOOTER_TEXT_SIZE: f32 = FOOTER_SIZE;
 
 /// One table with the lines above it.
 pub(crate) struct TablePart {
@@ -627,11 +633,48 @@ pub(crate) enum TableRow {
     Cells(Vec<String>),
 }
 
-/// What a table page holds.
+/// A page's size and margins, in points.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Frame {
+    pub width: f32,
+    pub height: f32,
+    pub margin_x: f32,
+    pub top: f32,
+    pub bottom: f32,
+}
+
+impl Frame {
+    /// The checklist print's landscape A4.
+    pub(crate) const LANDSCAPE: Frame = Frame {
+        width: TABLE_PAGE_WIDTH,
+        height: TABLE_PAGE_HEIGHT,
+        margin_x: TABLE_MARGIN_X,
+        top: TABLE_MARGIN_TOP,
+        bottom: TABLE_MARGIN_BOTTOM,
+    };
+
+    pub(crate) fn content_width(&self) -> f32 {
+        self.width - 2.0 * self.margin_x
+    }
+
+    fn limit(&self) -> f32 {
+        self.height - self.bottom
+    }
+}
+
+/// What a page holds.
 enum Mark {
     Text(Placed),
     /// x, y (top), width, height; shaded or not.
     Box(f32, f32, f32, f32, bool),
+    /// Drawn in order, over the shading and under the text.
+    Ink(Ink),
+}
+
+struct Page {
+    width: f32,
+    height: f32,
+    marks: Vec<Mark>,
 }
 
 /// Lines of a cell, wrapped to its width.
@@ -680,74 +723,351 @@ fn wrap_cell(metrics: &Metrics<'_>, text: &str, size: f32, width: f32) -> Wrappe
     Wrapped { lines }
 }
 
-/// Lays the parts out and writes the PDF, with `n / m` at each page's foot.
-pub(crate) fn table_pdf(title: &str, parts: &[TablePart]) -> Result<Vec<u8>, DocumentError> {
+/// The embedded font, for drawing, and its face, for measuring.
+pub(crate) fn embedded_font() -> Result<(&'static Font, ttf_parser::Face<'static>), DocumentError> {
     let font = FONT
         .as_ref()
         .ok_or_else(|| DocumentError::Pdf("embedded font could not be read".to_owned()))?;
     let face = ttf_parser::Face::parse(FONT_BYTES, 0)
         .map_err(|err| DocumentError::Pdf(format!("embedded font: {err}")))?;
-    let metrics = Metrics::new(&face);
+    Ok((font, face))
+}
 
-    let mut pages: Vec<Vec<Mark>> = Vec::new();
+/// Pages being laid out, top to bottom, page after page.
+pub(crate) struct Flow<'a> {
+    metrics: Metrics<'a>,
+    pages: Vec<Page>,
+    frame: Frame,
+    /// Where the next thing goes on the last page.
+    y: f32,
+}
+
+impl<'a> Flow<'a> {
+    pub(crate) fn new(face: &'a ttf_parser::Face<'a>) -> Self {
+        Flow {
+            metrics: Metrics::new(face),
+            pages: Vec::new(),
+            frame: Frame::LANDSCAPE,
+            y: Frame::LANDSCAPE.top,
+        }
+    }
+
+    pub(crate) fn page_count(&self) -> usize {
+        self.pages.len()
+    }
+
+    /// Width and height of page `index` (0-based).
+    pub(crate) fn page_size(&self, index: usize) -> Option<(f32, f32)> {
+        self.pages.get(index).map(|p| (p.width, p.height))
+    }
+
+    /// Starts a page of `frame`; what follows flows onto pages like it.
+    pub(crate) fn start_page(&mut self, frame: Frame) {
+        self.frame = frame;
+        self.pages.push(Page {
+            width: frame.width,
+            height: frame.height,
+            marks: Vec::new(),
+        });
+        self.y = frame.top;
+    }
+
+    fn break_page(&mut self) {
+        self.start_page(self.frame);
+    }
+
+    fn push(&mut self, mark: Mark) {
+        if self.pages.is_empty() {
+            self.start_page(self.frame);
+        }
+        if let Some(page) = self.pages.last_mut() {
+            page.marks.push(mark);
+        }
+    }
+
+    /// Adds `ink` to page `index` (0-based) after layout: page numbers,
+    /// headers, a table of contents.
+    pub(crate) fn stamp(&mut self, index: usize, ink: Ink) {
+        if let Some(page) = self.pages.get_mut(index) {
+            page.marks.push(Mark::Ink(ink));
+        }
+    }
+
+    /// Where the next thing goes on the last page, from its top.
+    pub(crate) fn y(&self) -> f32 {
+        self.y
+    }
+
+    /// Moves down by `dy`.
+    pub(crate) fn gap(&mut self, dy: f32) {
+        self.y += dy;
+    }
+
+    /// Starts a new page unless `height` still fits on this one.
+    pub(crate) fn keep(&mut self, height: f32) {
+        let fresh = self.pages.last().is_none_or(|p| p.marks.is_empty());
+        if !fresh && self.y + height > self.frame.limit() {
+            self.break_page();
+        }
+    }
+
+    /// A paragraph wrapped to the frame's width, lines `size × 1.5` apart,
+    /// aligned by `align` (start, centre, end of the line).
+    pub(crate) fn paragraph(&mut self, text: &str, size: f32, bold: bool, align: Anchor) {
+        let width = self.frame.content_width();
+        let wrapped = wrap_cell(&self.metrics, text, size, width);
+        let height = size * 1.5;
+        for (text, glyphs) in wrapped.lines {
+            self.keep(height);
+            let used = glyphs.iter().map(|g| g.x_advance).sum::<f32>() * size;
+            let x = self.frame.margin_x
+                + match align {
+                    Anchor::Start => 0.0,
+                    Anchor::Middle => ((width - used) / 2.0).max(0.0),
+                    Anchor::End => (width - used).max(0.0),
+                };
+            let baseline = self.y + height * 0.75;
+            self.push(Mark::Text(Placed {
+                x,
+                baseline,
+                size,
+                bold,
+                text,
+                glyphs,
+            }));
+            self.y += height;
+        }
+    }
+
+    /// A page of its own, `width` × `height`, holding `inks`.
+    pub(crate) fn drawing(&mut self, width: f32, height: f32, inks: Vec<Ink>) {
+        self.pages.push(Page {
+            width,
+            height,
+            marks: inks.into_iter().map(Mark::Ink).collect(),
+        });
+        // Whatever follows starts a page of its own.
+        self.y = f32::INFINITY;
+    }
+
+    /// Lays a table out from the current position, cells in `cell_size`
+    /// type; the header row repeats on every page the table continues on.
+    pub(crate) fn table(&mut self, columns: &[(String, f32)], rows: &[TableRow], cell_size: f32) {
+        let frame = self.frame;
+        let bottom = frame.limit();
+        let table_width = frame.content_width();
+        let pad = CELL_PAD * cell_size / CELL_SIZE;
+        let line_height = cell_size * CELL_LEADING;
+        let total_share: f32 = columns.iter().map(|(_, w)| w.max(0.0)).sum();
+        let total_share = if total_share > 0.0 { total_share } else { 1.0 };
+        let widths: Vec<f32> = columns
+            .iter()
+            .map(|(_, w)| w.max(0.0) / total_share * table_width)
+            .collect();
+        let lefts: Vec<f32> = widths
+            .iter()
+            .scan(frame.margin_x, |x, w| {
+                let left = *x;
+                *x += w;
+                Some(left)
+            })
+            .collect();
+        let metrics = self.metrics;
+        let wrap_row = |cells: &[String]| -> Vec<Wrapped> {
+            widths
+                .iter()
+                .enumerate()
+                .map(|(i, w)| {
+                    let text = cells.get(i).map(String::as_str).unwrap_or("");
+                    wrap_cell(&metrics, text, cell_size, w - 2.0 * pad)
+                })
+                .collect()
+        };
+        let headers: Vec<String> = columns.iter().map(|(h, _)| h.clone()).collect();
+        let header = wrap_row(&headers);
+        let header_lines = header
+            .iter()
+            .map(|c| c.lines.len())
+            .max()
+            .unwrap_or(1)
+            .max(1);
+        let header_height = header_lines as f32 * line_height + 2.0 * pad;
+        let fresh_room = bottom - frame.top - header_height;
+
+        // The header row, on this page and every page the table continues on.
+        let place_header = |flow: &mut Flow<'_>, y: f32| {
+            for (i, cell) in header.iter().enumerate() {
+                flow.place_cell(lefts[i], y, &cell.lines, true, cell_size, pad);
+                flow.push(Mark::Box(lefts[i], y, widths[i], header_height, true));
+            }
+        };
+        let new_page = |flow: &mut Flow<'_>| -> f32 {
+            flow.break_page();
+            place_header(flow, frame.top);
+            frame.top + header_height
+        };
+
+        // A header alone at the foot of a page says nothing.
+        self.keep(header_height + line_height + 2.0 * pad);
+        let mut y = self.y;
+        place_header(self, y);
+        y += header_height;
+
+        for (index, row) in rows.iter().enumerate() {
+            match row {
+                TableRow::Section(label) => {
+                    let wrapped = wrap_cell(&metrics, label, cell_size, table_width - 2.0 * pad);
+                    let height = wrapped.lines.len().max(1) as f32 * line_height + 2.0 * pad;
+                    // A section title is not left alone at the foot of a page.
+                    let next = match rows.get(index + 1) {
+                        Some(TableRow::Cells(_)) => line_height * 2.0 + 2.0 * pad,
+                        _ => 0.0,
+                    };
+                    if y + height + next > bottom && height + next <= fresh_room {
+                        y = new_page(self);
+                    }
+                    self.place_cell(frame.margin_x, y, &wrapped.lines, true, cell_size, pad);
+                    self.push(Mark::Box(frame.margin_x, y, table_width, height, true));
+                    y += height;
+                }
+                TableRow::Cells(cells) => {
+                    let wrapped = wrap_row(cells);
+                    let lines = wrapped
+                        .iter()
+                        .map(|c| c.lines.len())
+                        .max()
+                        .unwrap_or(1)
+                        .max(1);
+                    let height = lines as f32 * line_height + 2.0 * pad;
+                    if y + height > bottom && height <= fresh_room {
+                        y = new_page(self);
+                    }
+                    // Draw the row in slices that fit (one slice unless it
+                    // is taller than a page).
+                    let mut from = 0;
+                    while from < lines {
+                        let room = ((bottom - y - 2.0 * pad) / line_height).floor();
+                        if room < 1.0 {
+                            y = new_page(self);
+                            continue;
+                        }
+                        let take = (room as usize).min(lines - from);
+                        let slice_height = take as f32 * line_height + 2.0 * pad;
+                        for (i, cell) in wrapped.iter().enumerate() {
+                            let end = (from + take).min(cell.lines.len());
+                            let part_lines = cell.lines.get(from..end).unwrap_or(&[]);
+                            self.place_cell(lefts[i], y, part_lines, false, cell_size, pad);
+                            self.push(Mark::Box(lefts[i], y, widths[i], slice_height, false));
+                        }
+                        y += slice_height;
+                        from += take;
+                    }
+                }
+            }
+        }
+        self.y = y;
+    }
+
+    fn place_cell(
+        &mut self,
+        x: f32,
+        y: f32,
+        lines: &[(String, Vec<KrillaGlyph>)],
+        bold: bool,
+        size: f32,
+        pad: f32,
+    ) {
+        let line_height = size * CELL_LEADING;
+        for (n, (text, glyphs)) in lines.iter().enumerate() {
+            self.push(Mark::Text(Placed {
+                x: x + pad,
+                baseline: y + pad + n as f32 * line_height + line_height * 0.75,
+                size,
+                bold,
+                text: text.clone(),
+                glyphs: glyphs.clone(),
+            }));
+        }
+    }
+
+    /// Writes every page as one PDF.
+    pub(crate) fn write(
+        &self,
+        font: &Font,
+        title: &str,
+        language: &str,
+    ) -> Result<Vec<u8>, DocumentError> {
+        let mut document = Document::new();
+        let mut metadata = Metadata::new()
+            .language(language.to_owned())
+            .creator("Mamori".to_owned());
+        if !title.trim().is_empty() {
+            metadata = metadata.title(title.trim().to_owned());
+        }
+        document.set_metadata(metadata);
+        for page in &self.pages {
+            let settings = PageSettings::from_wh(page.width, page.height).ok_or_else(|| {
+                DocumentError::Pdf(format!("page size {} × {}", page.width, page.height))
+            })?;
+            let mut pdf_page = document.start_page_with(settings);
+            let mut surface = pdf_page.surface();
+            // Shading first, then drawings, then text, then the grid on top.
+            for mark in &page.marks {
+                if let Mark::Box(x, y, w, h, true) = mark {
+                    draw_box(&mut surface, *x, *y, *w, *h, true);
+                }
+            }
+            for mark in &page.marks {
+                if let Mark::Ink(ink) = mark {
+                    draw_ink(&mut surface, font, &self.metrics, ink);
+                }
+            }
+            for mark in &page.marks {
+                if let Mark::Text(placed) = mark {
+                    draw(&mut surface, font, placed);
+                }
+            }
+            for mark in &page.marks {
+                if let Mark::Box(x, y, w, h, _) = mark {
+                    draw_box(&mut surface, *x, *y, *w, *h, false);
+                }
+            }
+            surface.finish();
+            pdf_page.finish();
+        }
+        document
+            .finish()
+            .map_err(|err| DocumentError::Pdf(err.to_string()))
+    }
+}
+
+/// Lays the parts out and writes the PDF, with `n / m` at each page's foot.
+pub(crate) fn table_pdf(title: &str, parts: &[TablePart]) -> Result<Vec<u8>, DocumentError> {
+    let (font, face) = embedded_font()?;
+    let mut flow = Flow::new(&face);
     for part in parts {
-        layout_part(&metrics, part, &mut pages);
+        layout_part(&mut flow, part);
     }
-    if pages.is_empty() {
-        pages.push(Vec::new());
+    if flow.page_count() == 0 {
+        flow.start_page(Frame::LANDSCAPE);
     }
-
-    let mut document = Document::new();
-    let mut metadata = Metadata::new()
-        .language("ja".to_owned())
-        .creator("Mamori".to_owned());
-    if !title.trim().is_empty() {
-        metadata = metadata.title(title.trim().to_owned());
-    }
-    document.set_metadata(metadata);
-    let total = pages.len();
-    for (number, marks) in pages.iter().enumerate() {
-        let settings = PageSettings::from_wh(TABLE_PAGE_WIDTH, TABLE_PAGE_HEIGHT)
-            .ok_or_else(|| DocumentError::Pdf("page size".to_owned()))?;
-        let mut page = document.start_page_with(settings);
-        let mut surface = page.surface();
-        // Shading first, then text, then the grid on top.
-        for mark in marks {
-            if let Mark::Box(x, y, w, h, true) = mark {
-                draw_box(&mut surface, *x, *y, *w, *h, true);
-            }
-        }
-        for mark in marks {
-            if let Mark::Text(placed) = mark {
-                draw(&mut surface, font, placed);
-            }
-        }
-        for mark in marks {
-            if let Mark::Box(x, y, w, h, _) = mark {
-                draw_box(&mut surface, *x, *y, *w, *h, false);
-            }
-        }
-        let footer = shape_lossy(&metrics, &format!("{} / {}", number + 1, total));
-        let width = footer.width(FOOTER_SIZE);
-        let (text, glyphs) = footer.slice(0..footer.chars.len());
-        draw(
-            &mut surface,
-            font,
-            &Placed {
-                x: (TABLE_PAGE_WIDTH - width) / 2.0,
+    let total = flow.page_count();
+    for number in 0..total {
+        flow.stamp(
+            number,
+            Ink::Text {
+                x: TABLE_PAGE_WIDTH / 2.0,
                 baseline: TABLE_PAGE_HEIGHT - TABLE_MARGIN_BOTTOM / 2.0,
                 size: FOOTER_SIZE,
                 bold: false,
-                text,
-                glyphs,
+                color: (0, 0, 0),
+                anchor: Anchor::Middle,
+                max_width: 0.0,
+                text: format!("{} / {}", number + 1, total),
             },
         );
-        surface.finish();
-        page.finish();
     }
-    document
-        .finish()
-        .map_err(|err| DocumentError::Pdf(err.to_string()))
+    flow.write(font, title, "ja")
 }
 
 fn draw_box(surface: &mut Surface<'_>, x: f32, y: f32, w: f32, h: f32, shaded: bool) {
@@ -778,175 +1098,16 @@ fn draw_box(surface: &mut Surface<'_>, x: f32, y: f32, w: f32, h: f32, shaded: b
     surface.set_stroke(None);
 }
 
-fn layout_part(metrics: &Metrics<'_>, part: &TablePart, pages: &mut Vec<Vec<Mark>>) {
-    let bottom = TABLE_PAGE_HEIGHT - TABLE_MARGIN_BOTTOM;
-    let line_height = CELL_SIZE * CELL_LEADING;
-    let total_share: f32 = part.columns.iter().map(|(_, w)| w.max(0.0)).sum();
-    let total_share = if total_share > 0.0 { total_share } else { 1.0 };
-    let widths: Vec<f32> = part
-        .columns
-        .iter()
-        .map(|(_, w)| w.max(0.0) / total_share * TABLE_WIDTH)
-        .collect();
-    let lefts: Vec<f32> = widths
-        .iter()
-        .scan(TABLE_MARGIN_X, |x, w| {
-            let left = *x;
-            *x += w;
-            Some(left)
-        })
-        .collect();
-    let wrap_row = |cells: &[String], size: f32| -> Vec<Wrapped> {
-        widths
-            .iter()
-            .enumerate()
-            .map(|(i, w)| {
-                let text = cells.get(i).map(String::as_str).unwrap_or("");
-                wrap_cell(metrics, text, size, w - 2.0 * CELL_PAD)
-            })
-            .collect()
-    };
-    let headers: Vec<String> = part.columns.iter().map(|(h, _)| h.clone()).collect();
-    let header = wrap_row(&headers, CELL_SIZE);
-    let header_lines = header
-        .iter()
-        .map(|c| c.lines.len())
-        .max()
-        .unwrap_or(1)
-        .max(1);
-    let header_height = header_lines as f32 * line_height + 2.0 * CELL_PAD;
-
-    // Title block.
-    pages.push(Vec::new());
-    let mut y = TABLE_MARGIN_TOP;
-    let push = |pages: &mut Vec<Vec<Mark>>, mark: Mark| {
-        if let Some(page) = pages.last_mut() {
-            page.push(mark);
-        }
-    };
-    for (text, size, bold) in std::iter::once((&part.title, TABLE_TITLE_SIZE, true))
-        .chain(part.lines.iter().map(|l| (l, BLOCK_SIZE, false)))
-    {
-        let wrapped = wrap_cell(metrics, text, size, TABLE_WIDTH);
-        for (text, glyphs) in wrapped.lines {
-            push(
-                pages,
-                Mark::Text(Placed {
-                    x: TABLE_MARGIN_X,
-                    baseline: y + size * 1.5 * 0.75,
-                    size,
-                    bold,
-                    text,
-                    glyphs,
-                }),
-            );
-            y += size * 1.5;
-        }
-        if bold {
-            y += size * 0.4;
-        }
+/// A part on a fresh landscape page: its title block, then its table.
+fn layout_part(flow: &mut Flow<'_>, part: &TablePart) {
+    flow.start_page(Frame::LANDSCAPE);
+    flow.paragraph(&part.title, TABLE_TITLE_SIZE, true, Anchor::Start);
+    flow.gap(TABLE_TITLE_SIZE * 0.4);
+    for line in &part.lines {
+        flow.paragraph(line, BLOCK_SIZE, false, Anchor::Start);
     }
-    y += BLOCK_SIZE * 0.8;
-
-    // The header row, on this page and every page the table continues on.
-    let place_header = |pages: &mut Vec<Vec<Mark>>, y: f32| {
-        for (i, cell) in header.iter().enumerate() {
-            place_cell(pages, lefts[i], y, &cell.lines, true);
-            if let Some(page) = pages.last_mut() {
-                page.push(Mark::Box(lefts[i], y, widths[i], header_height, true));
-            }
-        }
-    };
-    place_header(pages, y);
-    y += header_height;
-    let new_page = |pages: &mut Vec<Vec<Mark>>| -> f32 {
-        pages.push(Vec::new());
-        place_header(pages, TABLE_MARGIN_TOP);
-        TABLE_MARGIN_TOP + header_height
-    };
-    let fresh_room = bottom - TABLE_MARGIN_TOP - header_height;
-
-    for (index, row) in part.rows.iter().enumerate() {
-        match row {
-            TableRow::Section(label) => {
-                let wrapped = wrap_cell(metrics, label, CELL_SIZE, TABLE_WIDTH - 2.0 * CELL_PAD);
-                let height = wrapped.lines.len().max(1) as f32 * line_height + 2.0 * CELL_PAD;
-                // A section title is not left alone at the foot of a page.
-                let next = match part.rows.get(index + 1) {
-                    Some(TableRow::Cells(_)) => line_height * 2.0 + 2.0 * CELL_PAD,
-                    _ => 0.0,
-                };
-                if y + height + next > bottom && height + next <= fresh_room {
-                    y = new_page(pages);
-                }
-                place_cell(pages, TABLE_MARGIN_X, y, &wrapped.lines, true);
-                push(
-                    pages,
-                    Mark::Box(TABLE_MARGIN_X, y, TABLE_WIDTH, height, true),
-                );
-                y += height;
-            }
-            TableRow::Cells(cells) => {
-                let wrapped = wrap_row(cells, CELL_SIZE);
-                let lines = wrapped
-                    .iter()
-                    .map(|c| c.lines.len())
-                    .max()
-                    .unwrap_or(1)
-                    .max(1);
-                let height = lines as f32 * line_height + 2.0 * CELL_PAD;
-                if y + height > bottom && height <= fresh_room {
-                    y = new_page(pages);
-                }
-                // Draw the row in slices that fit (one slice unless it is
-                // taller than a page).
-                let mut from = 0;
-                while from < lines {
-                    let room = ((bottom - y - 2.0 * CELL_PAD) / line_height).floor();
-                    if room < 1.0 {
-                        y = new_page(pages);
-                        continue;
-                    }
-                    let take = (room as usize).min(lines - from);
-                    let slice_height = take as f32 * line_height + 2.0 * CELL_PAD;
-                    for (i, cell) in wrapped.iter().enumerate() {
-                        let end = (from + take).min(cell.lines.len());
-                        let part_lines = cell.lines.get(from..end).unwrap_or(&[]);
-                        place_cell(pages, lefts[i], y, part_lines, false);
-                        push(
-                            pages,
-                            Mark::Box(lefts[i], y, widths[i], slice_height, false),
-                        );
-                    }
-                    y += slice_height;
-                    from += take;
-                }
-            }
-        }
-    }
-}
-
-fn place_cell(
-    pages: &mut [Vec<Mark>],
-    x: f32,
-    y: f32,
-    lines: &[(String, Vec<KrillaGlyph>)],
-    bold: bool,
-) {
-    let line_height = CELL_SIZE * CELL_LEADING;
-    let Some(page) = pages.last_mut() else {
-        return;
-    };
-    for (n, (text, glyphs)) in lines.iter().enumerate() {
-        page.push(Mark::Text(Placed {
-            x: x + CELL_PAD,
-            baseline: y + CELL_PAD + n as f32 * line_height + line_height * 0.75,
-            size: CELL_SIZE,
-            bold,
-            text: text.clone(),
-            glyphs: glyphs.clone(),
-        }));
-    }
+    flow.gap(BLOCK_SIZE * 0.8);
+    flow.table(&part.columns, &part.rows, CELL_SIZE);
 }
 
 // Drawings ----------------------------------------------------------------
@@ -1013,104 +1174,85 @@ pub(crate) fn drawing_pdf(
     height: f32,
     inks: &[Ink],
 ) -> Result<Vec<u8>, DocumentError> {
-    let font = FONT
-        .as_ref()
-        .ok_or_else(|| DocumentError::Pdf("embedded font could not be read".to_owned()))?;
-    let face = ttf_parser::Face::parse(FONT_BYTES, 0)
-        .map_err(|err| DocumentError::Pdf(format!("embedded font: {err}")))?;
-    let metrics = Metrics::new(&face);
+    let (font, face) = embedded_font()?;
+    let mut flow = Flow::new(&face);
+    flow.drawing(width, height, inks.to_vec());
+    flow.write(font, title, language)
+}
 
-    let mut document = Document::new();
-    let mut metadata = Metadata::new()
-        .language(language.to_owned())
-        .creator("Mamori".to_owned());
-    if !title.trim().is_empty() {
-        metadata = metadata.title(title.trim().to_owned());
-    }
-    document.set_metadata(metadata);
-    let settings = PageSettings::from_wh(width, height)
-        .ok_or_else(|| DocumentError::Pdf(format!("page size {width} × {height}")))?;
-    let mut page = document.start_page_with(settings);
-    let mut surface = page.surface();
-    for ink in inks {
-        match ink {
-            Ink::Rect {
-                x,
-                y,
-                w,
-                h,
-                radius,
-                fill,
-                pen,
-            } => {
-                if let Some(path) = rect_path(*x, *y, *w, *h, *radius) {
-                    surface.set_fill(fill.map(|c| Fill {
-                        paint: rgb_paint(c),
-                        ..Fill::default()
-                    }));
-                    surface.set_stroke(pen.as_ref().map(stroke));
-                    surface.draw_path(&path);
-                }
-            }
-            Ink::Path { points, pen } => {
-                let mut builder = PathBuilder::new();
-                for (i, (x, y)) in points.iter().enumerate() {
-                    if i == 0 {
-                        builder.move_to(*x, *y);
-                    } else {
-                        builder.line_to(*x, *y);
-                    }
-                }
-                if points.len() > 1
-                    && let Some(path) = builder.finish()
-                {
-                    surface.set_fill(None);
-                    surface.set_stroke(Some(stroke(pen)));
-                    surface.draw_path(&path);
-                }
-            }
-            Ink::Text {
-                x,
-                baseline,
-                size,
-                bold,
-                color,
-                anchor,
-                max_width,
-                text,
-            } => {
-                let line = fit_line(&metrics, text, *size, *max_width);
-                let width = line.width(*size);
-                let x = match anchor {
-                    Anchor::Start => *x,
-                    Anchor::Middle => x - width / 2.0,
-                    Anchor::End => x - width,
-                };
-                let (text, glyphs) = line.slice(0..line.chars.len());
-                surface.set_stroke(None);
-                draw_in(
-                    &mut surface,
-                    font,
-                    &Placed {
-                        x,
-                        baseline: *baseline,
-                        size: *size,
-                        bold: *bold,
-                        text,
-                        glyphs,
-                    },
-                    rgb_paint(*color),
-                );
+fn draw_ink(surface: &mut Surface<'_>, font: &Font, metrics: &Metrics<'_>, ink: &Ink) {
+    match ink {
+        Ink::Rect {
+            x,
+            y,
+            w,
+            h,
+            radius,
+            fill,
+            pen,
+        } => {
+            if let Some(path) = rect_path(*x, *y, *w, *h, *radius) {
+                surface.set_fill(fill.map(|c| Fill {
+                    paint: rgb_paint(c),
+                    ..Fill::default()
+                }));
+                surface.set_stroke(pen.as_ref().map(stroke));
+                surface.draw_path(&path);
             }
         }
-        surface.set_fill(None);
-        surface.set_stroke(None);
+        Ink::Path { points, pen } => {
+            let mut builder = PathBuilder::new();
+            for (i, (x, y)) in points.iter().enumerate() {
+                if i == 0 {
+                    builder.move_to(*x, *y);
+                } else {
+                    builder.line_to(*x, *y);
+                }
+            }
+            if points.len() > 1
+                && let Some(path) = builder.finish()
+            {
+                surface.set_fill(None);
+                surface.set_stroke(Some(stroke(pen)));
+                surface.draw_path(&path);
+            }
+        }
+        Ink::Text {
+            x,
+            baseline,
+            size,
+            bold,
+            color,
+            anchor,
+            max_width,
+            text,
+        } => {
+            let line = fit_line(metrics, text, *size, *max_width);
+            let width = line.width(*size);
+            let x = match anchor {
+                Anchor::Start => *x,
+                Anchor::Middle => x - width / 2.0,
+                Anchor::End => x - width,
+            };
+            let (text, glyphs) = line.slice(0..line.chars.len());
+            surface.set_stroke(None);
+            draw_in(
+                surface,
+                font,
+                &Placed {
+                    x,
+                    baseline: *baseline,
+                    size: *size,
+                    bold: *bold,
+                    text,
+                    glyphs,
+                },
+                rgb_paint(*color),
+            );
+        }
     }
-    surface.finish();
-    page.finish();
-    document
-        .finish()
-        .map_err(|err| DocumentError::Pdf(err.to_string()))
+    surface.set_fill(None);
+    surface.set_stroke(None);
 }
 
 fn rgb_paint((r, g, b): Rgb) -> Paint {

@@ -16,27 +16,41 @@ const MIN_SCALE: f64 = 0.45;
 const MAX_SIDE: f64 = 14_400.0;
 
 /// Page size and the scale of the scene on it.
+#[cfg(test)]
 pub(super) fn page(scene: &Scene) -> (f64, f64, f64) {
+    page_below(scene, 0.0)
+}
+
+/// Page size and scale with a band `reserve` points high kept free above
+/// the diagram (for a report's header and heading).
+fn page_below(scene: &Scene, reserve: f64) -> (f64, f64, f64) {
     let (w, h) = (scene.width.max(1.0), scene.height.max(1.0));
     let fit = ((A4_LONG - 2.0 * MARGIN) / w)
-        .min((A4_SHORT - 2.0 * MARGIN) / h)
+        .min((A4_SHORT - 2.0 * MARGIN - reserve) / h)
         .min(1.0);
     if fit >= MIN_SCALE {
         return (A4_LONG, A4_SHORT, fit);
     }
     let scale = MIN_SCALE
         .min((MAX_SIDE - 2.0 * MARGIN) / w)
-        .min((MAX_SIDE - 2.0 * MARGIN) / h);
+        .min((MAX_SIDE - 2.0 * MARGIN - reserve) / h);
     let page_w = (w * scale + 2.0 * MARGIN).max(A4_LONG);
-    let page_h = (h * scale + 2.0 * MARGIN).max(A4_SHORT);
+    let page_h = (h * scale + 2.0 * MARGIN + reserve).max(A4_SHORT);
     // Landscape, whatever the diagram's shape.
     (page_w.max(page_h), page_h, scale)
 }
 
 pub(super) fn render(scene: &Scene) -> Result<Vec<u8>, DocumentError> {
-    let (page_w, page_h, scale) = page(scene);
+    let (page_w, page_h, inks) = inks(scene, 0.0);
+    drawing_pdf(&scene.title, scene.language, page_w, page_h, &inks)
+}
+
+/// The page's width and height and the scene drawn on it, below a free
+/// band `reserve` points high.
+pub(super) fn inks(scene: &Scene, reserve: f64) -> (f32, f32, Vec<Ink>) {
+    let (page_w, page_h, scale) = page_below(scene, reserve);
     let ox = (page_w - scene.width * scale) / 2.0;
-    let oy = (page_h - scene.height * scale) / 2.0;
+    let oy = reserve + (page_h - reserve - scene.height * scale) / 2.0;
     let x = |v: f64| (ox + v * scale) as f32;
     let y = |v: f64| (oy + v * scale) as f32;
     let s = |v: f64| (v * scale) as f32;
@@ -92,11 +106,5 @@ pub(super) fn render(scene: &Scene) -> Result<Vec<u8>, DocumentError> {
             },
         })
         .collect();
-    drawing_pdf(
-        &scene.title,
-        scene.language,
-        page_w as f32,
-        page_h as f32,
-        &inks,
-    )
+    (page_w as f32, page_h as f32, inks)
 }
