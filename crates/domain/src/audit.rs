@@ -82,6 +82,18 @@ slug_enum!(
         CatalogueImported => "catalogue.imported",
         DeliverableSubmitted => "deliverable.submitted",
         DeliverableReviewed => "deliverable.reviewed",
+        FindingRecorded => "finding.recorded",
+        FindingReviewed => "finding.reviewed",
+        ReportReleased => "report.released",
+        ReportDownloaded => "report.downloaded",
+        ReviewThreadOpened => "review.thread-opened",
+        ReviewCommented => "review.commented",
+        ReviewThreadResolved => "review.thread-resolved",
+        ReviewThreadReopened => "review.thread-reopened",
+        DeepDiveRequested => "deep-dive.requested",
+        DeepDiveAnswered => "deep-dive.answered",
+        DeepDiveClosed => "deep-dive.closed",
+        DeepDiveSentBack => "deep-dive.sent-back",
     }
 );
 

@@ -10,6 +10,7 @@
 
 mod build;
 mod content;
+mod discussion;
 mod finding;
 mod report;
 mod review;
@@ -21,11 +22,20 @@ pub use build::{
 pub use content::{
     ContentChange, ContentColumn, ContentRow, ContentTable, DeliverableContent, diff, missing_parts,
 };
-pub use finding::{
-    AffectedKind, AffectedRef, Finding, FindingStatus, MAX_FINDING_TEXT, MAX_TITLE_CHARS, Severity,
-    summary,
+pub use discussion::{
+    DEEP_DIVE_STEPS, DISCUSSION_READERS, DeepDiveAction, DeepDiveState, DiscussionRefused,
+    DiscussionStep, MAX_COMMENT_CHARS, MAX_ROW_KEY_CHARS, MILESTONE_WARNING_DAYS, THREAD_STEPS,
+    TextRule, ThreadAction, ThreadState, age_days, check_due, comment_text, decide_deep_dive,
+    decide_thread, deep_dive_actions, discussion_access, may_see_discussion, milestone_warning,
+    overdue_days, row_key, thread_actions,
 };
-pub use report::{ReportContent, ReportDeliverable, cell_text, not_approved, not_approved_reason};
+pub use finding::{
+    AffectedKind, AffectedRef, Finding, FindingStatus, FindingStep, MAX_FINDING_TEXT,
+    MAX_TITLE_CHARS, Severity, finding_step, summary,
+};
+pub use report::{
+    ReportContent, ReportDeliverable, ReportFile, cell_text, not_approved, not_approved_reason,
+};
 pub use review::{
     DeliverableState, REVIEW_STEPS, ReviewAction, ReviewRefused, ReviewStep, allowed_actions,
     check_complete, decide, next_actions,

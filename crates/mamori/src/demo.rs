@@ -19,6 +19,7 @@ use time::{Date, Duration};
 
 mod checklists;
 mod ledger;
+mod report;
 
 /// The one password of every demo account. Public: the demo is for trying
 /// Mamori out, never for real data.
@@ -32,6 +33,8 @@ pub mod emails {
     pub const COMPANY_A_ADMIN: &str = "admin-a@demo.mamori.example";
     pub const SURVEYOR_B: &str = "surveyor-b@demo.mamori.example";
     pub const HOSPITAL_STAFF: &str = "hospital@demo.mamori.example";
+    /// Staff of the hospital whose report was delivered.
+    pub const HOSPITAL_REPORTED_STAFF: &str = "hospital-b@demo.mamori.example";
     pub const MINISTRY: &str = "ministry@demo.mamori.example";
     pub const VENDOR: &str = "vendor@demo.mamori.example";
 }
@@ -341,6 +344,14 @@ const ACCOUNTS: &[AccountSpec] = &[
         role_label: "hospital staff (surveyed by A)",
     },
     AccountSpec {
+        email: emails::HOSPITAL_REPORTED_STAFF,
+        display_name: "木村 修（情報管理室）",
+        org: names::HOSPITAL_B_REPORTED,
+        role: Role::Member,
+        language: Language::Japanese,
+        role_label: "hospital staff (report delivered)",
+    },
+    AccountSpec {
         email: emails::MINISTRY,
         display_name: "伊藤 由美（担当室）",
         org: names::MINISTRY,
@@ -535,6 +546,14 @@ pub async fn seed_demo(store: &Store) -> Result<DemoSummary, StoreError> {
             store.save_facility_profile(&ctx, &grant, &profile).await?;
         }
         seed_ledgers(store, &ctx, &id).await?;
+    }
+    // The delivered report, through the people who make and receive it.
+    let mut engagements = engagements;
+    if let Some(e) = engagements
+        .iter_mut()
+        .find(|e| e.hospital_name == names::HOSPITAL_B_REPORTED)
+    {
+        *e = report::seed_report(store, e, store.today()).await?;
     }
 
     Ok(DemoSummary {
@@ -761,6 +780,13 @@ async fn seed_programme(
             )
             .await?;
         // One step every five days, the last one today at the latest.
+        // The delivered report's engagement is walked to 報告書作成 here;
+        // its people take the report steps (`report::seed_report`).
+        let target = if *hospital == names::HOSPITAL_B_REPORTED {
+            &EngagementState::Reporting
+        } else {
+            target
+        };
         let steps: Vec<EngagementState> = if target.is_closed_early() {
             vec![EngagementState::IntentConfirmed, *target]
         } else {
@@ -783,7 +809,7 @@ async fn seed_programme(
     // Honoraria and a reimbursement for the hospital whose report was delivered.
     if let Some(reported) = engagements
         .iter()
-        .find(|e| e.state == EngagementState::Reported)
+        .find(|e| e.hospital_name == names::HOSPITAL_B_REPORTED)
     {
         for (person, department, title, hours) in [
             ("岡田 修", "病院長", "院長", 1.5),
@@ -948,6 +974,52 @@ mod tests {
                     .await
                     .is_err()
             );
+            // The delivered report: the hospital downloaded it and the
+            // ministry read it, through the policy and on the record.
+            let reported = summary
+                .engagements
+                .iter()
+                .find(|e| e.hospital_name == names::HOSPITAL_B_REPORTED)
+                .expect("reported engagement");
+            assert_eq!(reported.state, EngagementState::Reported, "{}", db.label);
+            let hospital_b = store
+                .account_by_email(emails::HOSPITAL_REPORTED_STAFF)
+                .await
+                .expect("hospital b staff");
+            let ctx = AuditContext::for_actor(hospital_b.actor(), hospital_b.email.clone(), None);
+            let grant = store
+                .authorize(
+                    &ctx,
+                    reported.hospital_id,
+                    HospitalData::Deliverables,
+                    Access::Read,
+                )
+                .await
+                .expect("delivered to the hospital");
+            let releases = store
+                .report_releases(&ctx, &grant, reported.id)
+                .await
+                .expect("releases");
+            assert_eq!(releases.len(), 1, "{}", db.label);
+            assert!(releases[0].delivered_at_ms.is_some());
+            let downloads = store
+                .audit_page(
+                    None,
+                    &mamori_store::AuditFilter {
+                        action: Some("report.downloaded".into()),
+                        limit: 100,
+                        ..Default::default()
+                    },
+                )
+                .await
+                .expect("audit")
+                .records;
+            let by: Vec<&str> = downloads
+                .iter()
+                .map(|r| r.content.actor_label.as_str())
+                .collect();
+            assert!(by.contains(&emails::HOSPITAL_REPORTED_STAFF), "{by:?}");
+            assert!(by.contains(&emails::MINISTRY), "{by:?}");
             assert!(matches!(
                 seed_demo_if_empty(store).await.expect("second"),
                 DemoOutcome::AlreadyThere(_)

@@ -95,14 +95,14 @@ struct DeliverableRow {
 }
 
 /// The stored row of one deliverable, with its id.
-struct Stored {
-    id: i64,
-    record: DeliverableRecord,
+pub(crate) struct Stored {
+    pub(crate) id: i64,
+    pub(crate) record: DeliverableRecord,
 }
 
 /// The engagement's stored deliverables by kind, with their review steps
 /// and the submission time of their current version.
-async fn stored_of(tx: &mut Tx, engagement: EngagementId) -> Result<Vec<Stored>> {
+pub(crate) async fn stored_of(tx: &mut Tx, engagement: EngagementId) -> Result<Vec<Stored>> {
     let rows: Vec<DeliverableRow> = sqlx::query_as(
         "SELECT id, kind, state, current_version, submitted_by FROM deliverables WHERE engagement_id = $1 ORDER BY id",
     )
@@ -175,7 +175,7 @@ async fn stored_one(
 /// granted hospital, a survey company acts only on its own engagement and
 /// writes only while it is contracted. A refusal is audited in `tx`, which
 /// the caller commits.
-async fn engagement_for(
+pub(crate) async fn engagement_for(
     tx: &mut Tx,
     ctx: &AuditContext,
     grant: &HospitalGrant,
@@ -218,7 +218,8 @@ async fn engagement_for(
 }
 
 /// Opens the transaction, asks the policy again and finds the engagement;
-/// on refusal commits the audit record and returns.
+/// on refusal commits the audit record and returns. Shared by everything
+/// kept about an engagement's deliverables (reviews, findings, releases).
 macro_rules! open {
     ($self:ident, $tx:ident, $ctx:expr, $grant:expr, $access:expr, $engagement:expr) => {{
         require($grant, $ctx, HospitalData::Deliverables, $access)?;
@@ -237,6 +238,7 @@ macro_rules! open {
         }
     }};
 }
+pub(crate) use open;
 
 /// ①–③ from the respondents of the deliverable's audience: their answers
 /// to their own framework and the latest confirmation of every cell, read
@@ -383,7 +385,7 @@ async fn move_state(
 }
 
 /// The frozen content of one version.
-async fn version_in(
+pub(crate) async fn version_in(
     tx: &mut Tx,
     engagement: EngagementId,
     kind: DeliverableKind,

@@ -245,6 +245,21 @@ pub(crate) async fn engagement_in(
         })
 }
 
+/// Every engagement as `conn` sees it today, for lists across engagements
+/// that then ask the policy per hospital (the review queue).
+pub(crate) async fn all_engagements_in(
+    conn: &mut sqlx::AnyConnection,
+    today: Date,
+) -> Result<Vec<Engagement>> {
+    let rows: Vec<EngagementRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{ENGAGEMENT_SELECT} ORDER BY e.id"
+    )))
+    .bind(iso_day(today))
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter().map(engagement).collect()
+}
+
 /// How `actor` stands towards the engagement's hospital, from all of that
 /// hospital's engagements as `conn` sees them today.
 pub(crate) async fn relationship_in(

@@ -30,6 +30,8 @@ const ACCEPTED: &[(&str, &str)] = &[
     ("txt", "text/plain; charset=utf-8"),
     ("csv", "text/csv; charset=utf-8"),
     ("tsv", "text/tab-separated-values; charset=utf-8"),
+    // The report's diagrams, for draw.io.
+    ("drawio", "application/vnd.jgraph.mxfile"),
 ];
 
 /// A file to be stored.

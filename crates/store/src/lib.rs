@@ -13,6 +13,7 @@ mod deliverables;
 mod engagements;
 mod error;
 mod files;
+mod findings;
 mod hearings;
 mod hospital;
 mod ledger;
@@ -23,6 +24,8 @@ mod migrate;
 mod notifications;
 mod organisations;
 mod programmes;
+mod releases;
+mod review;
 mod sessions;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -44,6 +47,7 @@ pub use engagements::{
 };
 pub use error::StoreError;
 pub use files::{MAX_FILE_BYTES, NewFile, StoredFile};
+pub use findings::{FindingDraft, FindingRecord, FindingStepRecord};
 pub use hearings::{
     ConfirmedAnswer, ConfirmedCells, DEFAULT_INQUIRY_LINK_DAYS, Hearing, InquiryView,
     MaterialRequest, NewHearing, NewInquiry, NewRequest, Participant, VendorInquiry,
@@ -64,6 +68,11 @@ pub use organisations::{NewOrganisation, Organisation};
 pub use programmes::{
     CompanyEnrolment, DEFAULT_HONORARIUM_RATE_YEN, Kickoff, Programme, ProgrammeCompany,
     ProgrammeDetail, ProgrammeDocument, ProgrammeFields, Surveyor,
+};
+pub use releases::{ReleaseFile, ReleaseRecord, RenderedFile};
+pub use review::{
+    Anchor, DeepDive, DeepDiveStepRecord, InterimReview, QueuedDeepDive, QueuedDeliverable,
+    ReviewComment, ReviewQueue, ReviewThread, UnreviewedEngagement,
 };
 pub use sessions::{Session, SessionInfo};
 pub use timeline::{TimelineEntry, TimelineStep};

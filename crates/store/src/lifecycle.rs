@@ -301,6 +301,11 @@ impl Store {
                 check_transition(owner, e.state, to, &facts)?;
             }
         }
+        // The operator records steps taken outside Mamori (an engagement
+        // of the paper-era programme); people go through the report gate.
+        if ctx.actor.is_some() {
+            crate::releases::report_gate(&mut tx, &e, to, today).await?;
+        }
         let changed = sqlx::query("UPDATE engagements SET state = $1, updated_at = $2, intent_confirmed_on = CASE WHEN $3 = 1 THEN $4 ELSE intent_confirmed_on END, contacted_on = CASE WHEN $5 = 1 THEN $4 ELSE contacted_on END WHERE id = $6 AND state = $7")
             .bind(to.slug())
             .bind(now_ms())
@@ -326,6 +331,7 @@ impl Store {
             .bind(now_ms())
             .execute(&mut *tx)
             .await?;
+        crate::releases::record_report_step(&mut tx, &e, to, ctx.actor.map(|a| a.account)).await?;
         append(
             &mut tx,
             ctx,

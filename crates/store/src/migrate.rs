@@ -38,6 +38,16 @@ const MIGRATIONS: &[Migration] = &[
         name: "deliverables",
         sql: include_str!("../migrations/0005_deliverables.sql"),
     },
+    Migration {
+        version: 6,
+        name: "review",
+        sql: include_str!("../migrations/0006_review.sql"),
+    },
+    Migration {
+        version: 7,
+        name: "report",
+        sql: include_str!("../migrations/0007_report.sql"),
+    },
 ];
 
 /// The schema version that holds the checklist tables.

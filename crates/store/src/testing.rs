@@ -253,3 +253,198 @@ pub async fn set_checklist(
         .expect("programme framework");
     framework
 }
+
+fn record<R: mamori_domain::ledger::RowRecord>(pairs: &[(&str, &str)]) -> R {
+    let map: std::collections::BTreeMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    R::from_cells(&mamori_domain::ledger::Cells::from_map::<R>(&map)).expect("valid test record")
+}
+
+/// A small ledger with everything ④ to ⑦ need: a system, a server, a VPN
+/// gateway and terminals on one segment, a connection with its log, a
+/// backup and three roles with an incident contact chain.
+pub fn complete_ledger() -> mamori_domain::ledger::Ledger {
+    use mamori_domain::ledger::*;
+    Ledger {
+        assets: vec![
+            record::<Asset>(&[
+                ("key", "SYS-EMR"),
+                ("kind", "システム"),
+                ("name", "電子カルテ"),
+            ]),
+            record::<Asset>(&[
+                ("key", "SV-01"),
+                ("kind", "サーバ"),
+                ("name", "電子カルテサーバ"),
+                ("system", "SYS-EMR"),
+                ("segment", "SEG-1"),
+            ]),
+            record::<Asset>(&[
+                ("key", "FW-01"),
+                ("kind", "VPN装置"),
+                ("name", "保守用VPN"),
+                ("segment", "SEG-1"),
+            ]),
+            record::<Asset>(&[
+                ("key", "PC-01"),
+                ("kind", "端末"),
+                ("name", "診察端末"),
+                ("system", "SYS-EMR"),
+                ("segment", "SEG-1"),
+                ("quantity", "40"),
+            ]),
+        ],
+        segments: vec![record::<Segment>(&[
+            ("key", "SEG-1"),
+            ("name", "医療系LAN"),
+            ("kind", "医療系"),
+        ])],
+        links: vec![record::<Link>(&[
+            ("key", "L-1"),
+            ("from", "SV-01"),
+            ("to", "FW-01"),
+        ])],
+        connections: vec![record::<ExternalConnection>(&[
+            ("key", "C-1"),
+            ("category", "ネットワーク保守"),
+            ("counterpart", "保守ベンダーA"),
+            ("method", "インターネットVPN"),
+            ("boundary_device", "FW-01"),
+        ])],
+        investigations: vec![record::<InvestigationEntry>(&[
+            ("key", "I-1"),
+            ("connection", "C-1"),
+            ("date", "2026-11-10"),
+            ("source", "ヒアリング"),
+            ("finding", "管理者が把握"),
+        ])],
+        backups: vec![record::<Backup>(&[
+            ("key", "B-1"),
+            ("system", "SYS-EMR"),
+            ("data_covered", "データベース"),
+            ("generations", "3"),
+            ("offline_copy", "はい"),
+        ])],
+        roles: vec![
+            record::<StructureRole>(&[("key", "R-1"), ("kind", "経営層"), ("title", "院長")]),
+            record::<StructureRole>(&[
+                ("key", "R-2"),
+                ("kind", "システム管理者"),
+                ("title", "情報システム室長"),
+                ("reports_to", "R-1"),
+                ("incident_order", "1"),
+            ]),
+        ],
+        catalogue_keys: Default::default(),
+    }
+}
+
+/// Brings all seven deliverables of `engagement` to approved the way the
+/// people do it: the programme gets the MHLW checklist, the company adds a
+/// director, an administrator and a user who answer every cell, imports
+/// [`complete_ledger`], submits ① to ⑦, and the supervisor approves each.
+pub async fn approve_all_deliverables(
+    store: &Store,
+    engagement: &Engagement,
+    company: &Account,
+    supervisor: &Account,
+) {
+    use mamori_domain::checklist::{Answer, AnswerValue, CellKey, RespondentRole};
+    use mamori_domain::deliverable::{DeliverableKind, ReviewAction};
+    use mamori_domain::policy::{Access, HospitalData};
+    let as_company = AuditContext::for_actor(company.actor(), company.email.clone(), None);
+    let as_supervisor = AuditContext::for_actor(supervisor.actor(), supervisor.email.clone(), None);
+    let framework = set_checklist(store, engagement.programme_id, "mhlw-r6").await;
+    let form = framework
+        .framework
+        .form("hospital")
+        .cloned()
+        .expect("hospital form");
+    let yes = Answer {
+        value: AnswerValue::Yes,
+        checked_on: Some(store.today()),
+        target_on: None,
+        not_understood: String::new(),
+    };
+    for (role, name) in [
+        (RespondentRole::Director, "院長"),
+        (RespondentRole::Administrator, "情報システム室長"),
+        (RespondentRole::User, "看護師長"),
+    ] {
+        let respondent = store
+            .add_respondent(
+                &as_company,
+                engagement.id,
+                &crate::NewRespondent {
+                    form_key: "hospital".into(),
+                    role,
+                    name: name.into(),
+                    account: None,
+                },
+            )
+            .await
+            .expect("respondent");
+        for (item, cell) in form.cells() {
+            let key = CellKey::new(item.number.clone(), cell.scope);
+            store
+                .save_answer(&as_company, respondent.id, framework.id, &key, &yes)
+                .await
+                .expect("answer");
+        }
+    }
+    let grant = store
+        .authorize(
+            &as_company,
+            engagement.hospital_id,
+            HospitalData::Ledger,
+            Access::Write,
+        )
+        .await
+        .expect("ledger grant");
+    store
+        .import_ledger(
+            &as_company,
+            &grant,
+            &complete_ledger(),
+            crate::ChangeSource::Import,
+        )
+        .await
+        .expect("ledger");
+    for &kind in DeliverableKind::ALL {
+        let grant = store
+            .authorize(
+                &as_company,
+                engagement.hospital_id,
+                HospitalData::Deliverables,
+                Access::Write,
+            )
+            .await
+            .expect("deliverables grant");
+        store
+            .submit_deliverable(&as_company, &grant, engagement.id, kind)
+            .await
+            .unwrap_or_else(|e| panic!("submit {kind}: {e}"));
+        let grant = store
+            .authorize(
+                &as_supervisor,
+                engagement.hospital_id,
+                HospitalData::Deliverables,
+                Access::Review,
+            )
+            .await
+            .expect("review grant");
+        store
+            .review_deliverable(
+                &as_supervisor,
+                &grant,
+                engagement.id,
+                kind,
+                ReviewAction::Approve,
+                "",
+            )
+            .await
+            .unwrap_or_else(|e| panic!("approve {kind}: {e}"));
+    }
+}

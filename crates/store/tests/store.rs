@@ -55,7 +55,7 @@ async fn migrations_apply_once() {
     each_backend(|db| async move {
         let again = db.store.migrate().await.unwrap();
         assert!(again.applied.is_empty(), "{}", db.label);
-        assert_eq!(again.current, 5);
+        assert_eq!(again.current, 7);
         db
     })
     .await;
@@ -948,7 +948,9 @@ async fn upgrading_from_the_foundation_schema_keeps_every_engagement() {
                 (2, "lifecycle"),
                 (3, "checklists"),
                 (4, "ledger"),
-                (5, "deliverables")
+                (5, "deliverables"),
+                (6, "review"),
+                (7, "report")
             ],
             "{label}"
         );

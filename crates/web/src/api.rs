@@ -5,6 +5,8 @@ pub mod checklists;
 pub mod deliverables;
 pub mod ledger;
 pub mod lifecycle;
+pub mod report;
+pub mod review;
 
 use crate::error::{ApiError, WebError};
 use crate::state::AppState;
@@ -300,6 +302,10 @@ impl Modify for BearerAuth {
         checklists::inquiries, checklists::open_inquiry,
         deliverables::list, deliverables::submit, deliverables::review, deliverables::version,
         deliverables::diff,
+        report::findings, report::propose, report::edit, report::review, report::releases,
+        report::release, report::file,
+        review::list_threads, review::open_thread, review::thread_step, review::list_deep_dives,
+        review::request_deep_dive, review::deep_dive_step, review::queue,
         ledger::get_ledger, ledger::list_records, ledger::get_record, ledger::put_record,
         ledger::delete_record, ledger::import, ledger::history, ledger::network, ledger::structure,
         ledger::catalogue, ledger::put_model, ledger::delete_model),
@@ -316,7 +322,9 @@ impl Modify for BearerAuth {
         checklists::AnswersBody, checklists::RespondentBody, checklists::HearingBody,
         checklists::ParticipantBody, checklists::ConfirmationBody, checklists::ConfirmationsBody,
         checklists::RequestBody, checklists::ReceivedBody, checklists::MaterialFileBody,
-        checklists::InquiryBody, ledger::MetaBody, deliverables::ReviewBody)),
+        checklists::InquiryBody, ledger::MetaBody, deliverables::ReviewBody,
+        report::FindingBody, report::FindingStepBody,
+        review::StartBody, review::StepBody)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
@@ -517,6 +525,38 @@ pub fn router() -> Router<AppState> {
             "/engagements/{id}/deliverables/{kind}/diff",
             get(deliverables::diff),
         )
+        .route(
+            "/engagements/{id}/findings",
+            get(report::findings).post(report::propose),
+        )
+        .route("/engagements/{id}/findings/{n}", put(report::edit))
+        .route(
+            "/engagements/{id}/findings/{n}/review",
+            post(report::review),
+        )
+        .route("/engagements/{id}/releases", get(report::releases))
+        .route("/engagements/{id}/releases/{n}", get(report::release))
+        .route(
+            "/engagements/{id}/releases/{n}/files/{file}",
+            get(report::file),
+        )
+        .route(
+            "/engagements/{id}/threads",
+            get(review::list_threads).post(review::open_thread),
+        )
+        .route(
+            "/engagements/{id}/threads/{thread}/{action}",
+            post(review::thread_step),
+        )
+        .route(
+            "/engagements/{id}/deep-dives",
+            get(review::list_deep_dives).post(review::request_deep_dive),
+        )
+        .route(
+            "/engagements/{id}/deep-dives/{dive}/{action}",
+            post(review::deep_dive_step),
+        )
+        .route("/review-queue", get(review::queue))
         .route("/openapi.json", get(openapi_json))
         .fallback(not_found)
 }

@@ -8,6 +8,7 @@ pub mod error;
 mod format;
 pub mod i18n;
 mod pages;
+pub mod releases;
 pub mod security;
 pub mod session;
 mod state;
@@ -21,7 +22,7 @@ use mamori_store::Store;
 pub use pages::notifications::render_notification;
 use pages::{
     account, audit, auth, catalogue, checklists, dashboard, deliverables, engagements, frameworks,
-    hospital, ledger, letters, notifications, organisations, programmes,
+    hospital, ledger, letters, notifications, organisations, programmes, report, review,
 };
 pub use state::AppState;
 
@@ -291,6 +292,14 @@ pub fn app(store: Store, config: WebConfig) -> Router {
         )
         .route("/engagements/{id}/checklist", get(checklists::show))
         .route("/engagements/{id}/deliverables", get(deliverables::show))
+        .route("/engagements/{id}/report", get(report::show))
+        .route("/engagements/{id}/report/findings", post(report::propose))
+        .route("/engagements/{id}/report/findings/{n}", post(report::edit))
+        .route(
+            "/engagements/{id}/report/findings/{n}/review",
+            post(report::review),
+        )
+        .route("/engagements/{id}/report/{n}/{file}", get(report::download))
         .route(
             "/engagements/{id}/deliverables/{kind}/submit",
             post(deliverables::submit),
@@ -302,6 +311,23 @@ pub fn app(store: Store, config: WebConfig) -> Router {
         .route(
             "/engagements/{id}/deliverables/{kind}/versions/{n}",
             get(deliverables::version),
+        )
+        .route("/review", get(review::queue))
+        .route(
+            "/engagements/{id}/deliverables/{kind}/threads",
+            post(review::open_thread),
+        )
+        .route(
+            "/engagements/{id}/deliverables/{kind}/deep-dives",
+            post(review::request_deep_dive),
+        )
+        .route(
+            "/engagements/{id}/threads/{thread}",
+            post(review::thread_step),
+        )
+        .route(
+            "/engagements/{id}/deep-dives/{dive}",
+            post(review::deep_dive_step),
         )
         .route(
             "/engagements/{id}/checklist.xlsx",

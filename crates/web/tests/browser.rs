@@ -485,9 +485,10 @@ async fn engagement_walked_from_candidate_to_reported_in_a_real_browser() {
     let hospital = app.org(OrgKind::Hospital, "松江北病院（デモ）").await;
     app.account(secretariat, "sec@example.jp", Role::Admin)
         .await;
-    app.account(supervisor, "sup@example.jp", Role::Member)
+    let sup_account = app
+        .account(supervisor, "sup@example.jp", Role::Member)
         .await;
-    app.account(company, "co@example.jp", Role::Admin).await;
+    let co_account = app.account(company, "co@example.jp", Role::Admin).await;
     let op = AuditContext::operator("test");
     for (org, address, representative) in [
         (
@@ -606,7 +607,10 @@ async fn engagement_walked_from_candidate_to_reported_in_a_real_browser() {
     take_step(&client, "reporting", "報告書作成中").await;
     log_out_and_wait(&client).await;
 
-    // The company submits, and is offered no step it does not own.
+    // ① to ⑦ approved (the deliverables have their own tests); the company
+    // submits, and is offered no step it does not own.
+    let walked = store.engagement_detail(&op, e.id).await.unwrap().engagement;
+    testing::approve_all_deliverables(store, &walked, &co_account, &sup_account).await;
     log_in_and_wait(&client, &base, "co@example.jp").await;
     open_engagement(&client, &e_url).await;
     take_step(&client, "submitted", "提出済み").await;

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 struct Caller<'a> {
     app: &'a TestApp,
+    account: mamori_store::Account,
     token: String,
     http: reqwest::Client,
 }
@@ -54,6 +55,7 @@ async fn caller<'a>(app: &'a TestApp, org: mamori_domain::OrgId, email: &str) ->
     Caller {
         app,
         token: app.token(&account).await,
+        account,
         http: reqwest::Client::new(),
     }
 }
@@ -306,6 +308,19 @@ async fn the_whole_path_by_api_with_refusals_and_the_nda_gate() {
             204
         );
 
+        // The company submits ① to ⑦ and the supervisor approves them all,
+        // without which the report is not submitted.
+        let engagement = app
+            .store()
+            .engagement_detail(
+                &mamori_store::AuditContext::operator("test"),
+                mamori_domain::EngagementId(id),
+            )
+            .await
+            .unwrap()
+            .engagement;
+        testing::approve_all_deliverables(app.store(), &engagement, &com.account, &sup.account)
+            .await;
         // The rest of the path, each by its owner.
         for (who, to) in [
             (&com, "scheduling"),

@@ -5,9 +5,9 @@
 mod common;
 
 use common::{Browser, PASSWORD, Page, TestApp, Upload};
-use mamori_domain::OrgId;
 use mamori_domain::engagement::EngagementState;
 use mamori_domain::organisation::{OrgKind, Role};
+use mamori_domain::{EngagementId, OrgId};
 use mamori_store::{AuditContext, AuditFilter, Letterhead, Store, testing};
 use time::macros::date;
 
@@ -72,6 +72,8 @@ struct Cast {
     sec: Browser,
     co: Browser,
     sup: Browser,
+    co_account: mamori_store::Account,
+    sup_account: mamori_store::Account,
 }
 
 /// A secretariat, a supervisor, a survey company and a hospital, each
@@ -87,9 +89,10 @@ async fn cast(app: &TestApp) -> Cast {
     let hospital = app.org(OrgKind::Hospital, "湖畔市立総合病院").await;
     app.account(secretariat, "sec@example.jp", Role::Admin)
         .await;
-    app.account(supervisor, "sup@example.jp", Role::Member)
+    let sup_account = app
+        .account(supervisor, "sup@example.jp", Role::Member)
         .await;
-    app.account(company, "co@example.jp", Role::Admin).await;
+    let co_account = app.account(company, "co@example.jp", Role::Admin).await;
     let (sec, co, sup) = (app.browser(), app.browser(), app.browser());
     for (b, email) in [
         (&sec, "sec@example.jp"),
@@ -105,6 +108,8 @@ async fn cast(app: &TestApp) -> Cast {
         sec,
         co,
         sup,
+        co_account,
+        sup_account,
     }
 }
 
@@ -441,6 +446,15 @@ async fn the_whole_path_is_walked_in_the_browser_by_the_owning_roles() {
         step(co, e, "surveying", "調査中").await;
         step(co, e, "interim-review", "中間確認").await;
         step(sup, e, "reporting", "報告書作成中").await;
+        // ① to ⑦ approved, without which the report is not submitted.
+        let engagement = app
+            .store()
+            .engagement_detail(&AuditContext::operator("test"), EngagementId(e))
+            .await
+            .unwrap()
+            .engagement;
+        testing::approve_all_deliverables(app.store(), &engagement, &c.co_account, &c.sup_account)
+            .await;
         step(co, e, "submitted", "提出済み").await;
         // The secretariat accepts (検収), pays the staff and delivers.
         step(sec, e, "accepted", "検収済み").await;

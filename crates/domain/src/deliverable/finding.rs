@@ -28,6 +28,61 @@ labelled_enum!(
 );
 
 labelled_enum!(
+    /// A step on a finding after it was proposed.
+    FindingStep, "step" {
+        Edit => ("edit", "編集", "edit"),
+        Accept => ("accept", "採用", "accept"),
+        Reject => ("reject", "却下", "reject"),
+        Reopen => ("reopen", "再検討", "reopen"),
+    }
+);
+
+/// Where `step` takes a finding in `status`, taken by a reviewer (the
+/// supervisor) or by its author's side (the survey company). The company
+/// edits its proposal until the supervisor decides; the supervisor edits,
+/// accepts, rejects and reopens. A refusal names the steps allowed.
+pub fn finding_step(
+    status: FindingStatus,
+    step: FindingStep,
+    reviewer: bool,
+) -> Result<FindingStatus, String> {
+    step_target(status, step, reviewer).ok_or_else(|| {
+        let allowed: Vec<&str> = FindingStep::ALL
+            .iter()
+            .filter(|&&s| step_target(status, s, reviewer).is_some())
+            .map(|s| s.slug())
+            .collect();
+        format!(
+            "a {} finding cannot take the step {}{}; allowed: {}",
+            status.slug(),
+            step.slug(),
+            if reviewer {
+                ""
+            } else {
+                " from the survey company"
+            },
+            if allowed.is_empty() {
+                "none".to_string()
+            } else {
+                allowed.join(", ")
+            }
+        )
+    })
+}
+
+fn step_target(status: FindingStatus, step: FindingStep, reviewer: bool) -> Option<FindingStatus> {
+    use FindingStatus::*;
+    use FindingStep::*;
+    match (reviewer, step, status) {
+        (_, Edit, Proposed) | (true, Edit, _) => Some(status),
+        (true, Accept, Proposed) => Some(Accepted),
+        (true, Reject, Proposed | Accepted) => Some(Rejected),
+        (true, Reopen, Accepted | Rejected) => Some(Proposed),
+        _ => None,
+    }
+}
+
+labelled_enum!(
     /// What a finding points at.
     AffectedKind, "affected_kind" {
         ChecklistItem => ("checklist-item", "チェックリスト項目", "checklist item"),

@@ -17,6 +17,50 @@ use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use time::Date;
 
+crate::organisation::slug_enum!(
+    /// The files of a release: the report, the workbook and the diagrams.
+    ReportFile, "file" {
+        Pdf => "pdf",
+        Workbook => "xlsx",
+        NetworkDiagram => "network.drawio",
+        StructureDiagram => "structure.drawio",
+    }
+);
+
+impl ReportFile {
+    /// The name a download gets: `報告書_<hospital>_第N版.pdf`,
+    /// `report_<hospital>_release-N.pdf` in English.
+    pub fn file_name(self, hospital: &str, release: u32, language: &str) -> String {
+        let hospital: String = hospital
+            .chars()
+            .map(|c| {
+                if c.is_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let (stem, diagram) = if language == "en" {
+            (
+                format!("report_{hospital}_release-{release}"),
+                ["network", "structure"],
+            )
+        } else {
+            (
+                format!("報告書_{hospital}_第{release}版"),
+                ["ネットワーク概要図", "管理体制図"],
+            )
+        };
+        match self {
+            ReportFile::Pdf => format!("{stem}.pdf"),
+            ReportFile::Workbook => format!("{stem}.xlsx"),
+            ReportFile::NetworkDiagram => format!("{stem}_{}.drawio", diagram[0]),
+            ReportFile::StructureDiagram => format!("{stem}_{}.drawio", diagram[1]),
+        }
+    }
+}
+
 /// One deliverable as released: the approved version and its content.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReportDeliverable {

@@ -1118,3 +1118,24 @@ fn english_cells_translate_labels_and_keep_free_text() {
     assert_eq!(cell_text("未回答", "en"), "unanswered");
     assert_eq!(cell_text("電子カルテサーバ", "en"), "電子カルテサーバ");
 }
+
+#[test]
+fn the_company_edits_its_proposal_and_the_supervisor_decides() {
+    use FindingStatus::*;
+    use FindingStep::*;
+    assert_eq!(finding_step(Proposed, Edit, false), Ok(Proposed));
+    assert_eq!(finding_step(Proposed, Accept, true), Ok(Accepted));
+    assert_eq!(finding_step(Accepted, Edit, true), Ok(Accepted));
+    assert_eq!(finding_step(Accepted, Reject, true), Ok(Rejected));
+    assert_eq!(finding_step(Rejected, Reopen, true), Ok(Proposed));
+    let refused = finding_step(Accepted, Edit, false).unwrap_err();
+    assert!(refused.contains("from the survey company"), "{refused}");
+    assert!(refused.contains("allowed: none"), "{refused}");
+    let refused = finding_step(Rejected, Accept, true).unwrap_err();
+    assert!(refused.contains("allowed: edit, reopen"), "{refused}");
+    for step in [Accept, Reject, Reopen] {
+        for status in FindingStatus::ALL {
+            assert!(finding_step(*status, step, false).is_err());
+        }
+    }
+}

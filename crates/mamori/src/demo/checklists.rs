@@ -21,13 +21,13 @@ pub const DEMO_FRAMEWORK: &str = "mhlw-r6";
 
 /// How one respondent answers: items answered いいえ, items they did not
 /// understand (with what they wrote), and whether they stop half-way.
-struct Answering {
+pub(super) struct Answering {
     no: &'static [&'static str],
     unclear: &'static [(&'static str, &'static str)],
     stop_after: Option<usize>,
 }
 
-const DIRECTOR: Answering = Answering {
+pub(super) const DIRECTOR: Answering = Answering {
     no: &["3-(3)"],
     unclear: &[
         (
@@ -42,7 +42,7 @@ const DIRECTOR: Answering = Answering {
     stop_after: None,
 };
 
-const ADMINISTRATOR: Answering = Answering {
+pub(super) const ADMINISTRATOR: Answering = Answering {
     no: &["2-(3)", "2-(9)", "3-(3)"],
     unclear: &[(
         "2-(6)",
@@ -58,6 +58,13 @@ const USER: Answering = Answering {
         ("2-(8)", "接続元制限という言葉の意味がわからない。"),
     ],
     stop_after: Some(9),
+};
+
+/// A user who answered every item (the delivered report's hospital).
+pub(super) const USER_COMPLETE: Answering = Answering {
+    no: &["2-(9)"],
+    unclear: &[("2-(3)", "MDS/SDSとは何か。")],
+    stop_after: None,
 };
 
 const VENDOR: Answering = Answering {
@@ -77,7 +84,7 @@ fn fiscal_year_end(today: Date) -> Date {
     Date::from_calendar_date(year, Month::March, 31).unwrap_or(today)
 }
 
-fn answers_for(form: &Form, how: &Answering, on: Date) -> BTreeMap<CellKey, Answer> {
+pub(super) fn answers_for(form: &Form, how: &Answering, on: Date) -> BTreeMap<CellKey, Answer> {
     let mut answers = BTreeMap::new();
     for (n, (item, cell)) in form.cells().enumerate() {
         if how.stop_after.is_some_and(|last| n >= last) {

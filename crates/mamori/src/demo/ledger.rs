@@ -213,6 +213,88 @@ pub fn shirahama_ledger(today: Date) -> LedgerImportPlan {
     plan(&sheets)
 }
 
+/// 国立みどり医療センター: the hospital whose report has been delivered,
+/// with everything ④ to ⑦ show.
+pub fn midori_ledger(today: Date) -> LedgerImportPlan {
+    let day = |days_ago: i64| (today - Duration::days(days_ago)).to_string();
+    let sheets = [
+        Sheet {
+            kind: RecordKind::Segment,
+            header: "セグメント番号|名称|種別|アドレス範囲・VLAN",
+            rows: lines(&[
+                "MED|医療系LAN|医療系|10.1.0.0/16",
+                "ADM|事務系LAN|事務系|10.2.0.0/16",
+            ]),
+        },
+        Sheet {
+            kind: RecordKind::Asset,
+            header: "資産番号|種別|名称|所属システム|メーカー|型番|OS|台数|ネットワークセグメント|所有者|保守業者|リモート保守|リモート保守の方法|インターネットに公開",
+            rows: lines(&[
+                "SYS-EMR|システム|電子カルテシステム||みどりシステムズ||||||みどりシステムズ|必要時のみ|||",
+                "FW-01|ファイアウォール|境界ファイアウォール||Fortinet|100F|FortiOS|1|ADM|病院|地元SIer|必要時のみ|SSL-VPN|はい",
+                "SW-01|スイッチ|コアスイッチ||アライドテレシス|x930||1|MED|病院|地元SIer|なし||",
+                "SV-EMR|サーバ|電子カルテサーバ|SYS-EMR|NEC|R120h|Windows Server 2019|2|MED|病院|みどりシステムズ|必要時のみ|FW-01経由のリモートデスクトップ|",
+                "NAS-01|サーバ|バックアップNAS|SYS-EMR|Synology|RS1221+|DSM|1|MED|病院|みどりシステムズ|なし||",
+                "PC-MED|端末|電子カルテ端末|SYS-EMR|NEC|Mate|Windows 11 Pro|60|MED|病院||なし||",
+                "PC-ADM|端末|事務系端末||Dell|OptiPlex|Windows 11 Pro|20|ADM|病院||なし||",
+            ]),
+        },
+        Sheet {
+            kind: RecordKind::Link,
+            header: "接続番号|接続元|接続先",
+            rows: lines(&[
+                "L-01|FW-01|SW-01",
+                "L-02|SW-01|SV-EMR",
+                "L-03|SW-01|NAS-01",
+                "L-04|SW-01|PC-MED",
+                "L-05|FW-01|PC-ADM",
+            ]),
+        },
+        Sheet {
+            kind: RecordKind::Connection,
+            header: "接続番号|分類|接続先|接続方法|境界機器|接続形態|管理者の把握",
+            rows: lines(&[
+                "EX-01|ネットワーク保守|地元SIer|インターネットVPN|FW-01|必要時のみ|はい",
+                "EX-02|各システム|みどりシステムズ 保守センター|インターネットVPN|FW-01|必要時のみ|はい",
+                "EX-03|マイナカード関係|オンライン資格確認等システム|IP-VPN||常時接続|はい",
+            ]),
+        },
+        Sheet {
+            kind: RecordKind::Investigation,
+            header: "履歴番号|接続番号|調査日|情報源|調査結果",
+            rows: vec![
+                format!(
+                    "I-01|EX-01|{}|ヒアリング|保守時のみSSL-VPNを開けると回答。",
+                    day(70)
+                ),
+                format!(
+                    "I-02|EX-02|{}|ベンダー回答|共有IDでの接続。多要素認証なし。",
+                    day(60)
+                ),
+                format!("I-03|EX-03|{}|院内巡回|専用ルータを医事課で確認。", day(65)),
+            ],
+        },
+        Sheet {
+            kind: RecordKind::Backup,
+            header: "バックアップ番号|システム|対象データ|頻度|世代数|媒体|オフライン保管",
+            rows: lines(&[
+                "B-01|SYS-EMR|電子カルテDB|毎日|7|NAS|いいえ",
+                "B-02|SYS-EMR|電子カルテDB（週次）|毎週|4|LTO|はい",
+            ]),
+        },
+        Sheet {
+            kind: RecordKind::Role,
+            header: "役割番号|区分|役割・役職|担当者|所属・会社|業務用電話|報告先|緊急連絡順",
+            rows: lines(&[
+                "R-01|経営層|院長|前田 浩|病院長|0120-000-100||3",
+                "R-02|システム管理者|情報管理室長|木村 修|情報管理室|0120-000-110|R-01|1",
+                "R-03|ベンダー|電子カルテ保守|みどりシステムズ 保守センター|みどりシステムズ株式会社|0120-000-120|R-02|2",
+            ]),
+        },
+    ];
+    plan(&sheets)
+}
+
 /// The secretariat's catalogue: the models the demo hospitals have, with
 /// their CPE candidates, so each hospital's assets point at them.
 pub fn demo_catalogue() -> Vec<DeviceModel> {

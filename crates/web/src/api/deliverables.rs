@@ -84,7 +84,7 @@ fn kind_param(text: &str) -> Result<DeliverableKind, Refused> {
     Ok(crate::pages::deliverables::kind_of(text)?)
 }
 
-async fn grant(
+pub(super) async fn grant(
     state: &AppState,
     caller: &ApiCaller,
     id: EngagementId,
@@ -102,13 +102,13 @@ async fn grant(
         .await?)
 }
 
-fn to_json<T: serde::Serialize>(status: StatusCode, value: T) -> Answered {
+pub(super) fn to_json<T: serde::Serialize>(status: StatusCode, value: T) -> Answered {
     let value =
         serde_json::to_value(value).map_err(|e| Refused::Api(WebError::Internal(e.to_string())))?;
     Ok((status, Json(value)).into_response())
 }
 
-type Answered = Result<Response, Refused>;
+pub(super) type Answered = Result<Response, Refused>;
 
 /// The seven deliverables in order: state, current version, who submitted
 /// it when, and every review step. Audited.

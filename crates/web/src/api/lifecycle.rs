@@ -600,11 +600,17 @@ pub async fn transition(
 ) -> Result<Json<Value>, ApiError> {
     let b = body(b)?;
     let to = parsed(EngagementState::parse(&b.to))?;
+    // The company's 報告書提出 releases the report package first.
     json(
-        state
-            .store
-            .transition(&caller.ctx, EngagementId(id), to, b.effective_on, &b.note)
-            .await?,
+        crate::releases::take_step(
+            &state.store,
+            &caller.ctx,
+            EngagementId(id),
+            to,
+            b.effective_on,
+            &b.note,
+        )
+        .await??,
     )
 }
 

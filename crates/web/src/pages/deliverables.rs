@@ -104,6 +104,8 @@ pub struct DeliverablesPage {
     lines: Vec<DeliverableLine>,
     /// The deliverable a refusal is about, and what it says.
     error: Option<(String, String)>,
+    /// The review talk (threads, deep dives) for those who take part in it.
+    talk: Option<super::review::Talk>,
 }
 
 /// Names of accounts, looked up once each.
@@ -125,7 +127,7 @@ async fn names(
     Ok(names)
 }
 
-async fn deliverables_page(
+pub(crate) async fn deliverables_page(
     state: &AppState,
     who: &Signed,
     id: EngagementId,
@@ -198,6 +200,7 @@ async fn deliverables_page(
             }
         })
         .collect();
+    let talk = super::review::talk(state, who, e.hospital, id, &records).await?;
     let chrome = Chrome::page(state, who, "/engagements")
         .await?
         .with_notice(done);
@@ -208,6 +211,7 @@ async fn deliverables_page(
         company: e.company_name,
         lines,
         error,
+        talk,
     })
 }
 

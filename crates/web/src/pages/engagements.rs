@@ -745,10 +745,7 @@ pub async fn transition(
         });
     let result = match parsed {
         Ok((to, on)) => {
-            state
-                .store
-                .transition(&who.ctx, id, to, on, &form.note)
-                .await
+            crate::releases::take_step(&state.store, &who.ctx, id, to, on, &form.note).await?
         }
         Err(e) => Err(e.into()),
     };

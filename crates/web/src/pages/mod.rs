@@ -17,6 +17,8 @@ pub mod letters;
 pub mod notifications;
 pub mod organisations;
 pub mod programmes;
+pub mod report;
+pub mod review;
 
 use crate::error::WebError;
 use crate::i18n::Tr;
@@ -78,6 +80,9 @@ impl Chrome {
                 "nav.my_organisation"
             },
         ));
+        if matches!(a.org_kind, OrgKind::Supervisor | OrgKind::Secretariat) {
+            nav.push(("/review", "nav.review"));
+        }
         nav.push(("/notifications", "nav.notifications"));
         if a.org_kind == OrgKind::Secretariat {
             nav.push(("/letters", "nav.letters"));
