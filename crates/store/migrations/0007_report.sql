@@ -1,9 +1,9 @@
 -- Findings (指摘事項) of an engagement and the report packages released
--- from its approved deliverables (mamori_domain::deliverable::{Finding,
--- ReportContent}). Instants are epoch ms; accounts are ids.
+-- from its approved deliverables (mamori_domain::deliverable's Finding and
+-- ReportContent). Instants are epoch ms; accounts are ids.
 
 -- number: 1, 2, … within the engagement; affected: JSON list of
--- {kind, key}; status: proposed, accepted, rejected.
+-- kind-and-key pairs; status: proposed, accepted, rejected.
 CREATE TABLE findings (
     id {id},
     engagement_id {int} NOT NULL REFERENCES engagements (id),
