@@ -648,6 +648,26 @@ async fn engagement_walked_from_candidate_to_reported_in_a_real_browser() {
     // The top of the page (heading, state, gates) makes the better picture.
     let _ = client.execute("window.scrollTo(0, 0)", Vec::new()).await;
     screenshot(&client, "engagement.png").await;
+    // The delivered report: its release with the files to download.
+    client
+        .goto(&format!("{e_url}/report"))
+        .await
+        .expect("report page");
+    wait_for(&client, "#release-1").await;
+    expect_text(
+        &client,
+        "#releases",
+        &["第1版", "PDF（日本語）", "PDF（英語）"],
+    )
+    .await;
+    expect_text(&client, "#approvals", &["⑦", "承認済"]).await;
+    let _ = client
+        .execute(
+            "document.getElementById('approvals').scrollIntoView()",
+            Vec::new(),
+        )
+        .await;
+    screenshot(&client, "report.png").await;
     let transitioned = store
         .audit_page(
             None,

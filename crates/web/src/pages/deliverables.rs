@@ -59,7 +59,9 @@ pub async fn engagement(
     })
 }
 
-async fn grant(
+/// A grant for the engagement's deliverables (reviews, findings and
+/// releases are kept under the same policy row).
+pub(crate) async fn grant(
     state: &AppState,
     who: &Signed,
     hospital: OrgId,

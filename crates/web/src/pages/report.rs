@@ -6,7 +6,7 @@
 //! delivers. The hospital and the ministry see the delivered releases and
 //! the accepted findings; every download is audited by the store.
 
-use super::deliverables::engagement;
+use super::deliverables::{engagement, grant};
 use super::forms;
 use super::{Chrome, Done};
 use crate::error::WebError;
@@ -24,22 +24,10 @@ use mamori_domain::deliverable::{
 };
 use mamori_domain::engagement::EngagementState;
 use mamori_domain::organisation::OrgKind;
-use mamori_domain::policy::{Access, HospitalData, HospitalGrant};
-use mamori_domain::{DomainError, EngagementId, OrgId};
+use mamori_domain::policy::Access;
+use mamori_domain::{DomainError, EngagementId};
 use mamori_store::{FindingDraft, FindingRecord, ReleaseRecord, StoreError};
 use serde::Deserialize;
-
-async fn grant(
-    state: &AppState,
-    who: &Signed,
-    hospital: OrgId,
-    access: Access,
-) -> Result<HospitalGrant, StoreError> {
-    state
-        .store
-        .authorize(&who.ctx, hospital, HospitalData::Deliverables, access)
-        .await
-}
 
 pub struct Approval {
     pub mark: char,

@@ -4,7 +4,7 @@
 //! talk shown on an engagement's deliverables page (comment threads, deep
 //! dives) with its forms.
 
-use super::deliverables::{deliverables_page, kind_of};
+use super::deliverables::{deliverables_page, grant, kind_of};
 use super::{Chrome, forms};
 use crate::error::WebError;
 use crate::session::Signed;
@@ -75,18 +75,6 @@ impl Talk {
     pub fn of(&self, slug: &str) -> Option<&KindTalk> {
         self.kinds.iter().find(|k| k.slug == slug)
     }
-}
-
-async fn grant(
-    state: &AppState,
-    who: &Signed,
-    hospital: OrgId,
-    access: Access,
-) -> Result<HospitalGrant, StoreError> {
-    state
-        .store
-        .authorize(&who.ctx, hospital, HospitalData::Deliverables, access)
-        .await
 }
 
 fn anchor_text(tr: crate::i18n::Tr, row: &Option<String>, version: Option<i64>) -> String {
