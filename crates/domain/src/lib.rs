@@ -9,6 +9,7 @@ pub mod deliverable;
 pub mod engagement;
 pub mod error;
 pub mod ids;
+pub mod labour;
 pub mod ledger;
 pub mod lifecycle;
 pub mod organisation;
