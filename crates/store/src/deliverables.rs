@@ -209,7 +209,7 @@ pub(crate) async fn engagement_for(
         tx,
         ctx,
         AuditAction::AccessDenied,
-        format!("{}:{}", HospitalData::Deliverables, e.hospital_id),
+        format!("{}:{}", grant.data(), e.hospital_id),
         Some(e.hospital_id),
         format!("{} engagement:{} ({reason})", grant.access(), e.id),
     )
@@ -221,8 +221,19 @@ pub(crate) async fn engagement_for(
 /// on refusal commits the audit record and returns. Shared by everything
 /// kept about an engagement's deliverables (reviews, findings, releases).
 macro_rules! open {
-    ($self:ident, $tx:ident, $ctx:expr, $grant:expr, $access:expr, $engagement:expr) => {{
-        require($grant, $ctx, HospitalData::Deliverables, $access)?;
+    ($self:ident, $tx:ident, $ctx:expr, $grant:expr, $access:expr, $engagement:expr) => {
+        open!(
+            $self,
+            $tx,
+            $ctx,
+            $grant,
+            HospitalData::Deliverables,
+            $access,
+            $engagement
+        )
+    };
+    ($self:ident, $tx:ident, $ctx:expr, $grant:expr, $data:expr, $access:expr, $engagement:expr) => {{
+        require($grant, $ctx, $data, $access)?;
         let today = $self.today();
         let mut tx = $self.begin_write().await?;
         recheck(&mut tx, $grant, today).await?;

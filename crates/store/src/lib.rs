@@ -16,6 +16,7 @@ mod files;
 mod findings;
 mod hearings;
 mod hospital;
+mod labour;
 mod ledger;
 mod letters;
 mod library;
@@ -53,6 +54,9 @@ pub use hearings::{
     MaterialRequest, NewHearing, NewInquiry, NewRequest, Participant, VendorInquiry,
 };
 pub use hospital::{FacilityProfile, HospitalSummary};
+pub use labour::{
+    DEFAULT_RATE_YEN, EngagementLabour, LabourEntryRecord, LabourWeek, WeekStepRecord,
+};
 pub use ledger::{
     ChangeAction, ChangeSource, HistoryFilter, ImportOutcome, LedgerChange, LedgerPhoto,
     MAX_PHOTO_CAPTION_CHARS, RecordMeta, StoredDeviceModel, StoredLedger,

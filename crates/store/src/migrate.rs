@@ -48,6 +48,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "report",
         sql: include_str!("../migrations/0007_report.sql"),
     },
+    Migration {
+        version: 8,
+        name: "labour",
+        sql: include_str!("../migrations/0008_labour.sql"),
+    },
 ];
 
 /// The schema version that holds the checklist tables.

@@ -55,7 +55,7 @@ async fn migrations_apply_once() {
     each_backend(|db| async move {
         let again = db.store.migrate().await.unwrap();
         assert!(again.applied.is_empty(), "{}", db.label);
-        assert_eq!(again.current, 7);
+        assert_eq!(again.current, 8);
         db
     })
     .await;
@@ -950,7 +950,8 @@ async fn upgrading_from_the_foundation_schema_keeps_every_engagement() {
                 (4, "ledger"),
                 (5, "deliverables"),
                 (6, "review"),
-                (7, "report")
+                (7, "report"),
+                (8, "labour")
             ],
             "{label}"
         );
