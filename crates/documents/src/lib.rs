@@ -18,6 +18,8 @@
 //!   chart as SVG, PDF, draw.io and Mermaid.
 //! - [`report`]: the report package (cover, findings, ① to ⑦) as one PDF,
 //!   a workbook and the diagrams' draw.io files.
+//! - [`labour`]: the labour-hour sheet (資料6), the roll-up across
+//!   engagements as a workbook and CSV, and the burn-up chart as SVG.
 //! - [`svg`]: the engagement timeline against programme milestones.
 //! - [`dates`]: Japanese date and fiscal-year labels for merge fields.
 
@@ -25,6 +27,7 @@ pub mod checklist;
 pub mod dates;
 pub mod diagram;
 mod error;
+pub mod labour;
 pub mod ledger_sheets;
 pub mod letters;
 pub mod pdf;

@@ -22,7 +22,7 @@ use mamori_store::Store;
 pub use pages::notifications::render_notification;
 use pages::{
     account, audit, auth, catalogue, checklists, dashboard, deliverables, engagements, frameworks,
-    hospital, ledger, letters, notifications, organisations, programmes, report, review,
+    hospital, labour, ledger, letters, notifications, organisations, programmes, report, review,
 };
 pub use state::AppState;
 
@@ -292,6 +292,21 @@ pub fn app(store: Store, config: WebConfig) -> Router {
         )
         .route("/engagements/{id}/checklist", get(checklists::show))
         .route("/engagements/{id}/deliverables", get(deliverables::show))
+        .route("/engagements/{id}/labour", get(labour::show))
+        .route("/engagements/{id}/labour.xlsx", get(labour::sheet))
+        .route("/engagements/{id}/labour/plan", post(labour::save_plan))
+        .route("/engagements/{id}/labour/entries", post(labour::add_entry))
+        .route(
+            "/engagements/{id}/labour/entries/{entry}/remove",
+            post(labour::remove_entry),
+        )
+        .route(
+            "/engagements/{id}/labour/weeks/{week}",
+            post(labour::week_step),
+        )
+        .route("/labour", get(labour::rollup))
+        .route("/labour/rollup.xlsx", get(labour::rollup_xlsx))
+        .route("/labour/rollup.csv", get(labour::rollup_csv))
         .route("/engagements/{id}/report", get(report::show))
         .route("/engagements/{id}/report/findings", post(report::propose))
         .route("/engagements/{id}/report/findings/{n}", post(report::edit))

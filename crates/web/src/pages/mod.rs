@@ -12,6 +12,7 @@ pub mod engagements;
 pub mod forms;
 pub mod frameworks;
 pub mod hospital;
+pub mod labour;
 pub mod ledger;
 pub mod letters;
 pub mod notifications;
@@ -82,6 +83,12 @@ impl Chrome {
         ));
         if matches!(a.org_kind, OrgKind::Supervisor | OrgKind::Secretariat) {
             nav.push(("/review", "nav.review"));
+        }
+        if matches!(
+            a.org_kind,
+            OrgKind::Supervisor | OrgKind::Secretariat | OrgKind::SurveyCompany
+        ) {
+            nav.push(("/labour", "nav.labour"));
         }
         nav.push(("/notifications", "nav.notifications"));
         if a.org_kind == OrgKind::Secretariat {
