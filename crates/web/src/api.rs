@@ -3,6 +3,7 @@
 
 pub mod checklists;
 pub mod deliverables;
+pub mod labour;
 pub mod ledger;
 pub mod lifecycle;
 pub mod report;
@@ -14,7 +15,7 @@ use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use mamori_domain::OrgId;
 use mamori_domain::policy::{Access, HospitalData};
@@ -306,6 +307,8 @@ impl Modify for BearerAuth {
         report::release, report::file,
         review::list_threads, review::open_thread, review::thread_step, review::list_deep_dives,
         review::request_deep_dive, review::deep_dive_step, review::queue,
+        labour::get_labour, labour::put_plan, labour::add_entry, labour::remove_entry,
+        labour::week_step, labour::rollup, labour::set_rate,
         ledger::get_ledger, ledger::list_records, ledger::get_record, ledger::put_record,
         ledger::delete_record, ledger::import, ledger::history, ledger::network, ledger::structure,
         ledger::catalogue, ledger::put_model, ledger::delete_model),
@@ -324,7 +327,9 @@ impl Modify for BearerAuth {
         checklists::RequestBody, checklists::ReceivedBody, checklists::MaterialFileBody,
         checklists::InquiryBody, ledger::MetaBody, deliverables::ReviewBody,
         report::FindingBody, report::FindingStepBody,
-        review::StartBody, review::StepBody)),
+        review::StartBody, review::StepBody,
+        labour::PlanBody, labour::PlanRowBody, labour::EntryBody, labour::WeekStepBody,
+        labour::RateBody)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
@@ -557,6 +562,22 @@ pub fn router() -> Router<AppState> {
             post(review::deep_dive_step),
         )
         .route("/review-queue", get(review::queue))
+        .route("/engagements/{id}/labour", get(labour::get_labour))
+        .route("/engagements/{id}/labour/plan", put(labour::put_plan))
+        .route("/engagements/{id}/labour/entries", post(labour::add_entry))
+        .route(
+            "/engagements/{id}/labour/entries/{entry}",
+            delete(labour::remove_entry),
+        )
+        .route(
+            "/engagements/{id}/labour/weeks/{week}/{step}",
+            post(labour::week_step),
+        )
+        .route("/labour/rollup", get(labour::rollup))
+        .route(
+            "/programmes/{id}/labour-rates/{company}",
+            put(labour::set_rate),
+        )
         .route("/openapi.json", get(openapi_json))
         .fallback(not_found)
 }

@@ -210,6 +210,16 @@ async fn a_week_is_booked_reported_rolled_up_acknowledged_and_exported() {
             assert!(!bytes.is_empty());
         }
 
+        // The secretariat settles the order on the hours actually booked.
+        let page = sec.get(&format!("/engagements/{eid}")).await;
+        assert!(
+            page.body.contains(
+                "name=\"settled_hours\" inputmode=\"decimal\" required size=\"6\" value=\"201.00\""
+            ),
+            "{label}: {}",
+            page.body
+        );
+
         // Nobody else sees the company's hours.
         for (who, name) in [(&other, "other company"), (&staff, "hospital")] {
             let page = who.get(&base).await;

@@ -90,15 +90,22 @@ pub(super) async fn grant(
     id: EngagementId,
     access: Access,
 ) -> Result<HospitalGrant, Refused> {
+    grant_for(state, caller, id, HospitalData::Deliverables, access).await
+}
+
+/// A grant on the engagement's hospital for `data` (deliverables, labour
+/// hours, …).
+pub(super) async fn grant_for(
+    state: &AppState,
+    caller: &ApiCaller,
+    id: EngagementId,
+    data: HospitalData,
+    access: Access,
+) -> Result<HospitalGrant, Refused> {
     let detail = state.store.engagement_detail(&caller.ctx, id).await?;
     Ok(state
         .store
-        .authorize(
-            &caller.ctx,
-            detail.engagement.hospital_id,
-            HospitalData::Deliverables,
-            access,
-        )
+        .authorize(&caller.ctx, detail.engagement.hospital_id, data, access)
         .await?)
 }
 

@@ -382,6 +382,9 @@ pub struct EngagementPage {
     payments: Option<Vec<PaymentView>>,
     rate: String,
     payment_kinds: Vec<(&'static str, String)>,
+    /// The booked hours and their cost: settlement is on actual hours.
+    actual_hours: String,
+    actual_cost: String,
 }
 
 fn hours_text(h: f64) -> String {
@@ -543,7 +546,36 @@ async fn engagement_page(
             })
             .collect::<Vec<_>>()
     });
+    // The secretariat settles on the hours actually booked (資料4 §4 ⑤).
+    let mut actual = (String::new(), String::new());
+    if secretariat
+        && d.orders.as_ref().is_some_and(|o| !o.is_empty())
+        && store
+            .may(
+                &actor,
+                e.hospital_id,
+                HospitalData::LabourHours,
+                Access::Read,
+            )
+            .await?
+    {
+        let g = store
+            .authorize(
+                &who.ctx,
+                e.hospital_id,
+                HospitalData::LabourHours,
+                Access::Read,
+            )
+            .await?;
+        let labour = store.labour(&who.ctx, &g, id).await?;
+        actual = (
+            labour.summary.actual.to_string(),
+            labour.summary.actual_cost_yen.to_string(),
+        );
+    }
     Ok(EngagementPage {
+        actual_hours: actual.0,
+        actual_cost: actual.1,
         chrome: Chrome::page(state, who, "/engagements")
             .await?
             .with_notice(done),
