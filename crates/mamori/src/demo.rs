@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use time::{Date, Duration};
 
 mod checklists;
+mod labour;
 mod ledger;
 mod report;
 
@@ -555,6 +556,7 @@ pub async fn seed_demo(store: &Store) -> Result<DemoSummary, StoreError> {
     {
         *e = report::seed_report(store, e, store.today()).await?;
     }
+    labour::seed_labour(store, &engagements, store.today()).await?;
 
     Ok(DemoSummary {
         organisations,
@@ -1020,6 +1022,38 @@ mod tests {
                 .collect();
             assert!(by.contains(&emails::HOSPITAL_REPORTED_STAFF), "{by:?}");
             assert!(by.contains(&emails::MINISTRY), "{by:?}");
+            // Hours: one engagement over its plan, one under with a week
+            // never reported, one past 80 %.
+            let supervisor = store
+                .account_by_email(emails::SUPERVISOR)
+                .await
+                .expect("supervisor");
+            let ctx = AuditContext::for_actor(supervisor.actor(), supervisor.email.clone(), None);
+            let rollup = store.labour_rollup(&ctx).await.expect("roll-up");
+            let alerts = |hospital: &str| {
+                rollup
+                    .iter()
+                    .find(|l| l.hospital_name == hospital)
+                    .map(|l| l.summary.alerts.iter().map(|a| a.kind).collect::<Vec<_>>())
+                    .unwrap_or_else(|| panic!("{hospital} in the roll-up"))
+            };
+            use mamori_domain::labour::AlertKind;
+            assert!(
+                alerts(names::HOSPITAL_A_INTERIM).contains(&AlertKind::PlanExceeded),
+                "{}",
+                db.label
+            );
+            assert!(
+                alerts(names::HOSPITAL_A_SURVEYING).contains(&AlertKind::MissingWeek),
+                "{}",
+                db.label
+            );
+            assert!(!alerts(names::HOSPITAL_A_SURVEYING).contains(&AlertKind::PlanWarning));
+            assert!(
+                alerts(names::HOSPITAL_B_REPORTED).contains(&AlertKind::PlanWarning),
+                "{}",
+                db.label
+            );
             assert!(matches!(
                 seed_demo_if_empty(store).await.expect("second"),
                 DemoOutcome::AlreadyThere(_)

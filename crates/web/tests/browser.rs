@@ -842,3 +842,94 @@ async fn a_surveyor_walks_the_wards_and_reads_the_network_in_a_browser() {
     }
     screenshot(&client, "ledger-network.png").await;
 }
+
+#[tokio::test]
+async fn a_company_books_and_reports_its_week_in_a_browser() {
+    let Some((_driver, client)) = start_browser().await else {
+        return;
+    };
+    let app = TestApp::start(testing::sqlite().await).await;
+    let base = app.url("");
+    let store = app.store();
+    store.clock().set_today(time::macros::date!(2026 - 12 - 07));
+    let hospital = app.org(OrgKind::Hospital, "湖畔市立総合病院").await;
+    let company = app
+        .org(OrgKind::SurveyCompany, "あおば情報セキュリティ")
+        .await;
+    let supervisor = app.org(OrgKind::Supervisor, "みなと監査").await;
+    app.account(company, "co@example.jp", Role::Member).await;
+    app.account(supervisor, "sup@example.jp", Role::Member)
+        .await;
+    let programme = testing::add_programme(store, "令和8年度 調査").await;
+    let e = testing::add_engagement(
+        store,
+        programme,
+        hospital,
+        company,
+        EngagementState::Surveying,
+    )
+    .await;
+    store.clock().set_today(time::macros::date!(2026 - 12 - 10));
+    let labour = format!("{base}/engagements/{}/labour", e.id);
+
+    log_in_and_wait(&client, &base, "co@example.jp").await;
+    for (row, day, hours) in [("1", "2026-12-08", "6"), ("17", "2026-12-09", "2.5")] {
+        client.goto(&labour).await.unwrap();
+        wait_for(&client, "form.labour-entry").await;
+        click(
+            &client,
+            &format!("form.labour-entry select[name='row'] option[value='{row}']"),
+        )
+        .await;
+        let form = client
+            .form(Locator::Css("form.labour-entry"))
+            .await
+            .unwrap();
+        form.set_by_name("person", "鈴木 一郎").await.unwrap();
+        form.set_by_name("worked_on", day).await.unwrap();
+        form.set_by_name("hours", hours).await.unwrap();
+        submit_and_wait(&client, &form, "labour_recorded").await;
+    }
+    expect_text(&client, "#summary .actual", &["8.50"]).await;
+    let form = client
+        .form(Locator::Css("#week-2026-12-07 form.week-step"))
+        .await
+        .unwrap();
+    mark_page(&client).await;
+    form.submit_with(Locator::Css("button[value='submit']"))
+        .await
+        .unwrap();
+    wait_for_new_page(&client).await;
+    expect_text(&client, "#week-2026-12-07", &["報告済"]).await;
+    log_out_and_wait(&client).await;
+
+    // The supervisor sees the week in the roll-up and acknowledges it.
+    log_in_and_wait(&client, &base, "sup@example.jp").await;
+    client.goto(&format!("{base}/labour")).await.unwrap();
+    expect_text(
+        &client,
+        "table.labour-rollup",
+        &["湖畔市立総合病院", "8.50"],
+    )
+    .await;
+    client.goto(&labour).await.unwrap();
+    let form = client
+        .form(Locator::Css("#week-2026-12-07 form.week-step"))
+        .await
+        .unwrap();
+    mark_page(&client).await;
+    form.submit_with(Locator::Css("button[value='acknowledge']"))
+        .await
+        .unwrap();
+    wait_for_new_page(&client).await;
+    expect_text(&client, "#week-2026-12-07", &["確認済（確定）"]).await;
+    let _ = client
+        .execute(
+            "document.getElementById('summary').scrollIntoView()",
+            Vec::new(),
+        )
+        .await;
+    screenshot(&client, "labour.png").await;
+    client.close().await.unwrap();
+    app.db.finish().await;
+}

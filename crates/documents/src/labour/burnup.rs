@@ -26,7 +26,7 @@ const MUTED: &str = "#555555";
 const GRID: &str = "#e3e6eb";
 const AXIS: &str = "#9aa1ab";
 const ACTUAL: &str = "#1f4e9c";
-const PLAN: &str = "#3949ab";
+const PLAN: &str = "#2e7d32";
 const CAP: &str = "#d32f2f";
 const FORECAST: &str = "#ef6c00";
 
