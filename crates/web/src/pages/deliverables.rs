@@ -67,9 +67,20 @@ pub(crate) async fn grant(
     hospital: OrgId,
     access: Access,
 ) -> Result<HospitalGrant, StoreError> {
+    grant_for(state, who, hospital, HospitalData::Deliverables, access).await
+}
+
+/// A grant for one kind of the hospital's data, for the reader.
+pub(crate) async fn grant_for(
+    state: &AppState,
+    who: &Signed,
+    hospital: OrgId,
+    data: HospitalData,
+    access: Access,
+) -> Result<HospitalGrant, StoreError> {
     state
         .store
-        .authorize(&who.ctx, hospital, HospitalData::Deliverables, access)
+        .authorize(&who.ctx, hospital, data, access)
         .await
 }
 

@@ -4,7 +4,7 @@
 //! the burn-up chart and the alerts — and the roll-up across engagements
 //! for the supervisor and the secretariat, with the exports.
 
-use super::deliverables::engagement;
+use super::deliverables::{engagement, grant_for};
 use super::forms;
 use super::{Chrome, Done};
 use crate::documents::document_error;
@@ -38,10 +38,7 @@ async fn grant(
     hospital: OrgId,
     access: Access,
 ) -> Result<HospitalGrant, StoreError> {
-    state
-        .store
-        .authorize(&who.ctx, hospital, HospitalData::LabourHours, access)
-        .await
+    grant_for(state, who, hospital, HospitalData::LabourHours, access).await
 }
 
 fn percent(part: Hours, whole: Hours) -> i64 {
