@@ -13,11 +13,13 @@ pub mod cve5;
 mod error;
 pub mod jvn;
 pub mod kev;
+pub mod matcher;
 mod model;
 pub mod nvd;
 pub mod version;
 
 pub use error::{AdvisoryError, Rejected};
+pub use matcher::{Confidence, InventoryItem, ItemMatch, Method, canonical_vendor, match_item};
 pub use model::{
     Advisory, Bound, Configuration, CpeMatch, Cvss, KevFlag, Node, Operator, ParseOutcome,
     ProductStatement, ProductStatus, Reference, Remediation, Source, VersionRange, VersionSpec,
