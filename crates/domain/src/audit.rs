@@ -92,6 +92,7 @@ slug_enum!(
         LabourWeekReported => "labour.week-reported",
         LabourWeekReviewed => "labour.week-reviewed",
         LabourRateSet => "labour.rate-set",
+        AdvisoriesImported => "advisories.imported",
         ReviewThreadOpened => "review.thread-opened",
         ReviewCommented => "review.commented",
         ReviewThreadResolved => "review.thread-resolved",

@@ -5,6 +5,7 @@
 //! appends an audit record in the same transaction.
 
 mod accounts;
+mod advisories;
 mod audit;
 mod checklists;
 pub mod credentials;
@@ -35,6 +36,7 @@ mod tokens;
 pub mod walk;
 
 pub use accounts::{Account, LoginOutcome, NewAccount, SecondFactorOutcome, TotpEnrolment};
+pub use advisories::AdvisoryImportSummary;
 pub use audit::{AuditContext, AuditFilter, AuditPage};
 pub use checklists::{
     ChecklistProgress, EngagementChecklist, EngagementProgress, FrameworkRecord, LinkedRespondent,

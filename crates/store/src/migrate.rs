@@ -53,6 +53,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "labour",
         sql: include_str!("../migrations/0008_labour.sql"),
     },
+    Migration {
+        version: 9,
+        name: "advisories",
+        sql: include_str!("../migrations/0009_advisories.sql"),
+    },
 ];
 
 /// The schema version that holds the checklist tables.
