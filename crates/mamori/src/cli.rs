@@ -68,6 +68,9 @@ pub enum Command {
     /// 監査ログ / audit log
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// 脆弱性情報（NVD・CVE 5・CSAF・JVN・KEV）/ advisories (NVD, CVE 5, CSAF, JVN, KEV)
+    #[command(subcommand)]
+    Advisories(AdvisoriesCommand),
 }
 
 #[derive(Debug, Args)]
@@ -208,6 +211,71 @@ pub enum AuditCommand {
     /// ハッシュ連鎖を検証する（壊れていれば記録を示し終了コード 1）
     /// / verify the hash chain; names the first broken record and exits 1
     Verify,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdvisoriesCommand {
+    /// ファイルまたはフォルダ（再帰的）から脆弱性情報を取り込む
+    /// / import advisories from files or folders (walked recursively)
+    Import(AdvisoriesImportArgs),
+    /// 取り込んだ脆弱性情報を機器一覧（CSV）と照合する
+    /// / match the stored advisories against an inventory CSV
+    Match(AdvisoriesMatchArgs),
+}
+
+/// The format of an advisory file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AdvisoryFormat {
+    /// ファイルごとに判別する / detect per file
+    Auto,
+    /// NVD CVE API 2.0（ページ・年次フィード・.json.gz）/ NVD pages, feeds, .json.gz
+    Nvd,
+    /// CVE JSON 5
+    Cve5,
+    /// CSAF 2.0
+    Csaf,
+    /// JVN（VULDEF・JVNRSS）
+    Jvn,
+    /// CISA KEV（JSON・CSV）
+    Kev,
+}
+
+#[derive(Debug, Args)]
+pub struct AdvisoriesImportArgs {
+    /// 取り込むファイルまたはフォルダ / files or folders to import
+    #[arg(value_name = "PATH", required = true, num_args = 1..)]
+    pub paths: Vec<std::path::PathBuf>,
+
+    /// ファイルの形式 / file format
+    #[arg(long, value_enum, default_value = "auto")]
+    pub format: AdvisoryFormat,
+}
+
+/// How matches are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MatchFormat {
+    /// 桁を揃えた表 / aligned columns
+    Table,
+    /// JSON の配列 / a JSON array
+    Json,
+    /// 見出し行つき CSV / CSV with a header row
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct AdvisoriesMatchArgs {
+    /// 機器一覧 CSV（hospital,asset,cpe と任意で vendor,product,version,model）
+    /// / inventory CSV: hospital,asset,cpe and optionally vendor,product,version,model
+    #[arg(long, value_name = "FILE.csv")]
+    pub inventory: Option<std::path::PathBuf>,
+
+    /// 出力形式 / output format
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: MatchFormat,
+
+    /// この日付（YYYY-MM-DD）以降に公開・更新された情報だけ / only advisories published or modified on or after this date
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
 }
 
 fn slugs<T: Copy>(all: &[T], slug: fn(T) -> &'static str) -> PossibleValuesParser {

@@ -2,8 +2,8 @@
 //! opened, so a refused command writes nothing.
 
 use crate::cli::{
-    AuditCommand, Cli, Command, DEFAULT_DATA_DIR, DatabaseArgs, OrgAddArgs, OrgCommand, ServeArgs,
-    TokenCommand, TokenCreateArgs, UserAddArgs, UserCommand,
+    AdvisoriesCommand, AuditCommand, Cli, Command, DEFAULT_DATA_DIR, DatabaseArgs, OrgAddArgs,
+    OrgCommand, ServeArgs, TokenCommand, TokenCreateArgs, UserAddArgs, UserCommand,
 };
 use crate::demo::{self, DemoOutcome};
 use mamori_domain::audit::ChainBreak;
@@ -32,6 +32,12 @@ pub enum CliError {
     AuditBroken(ChainBreak),
     #[error("{0}")]
     Io(String),
+    /// Nothing of the input could be used (every file failed).
+    #[error("{detail}")]
+    Failed {
+        japanese: &'static str,
+        detail: String,
+    },
 }
 
 /// The store's message without its own `DATABASE_URL:` prefix (the
@@ -63,6 +69,7 @@ impl CliError {
             CliError::Store(_) => "処理に失敗しました",
             CliError::AuditBroken(_) => "監査ログのハッシュ連鎖が壊れています",
             CliError::Io(_) => "入出力に失敗しました",
+            CliError::Failed { japanese, .. } => japanese,
         }
     }
 
@@ -98,6 +105,12 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Token(TokenCommand::Create(args)) => token_create(db, args).await,
         Command::Migrate => migrate(db).await,
         Command::Audit(AuditCommand::Verify) => audit_verify(db).await,
+        Command::Advisories(AdvisoriesCommand::Import(args)) => {
+            crate::advisories::import(db, args).await
+        }
+        Command::Advisories(AdvisoriesCommand::Match(args)) => {
+            crate::advisories::match_inventory(db, args).await
+        }
     }
 }
 
@@ -164,7 +177,7 @@ pub async fn open(location: &Location) -> Result<(Store, mamori_store::Migration
     Ok((store, report))
 }
 
-fn operator() -> AuditContext {
+pub(crate) fn operator() -> AuditContext {
     let user = std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
         .ok()
