@@ -48,6 +48,19 @@ pub enum Method {
     VendorProduct,
 }
 
+impl Method {
+    pub fn slug(self) -> &'static str {
+        match self {
+            Method::CpeExact => "cpe-exact",
+            Method::CpeRange => "cpe-range",
+            Method::CpeAllVersions => "cpe-all-versions",
+            Method::NameVersion => "name-version",
+            Method::ModelNumber => "model-number",
+            Method::VendorProduct => "vendor-product",
+        }
+    }
+}
+
 /// How sure a match is; `Low` waits for an analyst's confirmation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -66,6 +79,16 @@ pub struct ItemMatch {
     pub criterion: String,
     /// Why the confidence is lower, when it is.
     pub note: String,
+}
+
+impl Confidence {
+    pub fn slug(self) -> &'static str {
+        match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        }
+    }
 }
 
 impl ItemMatch {

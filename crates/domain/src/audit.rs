@@ -93,6 +93,7 @@ slug_enum!(
         LabourWeekReviewed => "labour.week-reviewed",
         LabourRateSet => "labour.rate-set",
         AdvisoriesImported => "advisories.imported",
+        AdvisoriesMatched => "advisories.matched",
         ReviewThreadOpened => "review.thread-opened",
         ReviewCommented => "review.commented",
         ReviewThreadResolved => "review.thread-resolved",

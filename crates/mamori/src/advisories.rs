@@ -467,6 +467,21 @@ struct Row {
     item: InventoryItem,
 }
 
+/// Matches every stored advisory against every ledger and prints what changed.
+pub async fn rematch(db: &DatabaseArgs) -> Result<(), CliError> {
+    let (store, _) = open(&Location::from_args(db)).await?;
+    let s = store.rematch_advisories(&operator()).await?;
+    println!(
+        "照合しました: 脆弱性情報 {} 件 × 資産 {} 件、新規 {}、継続 {}、解消 {}",
+        s.advisories, s.assets, s.new, s.kept, s.withdrawn
+    );
+    println!(
+        "matched: {} advisories × {} assets, {} new, {} kept, {} withdrawn",
+        s.advisories, s.assets, s.new, s.kept, s.withdrawn
+    );
+    Ok(())
+}
+
 pub async fn match_inventory(db: &DatabaseArgs, args: AdvisoriesMatchArgs) -> Result<(), CliError> {
     let Some(inventory) = args.inventory.as_deref() else {
         return Err(CliError::Usage(

@@ -221,6 +221,9 @@ pub enum AdvisoriesCommand {
     /// 取り込んだ脆弱性情報を機器一覧（CSV）と照合する
     /// / match the stored advisories against an inventory CSV
     Match(AdvisoriesMatchArgs),
+    /// 取り込んだ脆弱性情報をすべての病院の台帳と照合し直す
+    /// / match every stored advisory against every hospital's ledger again
+    Rematch,
 }
 
 /// The format of an advisory file.

@@ -111,6 +111,7 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Advisories(AdvisoriesCommand::Match(args)) => {
             crate::advisories::match_inventory(db, args).await
         }
+        Command::Advisories(AdvisoriesCommand::Rematch) => crate::advisories::rematch(db).await,
     }
 }
 

@@ -309,6 +309,14 @@ async fn every_file_failing_is_an_error_and_stored_ledgers_come_later() {
             "{label}: {failed:?}"
         );
 
+        // A re-match on a database without ledgers matches nothing.
+        let rematch = on(&target, &["advisories", "rematch"]);
+        assert_eq!(rematch.code, 0, "{label}: {rematch:?}");
+        assert!(
+            rematch.stdout.contains("0 assets, 0 new"),
+            "{label}: {rematch:?}"
+        );
+
         let no_inventory = on(&target, &["advisories", "match"]);
         assert_ne!(no_inventory.code, 0, "{label}: {no_inventory:?}");
         assert!(

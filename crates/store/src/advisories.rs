@@ -138,3 +138,273 @@ impl Store {
             .collect()
     }
 }
+
+/// What a full re-match did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct RematchSummary {
+    pub advisories: usize,
+    pub assets: usize,
+    /// Matches found now that were not recorded before.
+    pub new: usize,
+    /// Matches recorded before and found again.
+    pub kept: usize,
+    /// Matches recorded before and no longer found: marked withdrawn.
+    pub withdrawn: usize,
+}
+
+/// One stored match of an advisory to an asset.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AdvisoryMatch {
+    pub advisory: String,
+    pub source: String,
+    pub hospital_id: mamori_domain::OrgId,
+    pub asset: String,
+    pub method: String,
+    pub confidence: String,
+    pub criterion: String,
+    pub note: String,
+    pub state: String,
+}
+
+struct Asset {
+    hospital: i64,
+    key: String,
+    item: mamori_advisories::InventoryItem,
+    /// `vendor:product` of its CPEs, and its canonical vendor name.
+    cpe_keys: Vec<String>,
+    vendor: String,
+}
+
+/// The keys an advisory can reach assets by: CPE vendor:product of its
+/// criteria and statements, and canonical vendor names of statements.
+fn reach(a: &Advisory) -> (Vec<String>, Vec<String>) {
+    use mamori_domain::cpe::CpeName;
+    let key = |c: &str| {
+        CpeName::parse_lenient(c).ok().map(|n| {
+            format!(
+                "{}:{}",
+                n.vendor().unquoted().unwrap_or_default(),
+                n.product().unquoted().unwrap_or_default()
+            )
+        })
+    };
+    let mut cpes: Vec<String> = a
+        .configurations
+        .iter()
+        .flat_map(|c| &c.nodes)
+        .flat_map(|n| &n.matches)
+        .filter(|m| m.vulnerable)
+        .filter_map(|m| key(&m.criteria))
+        .collect();
+    cpes.extend(
+        a.products
+            .iter()
+            .flat_map(|p| &p.cpes)
+            .filter_map(|c| key(c)),
+    );
+    let vendors = a
+        .products
+        .iter()
+        .map(|p| mamori_advisories::canonical_vendor(&p.vendor))
+        .filter(|v| !v.is_empty())
+        .collect();
+    (cpes, vendors)
+}
+
+impl Store {
+    /// Matches every stored advisory against every asset of every ledger
+    /// and records the matches: new ones as unconfirmed, ones found again
+    /// keep their state, ones no longer found are marked withdrawn (never
+    /// deleted). Each advisory reaches only the assets sharing a CPE
+    /// vendor:product or a vendor name with it, not the whole ledger.
+    pub async fn rematch_advisories(&self, ctx: &AuditContext) -> Result<RematchSummary> {
+        ctx.require("match advisories", may_register_organisations)?;
+        let advisories: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, content FROM advisories ORDER BY id")
+                .fetch_all(&self.pool)
+                .await?;
+        let rows: Vec<(i64, String, String)> = sqlx::query_as(
+            "SELECT hospital_id, record_key, body FROM ledger_records WHERE kind = 'asset' AND deleted_at IS NULL",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut assets = Vec::with_capacity(rows.len());
+        for (hospital, key, body) in rows {
+            let asset: mamori_domain::ledger::Asset =
+                serde_json::from_str(&body).map_err(|e| StoreError::Corrupt {
+                    column: "ledger_records.body",
+                    value: e.to_string(),
+                })?;
+            let cpes = asset.cpe_names();
+            let cpe_keys = cpes
+                .iter()
+                .map(|n| {
+                    format!(
+                        "{}:{}",
+                        n.vendor().unquoted().unwrap_or_default(),
+                        n.product().unquoted().unwrap_or_default()
+                    )
+                })
+                .collect();
+            assets.push(Asset {
+                hospital,
+                key,
+                vendor: mamori_advisories::canonical_vendor(&asset.vendor),
+                cpe_keys,
+                item: mamori_advisories::InventoryItem {
+                    cpes,
+                    vendor: asset.vendor.clone(),
+                    product: asset.product.clone(),
+                    version: asset.version.clone(),
+                    model: asset.model.clone(),
+                },
+            });
+        }
+        // The index: which assets each CPE vendor:product and vendor name reaches.
+        let mut by_cpe: std::collections::HashMap<&str, Vec<usize>> = Default::default();
+        let mut by_vendor: std::collections::HashMap<&str, Vec<usize>> = Default::default();
+        for (i, a) in assets.iter().enumerate() {
+            for k in &a.cpe_keys {
+                by_cpe.entry(k.as_str()).or_default().push(i);
+            }
+            if !a.vendor.is_empty() {
+                by_vendor.entry(a.vendor.as_str()).or_default().push(i);
+            }
+        }
+        let mut found: Vec<(i64, i64, String, mamori_advisories::ItemMatch)> = Vec::new();
+        for (id, content) in &advisories {
+            let advisory: Advisory =
+                serde_json::from_str(content).map_err(|e| StoreError::Corrupt {
+                    column: "advisories.content",
+                    value: e.to_string(),
+                })?;
+            let (cpes, vendors) = reach(&advisory);
+            let mut candidates: Vec<usize> = cpes
+                .iter()
+                .filter_map(|k| by_cpe.get(k.as_str()))
+                .chain(vendors.iter().filter_map(|v| by_vendor.get(v.as_str())))
+                .flatten()
+                .copied()
+                .collect();
+            candidates.sort_unstable();
+            candidates.dedup();
+            for i in candidates {
+                let asset = &assets[i];
+                if let Some(m) = mamori_advisories::match_item(&advisory, &asset.item) {
+                    found.push((*id, asset.hospital, asset.key.clone(), m));
+                }
+            }
+        }
+        let mut summary = RematchSummary {
+            advisories: advisories.len(),
+            assets: assets.len(),
+            ..RematchSummary::default()
+        };
+        let now = now_ms();
+        let mut tx = self.begin_write().await?;
+        let before: Vec<(i64, i64, i64, String, String)> = sqlx::query_as(
+            "SELECT id, advisory_id, hospital_id, asset_key, state FROM advisory_matches",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut seen = std::collections::HashSet::new();
+        for (advisory, hospital, asset, m) in &found {
+            let existing = before
+                .iter()
+                .find(|b| b.1 == *advisory && b.2 == *hospital && b.3 == *asset);
+            match existing {
+                Some(b) => {
+                    seen.insert(b.0);
+                    summary.kept += 1;
+                    sqlx::query("UPDATE advisory_matches SET method = $1, confidence = $2, criterion = $3, note = $4, state = CASE WHEN state = 'withdrawn' THEN 'unconfirmed' ELSE state END, updated_at = $5 WHERE id = $6")
+                        .bind(m.method.slug())
+                        .bind(m.confidence.slug())
+                        .bind(&m.criterion)
+                        .bind(&m.note)
+                        .bind(now)
+                        .bind(b.0)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                None => {
+                    summary.new += 1;
+                    sqlx::query("INSERT INTO advisory_matches (advisory_id, hospital_id, asset_key, method, confidence, criterion, note, state, found_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'unconfirmed', $8, $8)")
+                        .bind(advisory)
+                        .bind(hospital)
+                        .bind(asset)
+                        .bind(m.method.slug())
+                        .bind(m.confidence.slug())
+                        .bind(&m.criterion)
+                        .bind(&m.note)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+        }
+        for b in before
+            .iter()
+            .filter(|b| !seen.contains(&b.0) && b.4 != "withdrawn")
+        {
+            summary.withdrawn += 1;
+            sqlx::query(
+                "UPDATE advisory_matches SET state = 'withdrawn', updated_at = $1 WHERE id = $2",
+            )
+            .bind(now)
+            .bind(b.0)
+            .execute(&mut *tx)
+            .await?;
+        }
+        append(
+            &mut tx,
+            ctx,
+            AuditAction::AdvisoriesMatched,
+            "advisories:rematch".to_string(),
+            None,
+            format!(
+                "{} advisories × {} assets: {} new, {} kept, {} withdrawn",
+                summary.advisories, summary.assets, summary.new, summary.kept, summary.withdrawn
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(summary)
+    }
+
+    /// The recorded matches of every hospital (the operator's and the
+    /// secretariat's view; per-hospital access comes with the triage pages).
+    pub async fn advisory_matches(&self, ctx: &AuditContext) -> Result<Vec<AdvisoryMatch>> {
+        ctx.require("read advisory matches", may_register_organisations)?;
+        type Row = (
+            String,
+            String,
+            i64,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+        );
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT a.external_id, a.source, m.hospital_id, m.asset_key, m.method, m.confidence, m.criterion, m.note, m.state
+             FROM advisory_matches m JOIN advisories a ON a.id = m.advisory_id ORDER BY m.hospital_id, m.asset_key, a.external_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| AdvisoryMatch {
+                advisory: r.0,
+                source: r.1,
+                hospital_id: mamori_domain::OrgId(r.2),
+                asset: r.3,
+                method: r.4,
+                confidence: r.5,
+                criterion: r.6,
+                note: r.7,
+                state: r.8,
+            })
+            .collect())
+    }
+}

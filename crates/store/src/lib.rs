@@ -36,7 +36,7 @@ mod tokens;
 pub mod walk;
 
 pub use accounts::{Account, LoginOutcome, NewAccount, SecondFactorOutcome, TotpEnrolment};
-pub use advisories::AdvisoryImportSummary;
+pub use advisories::{AdvisoryImportSummary, AdvisoryMatch, RematchSummary};
 pub use audit::{AuditContext, AuditFilter, AuditPage};
 pub use checklists::{
     ChecklistProgress, EngagementChecklist, EngagementProgress, FrameworkRecord, LinkedRespondent,

@@ -58,6 +58,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "advisories",
         sql: include_str!("../migrations/0009_advisories.sql"),
     },
+    Migration {
+        version: 10,
+        name: "advisory-matches",
+        sql: include_str!("../migrations/0010_advisory_matches.sql"),
+    },
 ];
 
 /// The schema version that holds the checklist tables.

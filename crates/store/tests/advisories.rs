@@ -79,3 +79,102 @@ async fn advisories_import_once_update_when_changed_and_are_found_by_alias() {
     })
     .await;
 }
+
+fn asset(key: &str, version: &str) -> mamori_domain::ledger::Asset {
+    use mamori_domain::ledger::{Cells, RowRecord};
+    let cpe = format!("cpe:2.3:o:fortinet:fortios:{version}:*:*:*:*:*:*:*");
+    let map: std::collections::BTreeMap<String, String> = [
+        ("key", key),
+        ("kind", "VPN装置"),
+        ("name", "保守用VPN"),
+        ("vendor", "Fortinet"),
+        ("product", "FortiGate"),
+        ("version", version),
+        ("cpes", cpe.as_str()),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    mamori_domain::ledger::Asset::from_cells(&Cells::from_map::<mamori_domain::ledger::Asset>(&map))
+        .expect("a valid asset")
+}
+
+async fn ledger_with(
+    s: &mamori_store::Store,
+    company: &AuditContext,
+    hospital: mamori_domain::OrgId,
+    version: &str,
+) {
+    use mamori_domain::policy::{Access, HospitalData};
+    let g = s
+        .authorize(company, hospital, HospitalData::Ledger, Access::Write)
+        .await
+        .expect("ledger grant");
+    let ledger = mamori_domain::ledger::Ledger {
+        assets: vec![asset("FW-01", version)],
+        ..Default::default()
+    };
+    s.import_ledger(company, &g, &ledger, mamori_store::ChangeSource::Import)
+        .await
+        .expect("ledger");
+}
+
+#[tokio::test]
+async fn a_rematch_records_the_affected_assets_keeps_their_state_and_withdraws_what_no_longer_holds()
+ {
+    use mamori_domain::engagement::EngagementState;
+    each_backend(|db| async move {
+        let s = &db.store;
+        let op = AuditContext::operator("test");
+        let company = testing::add_org(s, OrgKind::SurveyCompany, "調査A社").await;
+        let surveyor = testing::add_account(s, company, "a@example.jp", Role::Member).await;
+        let ctx = AuditContext::for_actor(surveyor.actor(), surveyor.email.clone(), None);
+        let programme = testing::add_programme(s, "令和8年度 調査").await;
+        let lake = testing::add_org(s, OrgKind::Hospital, "湖畔病院").await;
+        let hill = testing::add_org(s, OrgKind::Hospital, "丘の上病院").await;
+        for h in [lake, hill] {
+            testing::add_engagement(s, programme, h, company, EngagementState::Surveying).await;
+        }
+        ledger_with(s, &ctx, lake, "7.0.12").await;
+        ledger_with(s, &ctx, hill, "7.0.14").await;
+        // The real NVD record of CVE-2024-21762 (fixture of the advisories crate).
+        let bytes = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../advisories/tests/fixtures/nvd/CVE-2024-21762.json"
+        ))
+        .expect("fixture");
+        let parsed = mamori_advisories::nvd::parse_nvd(&bytes, "CVE-2024-21762.json");
+        s.import_advisories(&op, &parsed.advisories, "CVE-2024-21762.json")
+            .await
+            .unwrap();
+
+        let first = s.rematch_advisories(&op).await.unwrap();
+        assert_eq!((first.advisories, first.assets, first.new), (1, 2, 1));
+        let matches = s.advisory_matches(&op).await.unwrap();
+        assert_eq!(matches.len(), 1);
+        assert_eq!(
+            matches[0].hospital_id, lake,
+            "7.0.14 is just outside the range"
+        );
+        assert_eq!(
+            (
+                matches[0].method.as_str(),
+                matches[0].confidence.as_str(),
+                matches[0].state.as_str()
+            ),
+            ("cpe-range", "high", "unconfirmed")
+        );
+        let again = s.rematch_advisories(&op).await.unwrap();
+        assert_eq!((again.new, again.kept, again.withdrawn), (0, 1, 0));
+        // The hospital updates its FortiGate: the match is withdrawn, not lost.
+        ledger_with(s, &ctx, lake, "7.0.14").await;
+        let after = s.rematch_advisories(&op).await.unwrap();
+        assert_eq!((after.new, after.kept, after.withdrawn), (0, 0, 1));
+        let matches = s.advisory_matches(&op).await.unwrap();
+        assert_eq!(matches[0].state, "withdrawn");
+        // Only the operator or the secretariat runs it.
+        assert!(s.rematch_advisories(&ctx).await.is_err());
+        db
+    })
+    .await;
+}
