@@ -94,6 +94,7 @@ slug_enum!(
         LabourRateSet => "labour.rate-set",
         AdvisoriesImported => "advisories.imported",
         AdvisoriesMatched => "advisories.matched",
+        AdvisoryMatchTriaged => "advisories.match-triaged",
         ReviewThreadOpened => "review.thread-opened",
         ReviewCommented => "review.commented",
         ReviewThreadResolved => "review.thread-resolved",

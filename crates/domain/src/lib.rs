@@ -15,6 +15,7 @@ pub mod lifecycle;
 pub mod organisation;
 pub mod policy;
 pub mod schedule;
+pub mod triage;
 pub mod validate;
 
 pub use error::DomainError;

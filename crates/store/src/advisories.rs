@@ -4,10 +4,12 @@
 //! operator's or the secretariat's, one audit record per batch.
 
 use crate::audit::{AuditContext, append};
+use crate::hospital::{recheck, require};
 use crate::{Result, Store, StoreError, now_ms};
 use mamori_advisories::Advisory;
 use mamori_domain::audit::AuditAction;
-use mamori_domain::policy::may_register_organisations;
+use mamori_domain::policy::{Access, HospitalData, HospitalGrant, may_register_organisations};
+use mamori_domain::triage::{TriageState, check_triage_step};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -17,6 +19,50 @@ pub struct AdvisoryImportSummary {
     pub new: usize,
     pub updated: usize,
     pub unchanged: usize,
+}
+
+async fn matches_in<'e, E>(
+    conn: E,
+    hospital: Option<mamori_domain::OrgId>,
+) -> Result<Vec<AdvisoryMatch>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    type Row = (
+        i64,
+        String,
+        String,
+        i64,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT m.id, a.external_id, a.source, m.hospital_id, m.asset_key, m.method, m.confidence, m.criterion, m.note, m.state
+         FROM advisory_matches m JOIN advisories a ON a.id = m.advisory_id
+         WHERE $1 = 0 OR m.hospital_id = $1 ORDER BY m.hospital_id, m.asset_key, a.external_id",
+    )
+    .bind(hospital.map_or(0, |h| h.0))
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| AdvisoryMatch {
+            id: r.0,
+            advisory: r.1,
+            source: r.2,
+            hospital_id: mamori_domain::OrgId(r.3),
+            asset: r.4,
+            method: r.5,
+            confidence: r.6,
+            criterion: r.7,
+            note: r.8,
+            state: r.9,
+        })
+        .collect())
 }
 
 impl Store {
@@ -155,6 +201,7 @@ pub struct RematchSummary {
 /// One stored match of an advisory to an asset.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AdvisoryMatch {
+    pub id: i64,
     pub advisory: String,
     pub source: String,
     pub hospital_id: mamori_domain::OrgId,
@@ -375,36 +422,91 @@ impl Store {
     /// secretariat's view; per-hospital access comes with the triage pages).
     pub async fn advisory_matches(&self, ctx: &AuditContext) -> Result<Vec<AdvisoryMatch>> {
         ctx.require("read advisory matches", may_register_organisations)?;
-        type Row = (
-            String,
-            String,
-            i64,
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-        );
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT a.external_id, a.source, m.hospital_id, m.asset_key, m.method, m.confidence, m.criterion, m.note, m.state
-             FROM advisory_matches m JOIN advisories a ON a.id = m.advisory_id ORDER BY m.hospital_id, m.asset_key, a.external_id",
+        matches_in(&self.pool, None).await
+    }
+
+    /// One hospital's matches (its staff, the secretariat), audited.
+    pub async fn hospital_matches(
+        &self,
+        ctx: &AuditContext,
+        grant: &HospitalGrant,
+    ) -> Result<Vec<AdvisoryMatch>> {
+        require(grant, ctx, HospitalData::Matches, Access::Read)?;
+        let mut tx = self.begin_write().await?;
+        recheck(&mut tx, grant, self.today()).await?;
+        let out = matches_in(&mut *tx, Some(grant.hospital())).await?;
+        append(
+            &mut tx,
+            ctx,
+            AuditAction::HospitalDataRead,
+            format!("matches:{}", grant.hospital()),
+            Some(grant.hospital()),
+            "advisory matches",
         )
-        .fetch_all(&self.pool)
         .await?;
-        Ok(rows
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// A triage step on one of the hospital's matches: 影響あり, 影響なし
+    /// (with a reason), 対応中, 対応済; refused naming the allowed steps.
+    pub async fn triage_match(
+        &self,
+        ctx: &AuditContext,
+        grant: &HospitalGrant,
+        match_id: i64,
+        to: TriageState,
+        note: &str,
+    ) -> Result<AdvisoryMatch> {
+        require(grant, ctx, HospitalData::Matches, Access::Write)?;
+        let mut tx = self.begin_write().await?;
+        recheck(&mut tx, grant, self.today()).await?;
+        let row: Option<(i64, String)> =
+            sqlx::query_as("SELECT hospital_id, state FROM advisory_matches WHERE id = $1")
+                .bind(match_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        // Another hospital's match is as good as absent.
+        let Some((_, state)) = row.filter(|(h, _)| *h == grant.hospital().0) else {
+            return Err(StoreError::NotFound {
+                what: "advisory match",
+                key: match_id.to_string(),
+            });
+        };
+        let from =
+            TriageState::parse(&state).map_err(crate::error::corrupt("advisory_matches.state"))?;
+        let note = check_triage_step(from, to, note)?;
+        let now = now_ms();
+        sqlx::query("UPDATE advisory_matches SET state = $1, updated_at = $2 WHERE id = $3")
+            .bind(to.slug())
+            .bind(now)
+            .bind(match_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO advisory_match_steps (match_id, from_state, to_state, note, actor_id, at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(match_id)
+            .bind(from.slug())
+            .bind(to.slug())
+            .bind(&note)
+            .bind(grant.actor().account.0)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        append(
+            &mut tx,
+            ctx,
+            AuditAction::AdvisoryMatchTriaged,
+            format!("match:{match_id}"),
+            Some(grant.hospital()),
+            format!("{} → {}", from.slug(), to.slug()),
+        )
+        .await?;
+        let out = matches_in(&mut *tx, Some(grant.hospital()))
+            .await?
             .into_iter()
-            .map(|r| AdvisoryMatch {
-                advisory: r.0,
-                source: r.1,
-                hospital_id: mamori_domain::OrgId(r.2),
-                asset: r.3,
-                method: r.4,
-                confidence: r.5,
-                criterion: r.6,
-                note: r.7,
-                state: r.8,
-            })
-            .collect())
+            .find(|m| m.id == match_id)
+            .ok_or(StoreError::Conflict(format!("match {match_id} vanished")))?;
+        tx.commit().await?;
+        Ok(out)
     }
 }

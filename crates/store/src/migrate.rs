@@ -63,6 +63,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "advisory-matches",
         sql: include_str!("../migrations/0010_advisory_matches.sql"),
     },
+    Migration {
+        version: 11,
+        name: "match-triage",
+        sql: include_str!("../migrations/0011_match_triage.sql"),
+    },
 ];
 
 /// The schema version that holds the checklist tables.

@@ -164,8 +164,61 @@ async fn a_rematch_records_the_affected_assets_keeps_their_state_and_withdraws_w
             ),
             ("cpe-range", "high", "unconfirmed")
         );
+        // The hospital's staff triages its case; the state survives a re-match.
+        use mamori_domain::policy::{Access, HospitalData};
+        use mamori_domain::triage::TriageState;
+        let staff = testing::add_account(s, lake, "it@lake.example.jp", Role::Member).await;
+        let staff = AuditContext::for_actor(staff.actor(), staff.email.clone(), None);
+        let write = |who: AuditContext, h| async move {
+            s.authorize(&who, h, HospitalData::Matches, Access::Write)
+                .await
+                .expect("matches grant")
+        };
+        let id = matches[0].id;
+        let g = write(staff.clone(), lake).await;
+        let err = s
+            .triage_match(&staff, &g, id, TriageState::NotAffected, " ")
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("reason"), "{err}");
+        let g = write(staff.clone(), lake).await;
+        let err = s
+            .triage_match(&staff, &g, id, TriageState::Resolved, "")
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("allowed: affected, not-affected"),
+            "{err}"
+        );
+        for (to, note) in [
+            (TriageState::Affected, ""),
+            (TriageState::InProgress, "保守業者に更新を依頼"),
+        ] {
+            let g = write(staff.clone(), lake).await;
+            s.triage_match(&staff, &g, id, to, note).await.unwrap();
+        }
+        // Another hospital's staff does not reach it.
+        let other = testing::add_account(s, hill, "it@hill.example.jp", Role::Member).await;
+        let other = AuditContext::for_actor(other.actor(), other.email.clone(), None);
+        let g = write(other.clone(), hill).await;
+        assert!(matches!(
+            s.triage_match(&other, &g, id, TriageState::Affected, "")
+                .await,
+            Err(StoreError::NotFound { .. })
+        ));
+        let g = s
+            .authorize(&other, hill, HospitalData::Matches, Access::Read)
+            .await
+            .unwrap();
+        assert!(s.hospital_matches(&other, &g).await.unwrap().is_empty());
         let again = s.rematch_advisories(&op).await.unwrap();
         assert_eq!((again.new, again.kept, again.withdrawn), (0, 1, 0));
+        let g = s
+            .authorize(&staff, lake, HospitalData::Matches, Access::Read)
+            .await
+            .unwrap();
+        let mine = s.hospital_matches(&staff, &g).await.unwrap();
+        assert_eq!(mine[0].state, "in-progress");
         // The hospital updates its FortiGate: the match is withdrawn, not lost.
         ledger_with(s, &ctx, lake, "7.0.14").await;
         let after = s.rematch_advisories(&op).await.unwrap();

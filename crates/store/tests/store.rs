@@ -55,7 +55,7 @@ async fn migrations_apply_once() {
     each_backend(|db| async move {
         let again = db.store.migrate().await.unwrap();
         assert!(again.applied.is_empty(), "{}", db.label);
-        assert_eq!(again.current, 10);
+        assert_eq!(again.current, 11);
         db
     })
     .await;
@@ -953,7 +953,8 @@ async fn upgrading_from_the_foundation_schema_keeps_every_engagement() {
                 (7, "report"),
                 (8, "labour"),
                 (9, "advisories"),
-                (10, "advisory-matches")
+                (10, "advisory-matches"),
+                (11, "match-triage")
             ],
             "{label}"
         );
