@@ -355,10 +355,13 @@ impl Store {
         .fetch_all(&mut *tx)
         .await?;
         let mut seen = std::collections::HashSet::new();
+        // Looked up by (advisory, hospital, asset): a national ledger holds many.
+        let recorded: std::collections::HashMap<_, _> = before
+            .iter()
+            .map(|b| ((b.1, b.2, b.3.as_str()), b))
+            .collect();
         for (advisory, hospital, asset, m) in &found {
-            let existing = before
-                .iter()
-                .find(|b| b.1 == *advisory && b.2 == *hospital && b.3 == *asset);
+            let existing = recorded.get(&(*advisory, *hospital, asset.as_str()));
             match existing {
                 Some(b) => {
                     seen.insert(b.0);

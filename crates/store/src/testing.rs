@@ -209,6 +209,19 @@ pub async fn add_programme(store: &Store, name: &str) -> ProgrammeId {
         .id
 }
 
+/// Runs `test` on every backend (SQLite, and PostgreSQL when configured),
+/// each on a fresh store it hands back to be dropped.
+pub async fn each_backend<F, Fut>(test: F)
+where
+    F: Fn(TestDb) -> Fut,
+    Fut: std::future::Future<Output = TestDb>,
+{
+    for db in all().await {
+        eprintln!("-- on {}", db.label);
+        test(db).await.finish().await;
+    }
+}
+
 /// An engagement walked through the real procedure to `state` (pledge,
 /// NDA, estimate and order recorded on the way).
 pub async fn add_engagement(

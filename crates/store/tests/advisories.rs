@@ -4,19 +4,8 @@
 
 use mamori_advisories::{Advisory, Source};
 use mamori_domain::organisation::{OrgKind, Role};
-use mamori_store::testing::{self, TestDb};
+use mamori_store::testing;
 use mamori_store::{AdvisoryImportSummary, AuditContext, StoreError};
-
-async fn each_backend<F, Fut>(test: F)
-where
-    F: Fn(TestDb) -> Fut,
-    Fut: std::future::Future<Output = TestDb>,
-{
-    for db in testing::all().await {
-        eprintln!("-- on {}", db.label);
-        test(db).await.finish().await;
-    }
-}
 
 fn jvn() -> Advisory {
     let mut a = Advisory::new("JVNDB-2024-001234", Source::Jvn);
@@ -27,7 +16,7 @@ fn jvn() -> Advisory {
 
 #[tokio::test]
 async fn advisories_import_once_update_when_changed_and_are_found_by_alias() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let s = &db.store;
         let op = AuditContext::operator("test");
         let nvd = Advisory::new("CVE-2024-21762", Source::Nvd);
@@ -123,7 +112,7 @@ async fn ledger_with(
 async fn a_rematch_records_the_affected_assets_keeps_their_state_and_withdraws_what_no_longer_holds()
  {
     use mamori_domain::engagement::EngagementState;
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let s = &db.store;
         let op = AuditContext::operator("test");
         let company = testing::add_org(s, OrgKind::SurveyCompany, "調査A社").await;

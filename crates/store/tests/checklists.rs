@@ -27,17 +27,6 @@ fn as_ctx(a: &Account) -> AuditContext {
     AuditContext::for_actor(a.actor(), &a.email, None)
 }
 
-async fn each_backend<F, Fut>(test: F)
-where
-    F: Fn(TestDb) -> Fut,
-    Fut: std::future::Future<Output = TestDb>,
-{
-    for db in testing::all().await {
-        eprintln!("-- on {}", db.label);
-        test(db).await.finish().await;
-    }
-}
-
 async fn audit_count(s: &Store, action: &str) -> usize {
     audit_of(s, action).await.len()
 }
@@ -189,7 +178,7 @@ async fn add(
 
 #[tokio::test]
 async fn builtins_install_once_and_imports_are_new_versions() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let s = &db.store;
         let shipped = builtin_frameworks().unwrap();
         let listed = s.frameworks(&operator()).await.unwrap();
@@ -283,7 +272,7 @@ async fn builtins_install_once_and_imports_are_new_versions() {
 
 #[tokio::test]
 async fn the_programme_framework_is_fixed_once_answered() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let s = &db.store;
         let w = world(s).await;
         let err = s
@@ -359,7 +348,7 @@ async fn the_programme_framework_is_fixed_once_answered() {
 
 #[tokio::test]
 async fn respondents_belong_to_the_hospital_and_its_contracted_company() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let s = &db.store;
         let w = world(s).await;
         let staff = as_ctx(&w.staff);
@@ -431,7 +420,7 @@ async fn respondents_belong_to_the_hospital_and_its_contracted_company() {
 
 #[tokio::test]
 async fn self_assessment_half_way_then_submitted_then_corrected_by_the_company() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let s = &db.store;
         let w = world(s).await;
         let staff = as_ctx(&w.staff);
@@ -570,7 +559,7 @@ async fn self_assessment_half_way_then_submitted_then_corrected_by_the_company()
 
 #[tokio::test]
 async fn staff_answer_their_own_or_unassigned_respondents() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let s = &db.store;
         let w = world(s).await;
         let fid = w.framework.id;
@@ -625,7 +614,7 @@ async fn staff_answer_their_own_or_unassigned_respondents() {
 
 #[tokio::test]
 async fn links_read_save_and_submit_once_and_expire_by_the_store_clock() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let s = &db.store;
         let w = world(s).await;
         let fid = w.framework.id;
@@ -753,7 +742,7 @@ async fn links_read_save_and_submit_once_and_expire_by_the_store_clock() {
 
 #[tokio::test]
 async fn imports_are_all_or_nothing() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let s = &db.store;
         let w = world(s).await;
         let fid = w.framework.id;
@@ -806,7 +795,7 @@ async fn imports_are_all_or_nothing() {
 
 #[tokio::test]
 async fn programme_items_added_mid_way_are_new_versions_and_old_answers_stay() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let s = &db.store;
         let w = world(s).await;
         let sec = &w.secretariat;
@@ -984,7 +973,7 @@ async fn programme_items_added_mid_way_are_new_versions_and_old_answers_stay() {
 
 #[tokio::test]
 async fn reading_follows_the_policy_and_is_audited() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let s = &db.store;
         let w = world(s).await;
         add(s, &w.company, w.engagement, "田中", None)
@@ -1028,7 +1017,7 @@ async fn reading_follows_the_policy_and_is_audited() {
 
 #[tokio::test]
 async fn progress_counts_per_engagement_and_ranks_what_was_not_understood() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let s = &db.store;
         let w = world(s).await;
         let fid = w.framework.id;

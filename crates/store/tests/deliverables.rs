@@ -16,17 +16,6 @@ use mamori_store::{AuditContext, AuditFilter, ChangeSource, NewRespondent, Store
 use std::collections::BTreeMap;
 use time::macros::date;
 
-async fn each_backend<F, Fut>(test: F)
-where
-    F: Fn(TestDb) -> Fut,
-    Fut: std::future::Future<Output = TestDb>,
-{
-    for db in testing::all().await {
-        eprintln!("-- on {}", db.label);
-        test(db).await.finish().await;
-    }
-}
-
 struct World {
     programme: mamori_domain::ProgrammeId,
     hospital: OrgId,
@@ -134,7 +123,7 @@ fn conflict(err: &StoreError) -> &str {
 
 #[tokio::test]
 async fn a_deliverable_is_submitted_reviewed_resubmitted_and_approved_with_frozen_versions() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let w = world(&db).await;
         let s = &db.store;
         import(s, &w, &ledger("7")).await;
@@ -290,7 +279,7 @@ async fn a_deliverable_is_submitted_reviewed_resubmitted_and_approved_with_froze
 
 #[tokio::test]
 async fn an_incomplete_submission_is_refused_naming_what_is_missing_and_nothing_is_written() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let w = world(&db).await;
         let s = &db.store;
         import(s, &w, &ledger("7")).await;
@@ -336,7 +325,7 @@ async fn an_incomplete_submission_is_refused_naming_what_is_missing_and_nothing_
 
 #[tokio::test]
 async fn the_hospital_and_an_unrelated_company_are_refused_and_the_company_does_not_review() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let w = world(&db).await;
         let s = &db.store;
         import(s, &w, &ledger("7")).await;
@@ -401,7 +390,7 @@ async fn the_hospital_and_an_unrelated_company_are_refused_and_the_company_does_
 
 #[tokio::test]
 async fn a_checklist_deliverable_shows_its_audiences_answers_once_every_cell_is_answered() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let w = world(&db).await;
         let s = &db.store;
         let framework = testing::set_checklist(s, w.programme, "mhlw-r6").await;

@@ -95,17 +95,6 @@ scope = "organisation"
 forms = ["vendor"]
 "#;
 
-async fn each_backend<F, Fut>(test: F)
-where
-    F: Fn(TestDb) -> Fut,
-    Fut: std::future::Future<Output = TestDb>,
-{
-    for db in testing::all().await {
-        eprintln!("-- on {}", db.label);
-        test(db).await.finish().await;
-    }
-}
-
 fn sql_text(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
@@ -293,7 +282,7 @@ fn invalid_field(err: &StoreError) -> &'static str {
 
 #[tokio::test]
 async fn hearings_are_recorded_by_the_contracted_company_or_the_secretariat() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let s = &db.store;
         let w = world(&db).await;
         let today = s.today();
@@ -401,7 +390,7 @@ async fn hearings_are_recorded_by_the_contracted_company_or_the_secretariat() {
 
 #[tokio::test]
 async fn confirmations_latest_wins_and_open_items_carry_over() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let s = &db.store;
         let w = world(&db).await;
         let first_day = s.today();
@@ -524,7 +513,7 @@ async fn confirmations_latest_wins_and_open_items_carry_over() {
 
 #[tokio::test]
 async fn a_bad_cell_writes_nothing() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let s = &db.store;
         let w = world(&db).await;
         let h = s
@@ -684,7 +673,7 @@ fn request(subject: &str, party: RequestParty, vendor: &str, on: Date) -> NewReq
 
 #[tokio::test]
 async fn requests_fall_due_lapse_once_and_can_arrive_late() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let s = &db.store;
         let w = world(&db).await;
         let day = date!(2026 - 12 - 01);
@@ -928,7 +917,7 @@ fn inquiry(consent_given_by: &str, on: Date) -> NewInquiry {
 
 #[tokio::test]
 async fn a_vendor_answers_once_through_its_link() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let s = &db.store;
         let w = world(&db).await;
         let day = s.today();

@@ -15,17 +15,6 @@ use mamori_store::{Account, AuditContext, AuditFilter, Engagement, Store, StoreE
 use time::Date;
 use time::macros::date;
 
-async fn each_backend<F, Fut>(test: F)
-where
-    F: Fn(TestDb) -> Fut,
-    Fut: std::future::Future<Output = TestDb>,
-{
-    for db in testing::all().await {
-        eprintln!("-- on {}", db.label);
-        test(db).await.finish().await;
-    }
-}
-
 struct World {
     hospital: OrgId,
     engagement: Engagement,
@@ -95,7 +84,7 @@ fn refused(result: Result<i64, StoreError>) -> String {
 
 #[tokio::test]
 async fn hours_are_booked_checked_reported_and_locked() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let w = world(&db).await;
         let s = &db.store;
         let id = w.engagement.id;
@@ -239,7 +228,7 @@ async fn hours_are_booked_checked_reported_and_locked() {
 
 #[tokio::test]
 async fn unreported_weeks_and_the_thresholds_raise_alerts() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let w = world(&db).await;
         let s = &db.store;
         let id = w.engagement.id;
@@ -316,7 +305,7 @@ async fn unreported_weeks_and_the_thresholds_raise_alerts() {
 
 #[tokio::test]
 async fn only_the_company_the_supervisor_and_the_secretariat_see_the_hours() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let w = world(&db).await;
         let s = &db.store;
         s.clock().set_today(date!(2026 - 12 - 09));

@@ -20,17 +20,6 @@ use mamori_store::{
 use std::collections::BTreeMap;
 use time::macros::date;
 
-async fn each_backend<F, Fut>(test: F)
-where
-    F: Fn(TestDb) -> Fut,
-    Fut: std::future::Future<Output = TestDb>,
-{
-    for db in testing::all().await {
-        eprintln!("-- on {}", db.label);
-        test(db).await.finish().await;
-    }
-}
-
 struct World {
     hospital: OrgId,
     other_hospital: OrgId,
@@ -267,7 +256,7 @@ async fn save_all(s: &Store, ctx: &AuditContext, hospital: OrgId, l: &Ledger) ->
 
 #[tokio::test]
 async fn every_record_kind_is_written_and_read_back_with_audit_records() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let s = &db.store;
         let w = world(&db).await;
         let expected = full_ledger();
@@ -324,7 +313,7 @@ async fn every_record_kind_is_written_and_read_back_with_audit_records() {
 
 #[tokio::test]
 async fn the_contracted_company_and_the_hospital_write_the_secretariat_only_reads() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let s = &db.store;
         let w = world(&db).await;
         save(s, &w.company, w.hospital, &segment("SEG-1", "医療系LAN")).await;
@@ -421,7 +410,7 @@ async fn the_contracted_company_and_the_hospital_write_the_secretariat_only_read
 
 #[tokio::test]
 async fn a_bad_record_is_refused_naming_its_field() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let s = &db.store;
         let w = world(&db).await;
         let before = tables(&db).await;
@@ -459,7 +448,7 @@ async fn a_bad_record_is_refused_naming_its_field() {
 
 #[tokio::test]
 async fn an_unknown_segment_is_refused_naming_it() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let s = &db.store;
         let w = world(&db).await;
         save(s, &w.company, w.hospital, &segment("SEG-1", "医療系LAN")).await;
@@ -504,7 +493,7 @@ async fn an_unknown_segment_is_refused_naming_it() {
 
 #[tokio::test]
 async fn a_stale_version_is_a_conflict_naming_both_versions() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let s = &db.store;
         let w = world(&db).await;
         let first = save(s, &w.company, w.hospital, &segment("SEG-1", "医療系LAN")).await;
@@ -559,7 +548,7 @@ async fn a_stale_version_is_a_conflict_naming_both_versions() {
 
 #[tokio::test]
 async fn saving_identical_content_changes_nothing() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let s = &db.store;
         let w = world(&db).await;
         let first = save(s, &w.company, w.hospital, &asset("PC-1", "端末", "")).await;
@@ -591,7 +580,7 @@ async fn saving_identical_content_changes_nothing() {
 
 #[tokio::test]
 async fn a_used_segment_is_not_deleted_an_unused_one_is_deleted_softly_and_restored() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let s = &db.store;
         let w = world(&db).await;
         save(s, &w.company, w.hospital, &segment("SEG-1", "医療系LAN")).await;
@@ -713,7 +702,7 @@ async fn a_used_segment_is_not_deleted_an_unused_one_is_deleted_softly_and_resto
 
 #[tokio::test]
 async fn an_import_is_all_or_nothing_and_importing_again_changes_nothing() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let s = &db.store;
         let w = world(&db).await;
         save(s, &w.company, w.hospital, &segment("SEG-1", "医療系LAN")).await;
@@ -835,7 +824,7 @@ async fn an_import_is_all_or_nothing_and_importing_again_changes_nothing() {
 
 #[tokio::test]
 async fn the_ledger_as_of_a_moment_is_rebuilt_from_history() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let s = &db.store;
         let w = world(&db).await;
         let pause = || tokio::time::sleep(std::time::Duration::from_millis(5));
@@ -903,7 +892,7 @@ async fn the_ledger_as_of_a_moment_is_rebuilt_from_history() {
 
 #[tokio::test]
 async fn history_is_newest_first_with_before_after_and_who() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let s = &db.store;
         let w = world(&db).await;
         save(s, &w.company, w.hospital, &segment("SEG-1", "医療系LAN")).await;
@@ -998,7 +987,7 @@ async fn cpe_rows(db: &TestDb) -> i64 {
 
 #[tokio::test]
 async fn cpe_rows_follow_the_assets_cpes() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let s = &db.store;
         let w = world(&db).await;
         let mut fw: Asset = record(&[
@@ -1058,7 +1047,7 @@ async fn cpe_rows_follow_the_assets_cpes() {
 
 #[tokio::test]
 async fn only_the_secretariat_keeps_the_catalogue_and_everyone_but_vendors_reads_it() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let s = &db.store;
         let w = world(&db).await;
         let before = tables(&db).await;
@@ -1164,7 +1153,7 @@ async fn only_the_secretariat_keeps_the_catalogue_and_everyone_but_vendors_reads
 
 #[tokio::test]
 async fn an_asset_points_only_to_a_catalogue_model_and_a_model_in_use_stays() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let s = &db.store;
         let w = world(&db).await;
         let mut vpn = asset("VPN-1", "VPN装置", "");
@@ -1255,7 +1244,7 @@ const JPEG: &[u8] = &[
 
 #[tokio::test]
 async fn photos_are_images_of_live_records_read_only_with_the_hospital() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let s = &db.store;
         let w = world(&db).await;
         save(
@@ -1350,7 +1339,7 @@ async fn photos_are_images_of_live_records_read_only_with_the_hospital() {
 
 #[tokio::test]
 async fn a_whole_ledger_is_imported_at_once_with_references_between_its_kinds() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let w = world(&db).await;
         let s = &db.store;
         // A segment and the assets in it arrive together.
@@ -1414,7 +1403,7 @@ async fn a_whole_ledger_is_imported_at_once_with_references_between_its_kinds() 
 
 #[tokio::test]
 async fn an_upload_is_kept_and_read_back_only_with_its_hospital() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let w = world(&db).await;
         let s = &db.store;
         let g = grant(s, &w.company, w.hospital, Access::Write).await;
@@ -1447,7 +1436,7 @@ async fn an_upload_is_kept_and_read_back_only_with_its_hospital() {
 
 #[tokio::test]
 async fn version_zero_creates_and_never_overwrites() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let w = world(&db).await;
         let s = &db.store;
         let g = grant(s, &w.company, w.hospital, Access::Write).await;

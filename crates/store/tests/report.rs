@@ -21,17 +21,6 @@ use mamori_store::{
 };
 use time::macros::date;
 
-async fn each_backend<F, Fut>(test: F)
-where
-    F: Fn(TestDb) -> Fut,
-    Fut: std::future::Future<Output = TestDb>,
-{
-    for db in testing::all().await {
-        eprintln!("-- on {}", db.label);
-        test(db).await.finish().await;
-    }
-}
-
 struct World {
     hospital: OrgId,
     engagement: Engagement,
@@ -119,7 +108,7 @@ fn files() -> Vec<RenderedFile> {
 
 #[tokio::test]
 async fn findings_are_proposed_by_the_company_and_decided_by_the_supervisor() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let w = world(&db).await;
         let s = &db.store;
         let e = w.engagement.id;
@@ -218,7 +207,7 @@ async fn findings_are_proposed_by_the_company_and_decided_by_the_supervisor() {
 
 #[tokio::test]
 async fn a_report_is_released_accepted_and_delivered_only_when_all_seven_are_approved() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let w = world(&db).await;
         let s = &db.store;
         let e = w.engagement.id;

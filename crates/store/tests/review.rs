@@ -20,17 +20,6 @@ use time::macros::date;
 
 const NOTE: &str = "この接続先の詳細を確認してください";
 
-async fn each_backend<F, Fut>(test: F)
-where
-    F: Fn(TestDb) -> Fut,
-    Fut: std::future::Future<Output = TestDb>,
-{
-    for db in testing::all().await {
-        eprintln!("-- on {}", db.label);
-        test(db).await.finish().await;
-    }
-}
-
 struct World {
     hospital: OrgId,
     engagement: EngagementId,
@@ -139,7 +128,7 @@ fn conflict(err: &StoreError) -> &str {
 
 #[tokio::test]
 async fn a_thread_on_a_connection_row_is_replied_to_resolved_and_reopened() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let w = world(&db).await;
         let s = &db.store;
 
@@ -287,7 +276,7 @@ async fn a_thread_on_a_connection_row_is_replied_to_resolved_and_reopened() {
 
 #[tokio::test]
 async fn the_hospital_is_refused_the_threads_even_after_delivery() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let w = world(&db).await;
         let s = &db.store;
         let g = grant(s, &w.supervisor, w.hospital, Access::Comment).await;
@@ -339,7 +328,7 @@ async fn the_hospital_is_refused_the_threads_even_after_delivery() {
 
 #[tokio::test]
 async fn deep_dives_the_queue_with_ages_and_the_interim_milestone() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let w = world(&db).await;
         let s = &db.store;
         // The submission of ⑤ was at 2026-12-01 (JST morning).

@@ -4,7 +4,7 @@ use mamori_domain::audit::{AuditAction, ChainBreak};
 use mamori_domain::engagement::EngagementState;
 use mamori_domain::organisation::{Language, OrgKind, Role};
 use mamori_domain::policy::{Access, HospitalData};
-use mamori_store::testing::{self, TestDb};
+use mamori_store::testing;
 use mamori_store::{
     AuditContext, AuditFilter, FacilityProfile, LoginOutcome, NewAccount, NewOrganisation,
     SecondFactorOutcome, Store, StoreError, credentials,
@@ -39,20 +39,9 @@ async fn audit_count(store: &Store) -> usize {
         .len()
 }
 
-async fn each_backend<F, Fut>(test: F)
-where
-    F: Fn(TestDb) -> Fut,
-    Fut: std::future::Future<Output = TestDb>,
-{
-    for db in testing::all().await {
-        eprintln!("-- on {}", db.label);
-        test(db).await.finish().await;
-    }
-}
-
 #[tokio::test]
 async fn migrations_apply_once() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let again = db.store.migrate().await.unwrap();
         assert!(again.applied.is_empty(), "{}", db.label);
         assert_eq!(again.current, 11);
@@ -63,7 +52,7 @@ async fn migrations_apply_once() {
 
 #[tokio::test]
 async fn duplicates_and_bad_input_change_nothing() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let s = &db.store;
         org(s, OrgKind::Secretariat, "事務局").await;
         let before = audit_count(s).await;
@@ -100,7 +89,7 @@ async fn duplicates_and_bad_input_change_nothing() {
 
 #[tokio::test]
 async fn login_lockout_and_generic_failures() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let s = &db.store;
         let company = org(s, OrgKind::SurveyCompany, "調査A社").await;
         let a = account(s, company, "Surveyor@Example.jp").await;
@@ -173,7 +162,7 @@ async fn login_lockout_and_generic_failures() {
 
 #[tokio::test]
 async fn login_throttle_per_client_address() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let s = &db.store;
         let mut outcomes = Vec::new();
         for _ in 0..32 {
@@ -199,7 +188,7 @@ async fn login_throttle_per_client_address() {
 
 #[tokio::test]
 async fn totp_second_factor_and_recovery_codes() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let s = &db.store;
         let sec = org(s, OrgKind::Secretariat, "事務局").await;
         let a = account(s, sec, "admin@example.jp").await;
@@ -254,7 +243,7 @@ async fn totp_second_factor_and_recovery_codes() {
 
 #[tokio::test]
 async fn sessions_tokens_and_logout_everywhere() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let s = &db.store;
         let sec = org(s, OrgKind::Secretariat, "事務局").await;
         let a = account(s, sec, "admin@example.jp").await;
@@ -310,7 +299,7 @@ async fn sessions_tokens_and_logout_everywhere() {
 
 #[tokio::test]
 async fn hospital_data_goes_through_the_policy_and_is_audited() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let s = &db.store;
         let hospital = org(s, OrgKind::Hospital, "島根中央病院").await;
         let company_a = org(s, OrgKind::SurveyCompany, "調査A社").await;
@@ -419,7 +408,7 @@ async fn hospital_data_goes_through_the_policy_and_is_audited() {
 
 #[tokio::test]
 async fn tampering_with_one_audit_row_is_found() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let s = &db.store;
         // The schema's own records (shipped checklist frameworks) come first.
         let base = s.verify_audit_chain().await.unwrap().unwrap();
@@ -444,7 +433,7 @@ async fn tampering_with_one_audit_row_is_found() {
 
 #[tokio::test]
 async fn concurrent_writers_keep_one_unbroken_chain() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let base = db.store.verify_audit_chain().await.unwrap().unwrap();
         let mut tasks = Vec::new();
         for n in 0..24 {
@@ -477,7 +466,7 @@ async fn concurrent_writers_keep_one_unbroken_chain() {
 
 #[tokio::test]
 async fn people_act_within_the_policy() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let s = &db.store;
         let company = org(s, OrgKind::SurveyCompany, "調査A社").await;
         let other = org(s, OrgKind::SurveyCompany, "調査B社").await;
@@ -519,7 +508,7 @@ async fn people_act_within_the_policy() {
 
 #[tokio::test]
 async fn a_grant_dies_with_the_engagement_it_came_from() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let s = &db.store;
         let hospital = org(s, OrgKind::Hospital, "島根中央病院").await;
         let company = org(s, OrgKind::SurveyCompany, "調査A社").await;
@@ -554,7 +543,7 @@ async fn a_grant_dies_with_the_engagement_it_came_from() {
 
 #[tokio::test]
 async fn listing_engagements_is_a_read_of_each_hospital() {
-    each_backend(|db| async move {
+    testing::each_backend(|db| async move {
         let s = &db.store;
         let h1 = org(s, OrgKind::Hospital, "病院一").await;
         let h2 = org(s, OrgKind::Hospital, "病院二").await;
@@ -644,7 +633,7 @@ mod lifecycle {
 
     #[tokio::test]
     async fn transitions_belong_to_their_owner_and_wait_for_their_papers() {
-        each_backend(|db| async move {
+        testing::each_backend(|db| async move {
             let s = &db.store;
             s.clock().set_today(date!(2026 - 11 - 10));
             let w = world(s).await;
@@ -719,7 +708,7 @@ mod lifecycle {
 
     #[tokio::test]
     async fn the_survey_data_gate_opens_with_nda_and_order_and_closes_with_the_nda() {
-        each_backend(|db| async move {
+        testing::each_backend(|db| async move {
             let s = &db.store;
             s.clock().set_today(date!(2026 - 11 - 20));
             let w = world(s).await;
@@ -868,7 +857,7 @@ mod lifecycle {
 
     #[tokio::test]
     async fn deadlines_follow_the_clock_and_notify_once() {
-        each_backend(|db| async move {
+        testing::each_backend(|db| async move {
             let s = &db.store;
             s.clock().set_today(date!(2026 - 11 - 02));
             let w = world(s).await;

@@ -11,6 +11,7 @@ pub mod review;
 
 use crate::error::{ApiError, WebError};
 use crate::state::AppState;
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
@@ -24,6 +25,12 @@ use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
+
+/// A JSON body, with a malformed one answered as 400 naming the problem.
+pub(crate) fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, WebError> {
+    body.map(|Json(b)| b)
+        .map_err(|e| WebError::BadRequest(e.body_text()))
+}
 
 /// The caller of an API request, from `Authorization: Bearer <token>`.
 pub struct ApiCaller {
@@ -256,7 +263,7 @@ pub async fn put_facility_profile(
         .store
         .authorize(&caller.ctx, OrgId(id), HospitalData::Ledger, Access::Write)
         .await?;
-    let Json(body) = body.map_err(|e| WebError::BadRequest(e.body_text()))?;
+    let body = json_body(body)?;
     let profile = FacilityProfile::from(body);
     state
         .store

@@ -7,7 +7,7 @@
 //! policy, 404 for something that is not there or not this engagement's,
 //! 409 for a conflict (a self-assessment already submitted).
 
-use super::ApiCaller;
+use super::{ApiCaller, json_body};
 use crate::error::WebError;
 use crate::state::AppState;
 use axum::Json;
@@ -99,12 +99,6 @@ impl From<WebError> for Refused {
 }
 
 type Answered = Result<Response, Refused>;
-
-/// A JSON body, with a malformed one answered as 400 naming the problem.
-fn body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, Refused> {
-    body.map(|Json(b)| b)
-        .map_err(|e| Refused::Api(WebError::BadRequest(e.body_text())))
-}
 
 fn to_json<T: Serialize>(value: T) -> Result<Value, Refused> {
     serde_json::to_value(value).map_err(|e| Refused::Api(WebError::Internal(e.to_string())))
@@ -233,7 +227,7 @@ pub async fn import_framework(
     b: Result<Json<Value>, JsonRejection>,
 ) -> Answered {
     secretariat_only(&caller)?;
-    let value = body(b)?;
+    let value = json_body(b)?;
     let framework = serde_json::from_value::<Framework>(value)
         .map_err(|e| Refused::unprocessable(format!("framework: {e}")))?;
     let record = state
@@ -327,7 +321,7 @@ pub async fn set_programme_framework(
     Path(id): Path<i64>,
     b: Result<Json<ProgrammeFrameworkBody>, JsonRejection>,
 ) -> Answered {
-    let b = body(b)?;
+    let b = json_body(b)?;
     state
         .store
         .set_programme_framework(&caller.ctx, ProgrammeId(id), b.framework_id)
@@ -361,7 +355,7 @@ pub async fn add_programme_item(
     Path(id): Path<i64>,
     b: Result<Json<ProgrammeItemBody>, JsonRejection>,
 ) -> Answered {
-    let b = body(b)?;
+    let b = json_body(b)?;
     let item = NewProgrammeItem {
         scope: Scope::parse(&b.scope)?,
         text_ja: b.text_ja,
@@ -510,7 +504,7 @@ pub async fn add_respondent(
     Path(id): Path<i64>,
     b: Result<Json<RespondentBody>, JsonRejection>,
 ) -> Answered {
-    let b = body(b)?;
+    let b = json_body(b)?;
     let new = NewRespondent {
         role: RespondentRole::parse(&b.role)?,
         form_key: b.form_key,
@@ -599,7 +593,7 @@ pub async fn put_answers(
     Path((id, rid)): Path<(i64, i64)>,
     b: Result<Json<AnswersBody>, JsonRejection>,
 ) -> Answered {
-    let b = body(b)?;
+    let b = json_body(b)?;
     let engagement = EngagementId(id);
     own_sheet(&state, &caller, engagement, rid).await?;
     let (framework_id, answers) = answers_of(b.answers)?;
@@ -726,7 +720,7 @@ pub async fn record_hearing(
     Path(id): Path<i64>,
     b: Result<Json<HearingBody>, JsonRejection>,
 ) -> Answered {
-    let b = body(b)?;
+    let b = json_body(b)?;
     let new = NewHearing {
         held_on: b.held_on,
         participants: b
@@ -782,7 +776,7 @@ pub async fn confirm(
     Path((id, hid)): Path<(i64, i64)>,
     b: Result<Json<ConfirmationsBody>, JsonRejection>,
 ) -> Answered {
-    let b = body(b)?;
+    let b = json_body(b)?;
     let hearings = state.store.hearings(&caller.ctx, EngagementId(id)).await?;
     if !hearings.iter().any(|h| h.id == hid) {
         return Err(Refused::Api(WebError::NotFound));
@@ -860,7 +854,7 @@ pub async fn raise_request(
     Path(id): Path<i64>,
     b: Result<Json<RequestBody>, JsonRejection>,
 ) -> Answered {
-    let b = body(b)?;
+    let b = json_body(b)?;
     let new = NewRequest {
         party: RequestParty::parse(&b.party)?,
         hearing_id: b.hearing_id,
@@ -920,7 +914,7 @@ pub async fn receive_request(
     Path((id, rid)): Path<(i64, i64)>,
     b: Result<Json<ReceivedBody>, JsonRejection>,
 ) -> Answered {
-    let b = body(b)?;
+    let b = json_body(b)?;
     let requests = state
         .store
         .material_requests(&caller.ctx, EngagementId(id))
@@ -985,7 +979,7 @@ pub async fn open_inquiry(
     Path(id): Path<i64>,
     b: Result<Json<InquiryBody>, JsonRejection>,
 ) -> Answered {
-    let b = body(b)?;
+    let b = json_body(b)?;
     let new = NewInquiry {
         vendor_name: b.vendor_name,
         vendor_contact: b.vendor_contact,

@@ -7,7 +7,7 @@
 //! the policy, 404 for what is not there, 409 for a step the deliverable's
 //! state or the caller's organisation does not allow (naming what is).
 
-use super::ApiCaller;
+use super::{ApiCaller, json_body};
 use crate::error::WebError;
 use crate::state::AppState;
 use axum::Json;
@@ -199,7 +199,7 @@ pub async fn review(
 ) -> Answered {
     let id = EngagementId(id);
     let kind = kind_param(&kind)?;
-    let Json(body) = body.map_err(|e| WebError::BadRequest(e.body_text()))?;
+    let body = json_body(body)?;
     let action = ReviewAction::parse(&body.action)?;
     let g = grant(&state, &caller, id, Access::Review).await?;
     let record = state

@@ -10,8 +10,8 @@
 //! the future, over 24 hours a day, a locked week), 403 for the policy,
 //! 404 for what is not there, 409 for a week step its state does not allow.
 
-use super::ApiCaller;
 use super::deliverables::{Answered, Refused, grant_for, to_json};
+use super::{ApiCaller, json_body};
 use crate::error::WebError;
 use crate::state::AppState;
 use axum::Json;
@@ -29,11 +29,6 @@ use serde_json::{Value, json};
 use time::Date;
 use time::macros::format_description;
 use utoipa::ToSchema;
-
-fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, WebError> {
-    b.map(|Json(b)| b)
-        .map_err(|e| WebError::BadRequest(e.body_text()))
-}
 
 async fn labour_grant(
     state: &AppState,
@@ -158,7 +153,7 @@ pub async fn put_plan(
     b: Result<Json<PlanBody>, JsonRejection>,
 ) -> Answered {
     let id = EngagementId(id);
-    let plan = body(b)?.plan()?;
+    let plan = json_body(b)?.plan()?;
     let g = labour_grant(&state, &caller, id, Access::Write).await?;
     let labour = state
         .store
@@ -201,7 +196,7 @@ pub async fn add_entry(
     b: Result<Json<EntryBody>, JsonRejection>,
 ) -> Answered {
     let id = EngagementId(id);
-    let b = body(b)?;
+    let b = json_body(b)?;
     let entry = LabourEntry {
         row: b.row,
         person: b.person,
@@ -329,7 +324,7 @@ pub async fn set_rate(
     Path((programme, company)): Path<(i64, i64)>,
     b: Result<Json<RateBody>, JsonRejection>,
 ) -> Answered {
-    let b = body(b)?;
+    let b = json_body(b)?;
     state
         .store
         .set_labour_rate(

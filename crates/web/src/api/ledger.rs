@@ -8,7 +8,7 @@
 //! reason), 403 for the policy, 404 for what is not there, 409 for a
 //! stale version or a record (or model) that others still point at.
 
-use super::ApiCaller;
+use super::{ApiCaller, json_body};
 use crate::error::{ApiError, WebError};
 use crate::state::AppState;
 use axum::Json;
@@ -310,7 +310,7 @@ pub async fn put_record(
     let kind = kind_param(&kind)?;
     let key = key_param(&key)?;
     let g = grant(&state, &caller, id, Access::Write).await?;
-    let Json(body) = body.map_err(|e| WebError::BadRequest(e.body_text()))?;
+    let body = json_body(body)?;
     let record = match record_from_json(kind, body) {
         Ok(record) => record,
         Err(refusal) => return Ok(refusal.into_response()),
@@ -579,7 +579,7 @@ pub async fn put_model(
         return Err(ApiError(WebError::Forbidden));
     }
     let key = key_param(&key)?;
-    let Json(body) = body.map_err(|e| WebError::BadRequest(e.body_text()))?;
+    let body = json_body(body)?;
     let model: DeviceModel =
         typed(body).map_err(|e| WebError::BadRequest(format!("not a catalogue model: {e}")))?;
     let model = match model.checked() {

@@ -1,7 +1,7 @@
 //! The programme and engagement lifecycle over the JSON API: the same store
 //! operations as the pages, so the same rules, policy and audit apply.
 
-use super::ApiCaller;
+use super::{ApiCaller, json_body};
 use crate::error::{ApiError, WebError};
 use crate::state::AppState;
 use axum::Json;
@@ -23,12 +23,6 @@ use serde::Deserialize;
 use serde_json::Value;
 use time::Date;
 use utoipa::{IntoParams, ToSchema};
-
-/// A JSON body, with a malformed one answered as 400 naming the problem.
-fn body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    body.map(|Json(b)| b)
-        .map_err(|e| ApiError(WebError::BadRequest(e.body_text())))
-}
 
 fn json<T: serde::Serialize>(value: T) -> Result<Json<Value>, ApiError> {
     serde_json::to_value(value)
@@ -117,7 +111,7 @@ pub async fn create_programme(
     caller: ApiCaller,
     b: Result<Json<ProgrammeBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let fields = ProgrammeFields::from(body(b)?);
+    let fields = ProgrammeFields::from(json_body(b)?);
     created(state.store.create_programme(&caller.ctx, &fields).await?)
 }
 
@@ -148,7 +142,7 @@ pub async fn update_programme(
     Path(id): Path<i64>,
     b: Result<Json<ProgrammeBody>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let fields = ProgrammeFields::from(body(b)?);
+    let fields = ProgrammeFields::from(json_body(b)?);
     json(
         state
             .store
@@ -175,7 +169,7 @@ pub async fn set_milestone(
     b: Result<Json<MilestoneBody>, JsonRejection>,
 ) -> Result<StatusCode, ApiError> {
     let kind = parsed(MilestoneKind::parse(&kind))?;
-    let b = body(b)?;
+    let b = json_body(b)?;
     state
         .store
         .set_milestone(&caller.ctx, ProgrammeId(id), kind, b.due)
@@ -200,7 +194,7 @@ pub async fn enrol_company(
     Path(id): Path<i64>,
     b: Result<Json<EnrolBody>, JsonRejection>,
 ) -> Result<StatusCode, ApiError> {
-    let b = body(b)?;
+    let b = json_body(b)?;
     state
         .store
         .enrol_company(
@@ -242,7 +236,7 @@ pub async fn update_enrolment(
     Path((id, company)): Path<(i64, i64)>,
     b: Result<Json<EnrolmentBody>, JsonRejection>,
 ) -> Result<StatusCode, ApiError> {
-    let b = body(b)?;
+    let b = json_body(b)?;
     let (programme, company) = (ProgrammeId(id), OrgId(company));
     state
         .store
@@ -290,7 +284,7 @@ pub async fn record_kickoff(
     Path(id): Path<i64>,
     b: Result<Json<KickoffBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let b = body(b)?;
+    let b = json_body(b)?;
     let kid = state
         .store
         .record_kickoff(
@@ -324,7 +318,7 @@ pub async fn add_document(
     Path(id): Path<i64>,
     b: Result<Json<DocumentBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let b = body(b)?;
+    let b = json_body(b)?;
     let file = b.file.map(FileBody::into_new_file).transpose()?;
     let did = state
         .store
@@ -501,7 +495,7 @@ pub async fn add_candidate(
     caller: ApiCaller,
     b: Result<Json<CandidateBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let b = body(b)?;
+    let b = json_body(b)?;
     let new = NewCandidate {
         programme: ProgrammeId(b.programme_id),
         hospital: OrgId(b.hospital_id),
@@ -539,7 +533,7 @@ pub async fn update_candidate(
     Path(id): Path<i64>,
     b: Result<Json<CandidateDetailsBody>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let details = body(b)?.details()?;
+    let details = json_body(b)?.details()?;
     json(
         state
             .store
@@ -564,7 +558,7 @@ pub async fn confirm_company(
     Path(id): Path<i64>,
     b: Result<Json<DateBody>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let b = body(b)?;
+    let b = json_body(b)?;
     json(
         state
             .store
@@ -598,7 +592,7 @@ pub async fn transition(
     Path(id): Path<i64>,
     b: Result<Json<TransitionBody>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let b = body(b)?;
+    let b = json_body(b)?;
     let to = parsed(EngagementState::parse(&b.to))?;
     // The company's 報告書提出 releases the report package first.
     json(
@@ -636,7 +630,7 @@ pub async fn issue_agreement(
     Path(id): Path<i64>,
     b: Result<Json<AgreementBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let b = body(b)?;
+    let b = json_body(b)?;
     let kind = parsed(AgreementKind::parse(&b.kind))?;
     created(
         state
@@ -672,7 +666,7 @@ pub async fn sign_agreement(
     Path(id): Path<i64>,
     b: Result<Json<SignatureBody>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let b = body(b)?;
+    let b = json_body(b)?;
     let scan = b.scan.map(FileBody::into_new_file).transpose()?;
     json(
         state
@@ -697,7 +691,7 @@ pub async fn revoke_agreement(
     Path(id): Path<i64>,
     b: Result<Json<RevocationBody>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let b = body(b)?;
+    let b = json_body(b)?;
     json(
         state
             .store
@@ -731,7 +725,7 @@ pub async fn submit_estimate(
     Path(id): Path<i64>,
     b: Result<Json<EstimateBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let b = body(b)?;
+    let b = json_body(b)?;
     let figures = EstimateFigures {
         labour_hours: b.labour_hours,
         labour_cost_yen: b.labour_cost_yen,
@@ -765,7 +759,7 @@ pub async fn issue_order(
     Path(id): Path<i64>,
     b: Result<Json<OrderBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let b = body(b)?;
+    let b = json_body(b)?;
     created(
         state
             .store
@@ -798,7 +792,7 @@ pub async fn settle_order(
     Path(id): Path<i64>,
     b: Result<Json<SettlementBody>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let b = body(b)?;
+    let b = json_body(b)?;
     json(
         state
             .store
@@ -834,7 +828,7 @@ pub async fn record_payment(
     Path(id): Path<i64>,
     b: Result<Json<PaymentBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let b = body(b)?;
+    let b = json_body(b)?;
     let payment = NewPayment {
         kind: parsed(PaymentKind::parse(&b.kind))?,
         person: b.person,
@@ -891,7 +885,7 @@ pub async fn set_letterhead(
     Path(id): Path<i64>,
     b: Result<Json<LetterheadBody>, JsonRejection>,
 ) -> Result<StatusCode, ApiError> {
-    let b = body(b)?;
+    let b = json_body(b)?;
     state
         .store
         .set_letterhead(
@@ -964,7 +958,7 @@ pub async fn generate_letter(
     Path(id): Path<i64>,
     b: Result<Json<LetterBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let b = body(b)?;
+    let b = json_body(b)?;
     let kind = mamori_documents::letters::LetterKind::parse(&b.kind)
         .map_err(|e| WebError::BadRequest(format!("kind: {e}")))?;
     let engagement = EngagementId(id);
@@ -1041,7 +1035,7 @@ pub async fn save_letter_template(
     b: Result<Json<TemplateBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let kind = crate::documents::letter_kind(&kind)?;
-    let b = body(b)?;
+    let b = json_body(b)?;
     crate::documents::check_template(kind, &b.body)?;
     let version = state
         .store

@@ -6,8 +6,8 @@
 //! `submitted`, `accepted`, `reported`); a refused acceptance lists the
 //! deliverables not yet approved.
 
-use super::ApiCaller;
 use super::deliverables::{Answered, grant, to_json};
+use super::{ApiCaller, json_body};
 use crate::error::WebError;
 use crate::state::AppState;
 use axum::Json;
@@ -55,11 +55,6 @@ impl FindingBody {
     }
 }
 
-fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, WebError> {
-    b.map(|Json(b)| b)
-        .map_err(|e| WebError::BadRequest(e.body_text()))
-}
-
 /// The engagement's findings by number with their steps (the hospital and
 /// the ministry: the accepted ones, once the report is delivered). Audited.
 #[utoipa::path(get, path = "/api/v1/engagements/{id}/findings", tag = "report",
@@ -96,7 +91,7 @@ pub async fn propose(
     b: Result<Json<FindingBody>, JsonRejection>,
 ) -> Answered {
     let id = EngagementId(id);
-    let draft = body(b)?.draft()?;
+    let draft = json_body(b)?.draft()?;
     let g = grant(&state, &caller, id, Access::Write).await?;
     let record = state
         .store
@@ -122,7 +117,7 @@ pub async fn edit(
     b: Result<Json<FindingBody>, JsonRejection>,
 ) -> Answered {
     let id = EngagementId(id);
-    let b = body(b)?;
+    let b = json_body(b)?;
     let draft = b.draft()?;
     let reviewer = caller
         .ctx
@@ -165,7 +160,7 @@ pub async fn review(
     b: Result<Json<FindingStepBody>, JsonRejection>,
 ) -> Answered {
     let id = EngagementId(id);
-    let b = body(b)?;
+    let b = json_body(b)?;
     let step = FindingStep::parse(&b.step)?;
     let g = grant(&state, &caller, id, Access::Review).await?;
     let record = state

@@ -7,9 +7,8 @@
 //! step the state or the caller's organisation does not allow (naming
 //! what is).
 
-use super::ApiCaller;
 use super::deliverables::{Answered, Refused, grant, to_json};
-use crate::error::WebError;
+use super::{ApiCaller, json_body};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
@@ -105,7 +104,7 @@ pub async fn open_thread(
     body: Result<Json<StartBody>, JsonRejection>,
 ) -> Answered {
     let id = EngagementId(id);
-    let Json(body) = body.map_err(|e| WebError::BadRequest(e.body_text()))?;
+    let body = json_body(body)?;
     let anchor = anchor(&body)?;
     let g = grant(&state, &caller, id, step_access(&caller)).await?;
     let thread = state
@@ -134,7 +133,7 @@ pub async fn thread_step(
     body: Result<Json<StepBody>, JsonRejection>,
 ) -> Answered {
     let id = EngagementId(id);
-    let Json(body) = body.map_err(|e| WebError::BadRequest(e.body_text()))?;
+    let body = json_body(body)?;
     let action = ThreadAction::parse(&action)?;
     let g = grant(&state, &caller, id, step_access(&caller)).await?;
     let thread = state
@@ -182,7 +181,7 @@ pub async fn request_deep_dive(
     body: Result<Json<StartBody>, JsonRejection>,
 ) -> Answered {
     let id = EngagementId(id);
-    let Json(body) = body.map_err(|e| WebError::BadRequest(e.body_text()))?;
+    let body = json_body(body)?;
     let anchor = anchor(&body)?;
     let due = crate::pages::forms::date("due", body.due.as_deref().unwrap_or(""))?;
     let g = grant(&state, &caller, id, step_access(&caller)).await?;
@@ -212,7 +211,7 @@ pub async fn deep_dive_step(
     body: Result<Json<StepBody>, JsonRejection>,
 ) -> Answered {
     let id = EngagementId(id);
-    let Json(body) = body.map_err(|e| WebError::BadRequest(e.body_text()))?;
+    let body = json_body(body)?;
     let action = DeepDiveAction::parse(&action)?;
     let g = grant(&state, &caller, id, step_access(&caller)).await?;
     let dive = state
