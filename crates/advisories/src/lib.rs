@@ -11,14 +11,17 @@
 pub mod csaf;
 pub mod cve5;
 mod error;
+pub mod inventory;
 pub mod jvn;
 pub mod kev;
 pub mod matcher;
 mod model;
+pub mod notice;
 pub mod nvd;
 pub mod version;
 
 pub use error::{AdvisoryError, Rejected};
+pub use inventory::Inventory;
 pub use matcher::{Confidence, InventoryItem, ItemMatch, Method, canonical_vendor, match_item};
 pub use model::{
     Advisory, Bound, Configuration, CpeMatch, Cvss, KevFlag, Node, Operator, ParseOutcome,

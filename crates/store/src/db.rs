@@ -46,9 +46,7 @@ impl Clock {
 
     /// Today in Japan.
     pub fn today(&self) -> time::Date {
-        time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.now_ms()) * 1_000_000)
-            .map(|t| t.to_offset(JST).date())
-            .unwrap_or(time::Date::MIN)
+        day_of_ms(self.now_ms())
     }
 
     /// Fixes the clock at noon (JST) of `day`, for tests and demos.
@@ -205,6 +203,13 @@ pub(crate) fn redact_url(url: &str) -> String {
 
 /// Calendar days are stored as ISO text (YYYY-MM-DD), which sorts and
 /// compares the same in both databases.
+/// The day of an instant (epoch ms), in Japan.
+pub(crate) fn day_of_ms(ms: i64) -> time::Date {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .map(|t| t.to_offset(JST).date())
+        .unwrap_or(time::Date::MIN)
+}
+
 pub(crate) fn iso_day(day: time::Date) -> String {
     format!(
         "{:04}-{:02}-{:02}",

@@ -6,6 +6,7 @@
 
 mod accounts;
 mod advisories;
+mod advisory_response;
 mod audit;
 mod checklists;
 pub mod credentials;
@@ -36,7 +37,8 @@ mod tokens;
 pub mod walk;
 
 pub use accounts::{Account, LoginOutcome, NewAccount, SecondFactorOutcome, TotpEnrolment};
-pub use advisories::{AdvisoryImportSummary, AdvisoryMatch, RematchSummary};
+pub use advisories::{AdvisoryImportSummary, AdvisoryMatch, MatchQuery, RematchSummary};
+pub use advisory_response::{AdvisoryResponse, MatchStep, StoredNotice};
 pub use audit::{AuditContext, AuditFilter, AuditPage};
 pub use checklists::{
     ChecklistProgress, EngagementChecklist, EngagementProgress, FrameworkRecord, LinkedRespondent,

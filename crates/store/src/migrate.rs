@@ -68,6 +68,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "match-triage",
         sql: include_str!("../migrations/0011_match_triage.sql"),
     },
+    Migration {
+        version: 12,
+        name: "advisory-response",
+        sql: include_str!("../migrations/0012_advisory_response.sql"),
+    },
 ];
 
 /// The schema version that holds the checklist tables.

@@ -22,6 +22,10 @@ pub enum NotificationKind {
     DeadlineOverdue,
     /// A material request or vendor inquiry passed its due day unanswered.
     RequestLapsed,
+    /// A hospital was sent a notice of advisories affecting its ledger.
+    AdvisoryNotice,
+    /// A hospital's case was untouched or overdue: the secretariat follows up.
+    CaseEscalated,
 }
 
 impl NotificationKind {
@@ -32,6 +36,8 @@ impl NotificationKind {
             NotificationKind::DeadlineSoon => "deadline-soon",
             NotificationKind::DeadlineOverdue => "deadline-overdue",
             NotificationKind::RequestLapsed => "request-lapsed",
+            NotificationKind::AdvisoryNotice => "advisory-notice",
+            NotificationKind::CaseEscalated => "case-escalated",
         }
     }
 
@@ -42,6 +48,8 @@ impl NotificationKind {
             "deadline-soon" => NotificationKind::DeadlineSoon,
             "deadline-overdue" => NotificationKind::DeadlineOverdue,
             "request-lapsed" => NotificationKind::RequestLapsed,
+            "advisory-notice" => NotificationKind::AdvisoryNotice,
+            "case-escalated" => NotificationKind::CaseEscalated,
             other => {
                 return Err(StoreError::Corrupt {
                     column: "notifications.kind",
@@ -136,6 +144,19 @@ async fn deliver(
     if let (Some(p), Some(f)) = (params.as_object_mut(), facts.as_object()) {
         p.extend(f.clone());
     }
+    notify_accounts(tx, Some(e.id.0), kind, &params, key, recipients).await
+}
+
+/// One notification and one mail per recipient not yet notified under
+/// `key`; `engagement` when the notification is about one.
+pub(crate) async fn notify_accounts(
+    tx: &mut Tx,
+    engagement: Option<i64>,
+    kind: NotificationKind,
+    params: &serde_json::Value,
+    key: &str,
+    recipients: Vec<(i64, String)>,
+) -> Result<usize> {
     let text = params.to_string();
     let now = now_ms();
     let mut sent = 0;
@@ -145,7 +166,7 @@ async fn deliver(
              ON CONFLICT (account_id, dedupe_key) DO NOTHING RETURNING id",
         )
         .bind(account)
-        .bind(e.id.0)
+        .bind(engagement)
         .bind(kind.slug())
         .bind(&text)
         .bind(key)

@@ -17,7 +17,7 @@ use crate::deliverables::{engagement_for, open};
 use crate::engagements::{Engagement, all_engagements_in};
 use crate::error::corrupt;
 use crate::hospital::{recheck, require};
-use crate::{JST, Result, Store, StoreError, now_ms};
+use crate::{Result, Store, StoreError, now_ms};
 use mamori_domain::audit::AuditAction;
 use mamori_domain::deliverable::{
     DeepDiveAction, DeepDiveState, DeliverableContent, DeliverableKind, DeliverableState,
@@ -160,13 +160,6 @@ fn refusal(what: &str, refused: DiscussionRefused) -> StoreError {
         }
         other => StoreError::Conflict(format!("{what}: {other}")),
     }
-}
-
-/// The day of an instant, in Japan.
-fn day_of(ms: i64) -> Date {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .map(|t| t.to_offset(JST).date())
-        .unwrap_or(Date::MIN)
 }
 
 fn optional_key(key: String) -> Option<String> {
@@ -800,7 +793,7 @@ impl Store {
                 kind: DeliverableKind::parse(&kind).map_err(corrupt("deliverables.kind"))?,
                 version,
                 submitted_at_ms: at,
-                age_days: age_days(day_of(at), today),
+                age_days: age_days(crate::db::day_of_ms(at), today),
             });
         }
 

@@ -102,6 +102,34 @@ fn parts(tr: Tr, n: &Notification) -> Parts {
                 ],
             )
         }
+        NotificationKind::AdvisoryNotice => {
+            let count = |k: &str| p.get(k).and_then(Value::as_i64).unwrap_or(0);
+            let mut lines = vec![format!(
+                "{}: {} / {}: {}",
+                tr.t("notification.advisories"),
+                count("advisories"),
+                tr.t("notification.cases"),
+                count("cases")
+            )];
+            if count("kev") > 0 {
+                lines.push(format!("{}: {}", tr.t("notification.kev"), count("kev")));
+            }
+            (
+                format!("{} {}", tr.t("notification.notice-number"), count("number")),
+                lines,
+            )
+        }
+        NotificationKind::CaseEscalated => {
+            let count = |k: &str| p.get(k).and_then(Value::as_i64).unwrap_or(0);
+            let line = format!(
+                "{}: {} / {}: {}",
+                tr.t("notification.untouched"),
+                count("untouched"),
+                tr.t("notification.overdue"),
+                count("overdue")
+            );
+            (line.clone(), vec![line])
+        }
     };
     Parts {
         kind: tr.value("notification", n.kind.slug()),
@@ -126,18 +154,22 @@ pub fn render_notification(tr: Tr, n: &Notification, base_url: &str) -> (String,
         p.headline,
         p.hospital
     );
-    let mut body = vec![
-        format!("{}: {}", p.kind, p.headline),
-        String::new(),
-        format!("{}: {}", tr.t("engagements.hospital"), p.hospital),
-        format!("{}: {}", tr.t("engagements.company"), p.company),
-        format!("{}: {}", tr.t("engagements.programme"), p.programme),
-    ];
+    let mut body = vec![format!("{}: {}", p.kind, p.headline), String::new()];
+    for (label, value) in [
+        ("engagements.hospital", &p.hospital),
+        ("engagements.company", &p.company),
+        ("engagements.programme", &p.programme),
+    ] {
+        // An advisory notice is about a hospital, not an engagement.
+        if !value.is_empty() {
+            body.push(format!("{}: {value}", tr.t(label)));
+        }
+    }
     body.extend(p.detail);
-    if let Some(id) = n.engagement_id {
+    if let Some(link) = link(n) {
         body.push(String::new());
         body.push(format!(
-            "{}: {}/engagements/{id}",
+            "{}: {}{link}",
             tr.t("notification.open"),
             base_url.trim_end_matches('/')
         ));
@@ -145,6 +177,19 @@ pub fn render_notification(tr: Tr, n: &Notification, base_url: &str) -> (String,
     body.push(String::new());
     body.push(tr.t("notification.footer").to_string());
     (subject, body.join("\n"))
+}
+
+/// Where a notification leads inside the application.
+fn link(n: &Notification) -> Option<String> {
+    let hospital = n.params.get("hospital_id").and_then(Value::as_i64);
+    match (n.kind, n.engagement_id, hospital) {
+        (NotificationKind::AdvisoryNotice, _, Some(h)) => {
+            Some(format!("/hospitals/{h}/advisories"))
+        }
+        (NotificationKind::CaseEscalated, _, _) => Some("/advisories".to_string()),
+        (_, Some(id), _) => Some(format!("/engagements/{id}")),
+        _ => None,
+    }
 }
 
 pub struct NotificationView {
@@ -177,11 +222,16 @@ pub async fn list(
             let p = parts(tr, n);
             NotificationView {
                 title: format!("{}: {} — {}", p.kind, p.headline, p.hospital),
-                about: format!("{} · {}", p.company, p.programme),
+                about: [p.company.as_str(), p.programme.as_str()]
+                    .iter()
+                    .filter(|s| !s.is_empty())
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(" · "),
                 detail: p.detail,
                 at: format::minutes(n.created_at_ms),
                 read: n.read,
-                link: n.engagement_id.map(|id| format!("/engagements/{id}")),
+                link: link(n),
             }
         })
         .collect();
