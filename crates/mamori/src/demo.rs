@@ -17,6 +17,7 @@ use mamori_store::{
 use std::collections::HashMap;
 use time::{Date, Duration};
 
+mod advisories;
 mod checklists;
 mod labour;
 mod ledger;
@@ -36,6 +37,8 @@ pub mod emails {
     pub const HOSPITAL_STAFF: &str = "hospital@demo.mamori.example";
     /// Staff of the hospital whose report was delivered.
     pub const HOSPITAL_REPORTED_STAFF: &str = "hospital-b@demo.mamori.example";
+    /// 白浜記念病院's system administrator: the Ivanti and PACS notices.
+    pub const HOSPITAL_INTERIM_STAFF: &str = "hospital-c@demo.mamori.example";
     pub const MINISTRY: &str = "ministry@demo.mamori.example";
     pub const VENDOR: &str = "vendor@demo.mamori.example";
 }
@@ -353,6 +356,14 @@ const ACCOUNTS: &[AccountSpec] = &[
         role_label: "hospital staff (report delivered)",
     },
     AccountSpec {
+        email: emails::HOSPITAL_INTERIM_STAFF,
+        display_name: "森 恵子（事務長・システム担当）",
+        org: names::HOSPITAL_A_INTERIM,
+        role: Role::Member,
+        language: Language::Japanese,
+        role_label: "hospital staff (interim review; Ivanti and PACS notices)",
+    },
+    AccountSpec {
         email: emails::MINISTRY,
         display_name: "伊藤 由美（担当室）",
         org: names::MINISTRY,
@@ -557,6 +568,10 @@ pub async fn seed_demo(store: &Store) -> Result<DemoSummary, StoreError> {
         *e = report::seed_report(store, e, store.today()).await?;
     }
     labour::seed_labour(store, &engagements, store.today()).await?;
+    // The secretariat imports the advisories: the hospitals they reach are told.
+    let secretariat = store.account_by_email(emails::SECRETARIAT_ADMIN).await?;
+    let secretariat = AuditContext::for_actor(secretariat.actor(), secretariat.email.clone(), None);
+    advisories::seed_advisories(store, &secretariat).await?;
 
     Ok(DemoSummary {
         organisations,

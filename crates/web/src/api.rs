@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`: personal API tokens (bearer), the same
 //! policy and audit as the pages, and an OpenAPI description.
 
+pub mod advisories;
 pub mod checklists;
 pub mod deliverables;
 pub mod labour;
@@ -316,6 +317,8 @@ impl Modify for BearerAuth {
         review::request_deep_dive, review::deep_dive_step, review::queue,
         labour::get_labour, labour::put_plan, labour::add_entry, labour::remove_entry,
         labour::week_step, labour::rollup, labour::set_rate,
+        advisories::hospital_matches, advisories::triage, advisories::steps, advisories::notices,
+        advisories::all_matches, advisories::review, advisories::responses, advisories::rematch,
         ledger::get_ledger, ledger::list_records, ledger::get_record, ledger::put_record,
         ledger::delete_record, ledger::import, ledger::history, ledger::network, ledger::structure,
         ledger::catalogue, ledger::put_model, ledger::delete_model),
@@ -336,7 +339,7 @@ impl Modify for BearerAuth {
         report::FindingBody, report::FindingStepBody,
         review::StartBody, review::StepBody,
         labour::PlanBody, labour::PlanRowBody, labour::EntryBody, labour::WeekStepBody,
-        labour::RateBody)),
+        labour::RateBody, advisories::TriageBody, advisories::ReviewBody)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
@@ -585,6 +588,19 @@ pub fn router() -> Router<AppState> {
             "/programmes/{id}/labour-rates/{company}",
             put(labour::set_rate),
         )
+        .route(
+            "/hospitals/{id}/advisory-matches",
+            get(advisories::hospital_matches),
+        )
+        .route(
+            "/hospitals/{id}/advisory-matches/{case}/steps",
+            get(advisories::steps).post(advisories::triage),
+        )
+        .route("/hospitals/{id}/advisory-notices", get(advisories::notices))
+        .route("/advisory-matches", get(advisories::all_matches))
+        .route("/advisory-matches/{case}/review", post(advisories::review))
+        .route("/advisories/responses", get(advisories::responses))
+        .route("/advisories/rematch", post(advisories::rematch))
         .route("/openapi.json", get(openapi_json))
         .fallback(not_found)
 }

@@ -21,8 +21,9 @@ use axum::routing::{get, post};
 use mamori_store::Store;
 pub use pages::notifications::render_notification;
 use pages::{
-    account, audit, auth, catalogue, checklists, dashboard, deliverables, engagements, frameworks,
-    hospital, labour, ledger, letters, notifications, organisations, programmes, report, review,
+    account, advisories, audit, auth, catalogue, checklists, dashboard, deliverables, engagements,
+    frameworks, hospital, labour, ledger, letters, notifications, organisations, programmes,
+    report, review,
 };
 pub use state::AppState;
 
@@ -328,6 +329,21 @@ pub fn app(store: Store, config: WebConfig) -> Router {
             get(deliverables::version),
         )
         .route("/review", get(review::queue))
+        .route("/advisories", get(advisories::overview))
+        .route("/advisories/rematch", post(advisories::rematch))
+        .route(
+            "/advisories/matches/{case}/review",
+            post(advisories::review),
+        )
+        .route("/hospitals/{id}/advisories", get(advisories::hospital))
+        .route(
+            "/hospitals/{id}/advisories/{case}/step",
+            post(advisories::step),
+        )
+        .route(
+            "/hospitals/{id}/advisories/notices/{number}",
+            get(advisories::notice),
+        )
         .route(
             "/engagements/{id}/deliverables/{kind}/threads",
             post(review::open_thread),

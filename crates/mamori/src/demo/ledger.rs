@@ -170,7 +170,8 @@ pub fn lakeside_ledger(today: Date) -> LedgerImportPlan {
     plan(&sheets)
 }
 
-/// 白浜記念病院: a smaller hospital in interim review.
+/// 白浜記念病院: a smaller hospital in interim review, with an Ivanti
+/// gateway for staff working from home and a Philips PACS.
 pub fn shirahama_ledger(today: Date) -> LedgerImportPlan {
     let day = |days_ago: i64| (today - Duration::days(days_ago)).to_string();
     let sheets = [
@@ -186,6 +187,8 @@ pub fn shirahama_ledger(today: Date) -> LedgerImportPlan {
                 "UTM-01|ファイアウォール|UTM|Fortinet|FortiGate|40F|6.4.15|FortiOS|1|LAN|病院|地元SIer|必要時のみ|SSL-VPN|はい|cpe:2.3:o:fortinet:fortios:6.4.15:*:*:*:*:*:*:*",
                 "SV-01|サーバ|電子カルテサーバ|NEC|Express5800|R120h||Windows Server 2019|1|LAN|病院|つばさ医療システム|必要時のみ|UTM経由|いいえ|cpe:2.3:o:microsoft:windows_server_2019:-:*:*:*:*:*:*:*",
                 "PC-01|端末|電子カルテ端末|NEC|Mate||Windows 10 Pro|Windows 10 Pro|25|LAN|病院||なし|||",
+                "VPN-02|VPN装置|職員用リモートアクセスVPN|Ivanti|Connect Secure|ISA6000|9.1R18||1|LAN|病院|地元SIer|必要時のみ|職員の在宅からのアクセス|はい|cpe:2.3:a:ivanti:connect_secure:9.1:r18:*:*:*:*:*:*",
+                "PACS-01|医療機器|医用画像管理システム（PACS）|Philips|Vue PACS||12.2.1.5|Windows Server 2016|1|LAN|病院|フィリップス・ジャパン|必要時のみ|ベンダーのリモート保守回線|いいえ|",
             ]),
         },
         Sheet {
@@ -208,6 +211,16 @@ pub fn shirahama_ledger(today: Date) -> LedgerImportPlan {
             kind: RecordKind::Backup,
             header: "バックアップ番号|システム|対象データ|頻度|世代数|媒体|オフライン保管",
             rows: lines(&["B-01|SV-01|電子カルテDB|毎日|3|外付けHDD（週替わり2台）|はい"]),
+        },
+        Sheet {
+            kind: RecordKind::Role,
+            header: "役割番号|区分|役割・役職|担当者|所属・会社|業務用電話|業務用メール|報告先|緊急連絡順",
+            rows: lines(&[
+                "R-01|経営層|院長|松本 和夫|病院長|0120-000-200|||3",
+                "R-02|システム管理者|事務長（システム担当兼務）|森 恵子|事務部|0120-000-210|office@shirahama-hospital.example.jp|R-01|1",
+                "R-03|ベンダー|ネットワーク保守|地元SIer サポート窓口|地元SIer|0120-000-220|support@local-si.example.jp|R-02|2",
+                "R-04|ベンダー|PACS保守|フィリップス・ジャパン カスタマーサポート|フィリップス・ジャパン|0120-000-230|pacs-support@philips-demo.example.jp|R-02|",
+            ]),
         },
     ];
     plan(&sheets)

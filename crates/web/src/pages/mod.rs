@@ -2,6 +2,7 @@
 //! (`Chrome`) is built once per request from the signed-in account.
 
 pub mod account;
+pub mod advisories;
 pub mod audit;
 pub mod auth;
 pub mod catalogue;
@@ -89,6 +90,9 @@ impl Chrome {
             OrgKind::Supervisor | OrgKind::Secretariat | OrgKind::SurveyCompany
         ) {
             nav.push(("/labour", "nav.labour"));
+        }
+        if a.org_kind != OrgKind::Vendor && a.org_kind != OrgKind::SurveyCompany {
+            nav.push(("/advisories", "nav.advisories"));
         }
         nav.push(("/notifications", "nav.notifications"));
         if a.org_kind == OrgKind::Secretariat {
