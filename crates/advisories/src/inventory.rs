@@ -4,7 +4,7 @@
 //! match fans out to every asset that holds it. An advisory reaches only
 //! the items sharing a CPE vendor:product or a vendor name with it.
 
-use crate::matcher::{InventoryItem, ItemMatch, canonical_vendor, match_item};
+use crate::matcher::{InventoryItem, ItemMatch, PreparedAdvisory, canonical_vendor};
 use crate::{Advisory, ProductStatus};
 use mamori_domain::cpe::CpeName;
 use std::collections::HashMap;
@@ -169,12 +169,14 @@ impl<K> Inventory<K> {
     /// item, shared by its holders.
     pub fn matches(&self, advisory: &Advisory) -> Vec<(&[K], ItemMatch)> {
         let candidates = self.candidates(advisory);
+        let prepared = PreparedAdvisory::new(advisory);
         let model_blind = advisory.products.iter().all(|p| p.model_numbers.is_empty());
         if !model_blind {
             return candidates
                 .into_iter()
                 .filter_map(|i| {
-                    match_item(advisory, &self.items[i as usize])
+                    prepared
+                        .match_item(&self.items[i as usize])
                         .map(|m| (self.holders[i as usize].as_slice(), m))
                 })
                 .collect();
@@ -187,7 +189,7 @@ impl<K> Inventory<K> {
             .filter_map(|i| {
                 decided
                     .entry(self.group[i as usize])
-                    .or_insert_with(|| match_item(advisory, &self.items[i as usize]))
+                    .or_insert_with(|| prepared.match_item(&self.items[i as usize]))
                     .clone()
                     .map(|m| (self.holders[i as usize].as_slice(), m))
             })

@@ -22,7 +22,9 @@ pub mod version;
 
 pub use error::{AdvisoryError, Rejected};
 pub use inventory::Inventory;
-pub use matcher::{Confidence, InventoryItem, ItemMatch, Method, canonical_vendor, match_item};
+pub use matcher::{
+    Confidence, InventoryItem, ItemMatch, Method, PreparedAdvisory, canonical_vendor, match_item,
+};
 pub use model::{
     Advisory, Bound, Configuration, CpeMatch, Cvss, KevFlag, Node, Operator, ParseOutcome,
     ProductStatement, ProductStatus, Reference, Remediation, Source, VersionRange, VersionSpec,

@@ -167,15 +167,6 @@ pub fn canonical_vendor(name: &str) -> String {
         .map_or(folded, |(canonical, _)| fold_name(canonical))
 }
 
-fn same_product(a: &str, b: &str, vendor: &str) -> bool {
-    let strip = |p: &str| {
-        let p = fold_name(p);
-        p.strip_prefix(vendor).map(str::to_string).unwrap_or(p)
-    };
-    let (a, b) = (strip(a), strip(b));
-    !a.is_empty() && a == b
-}
-
 fn covers(relation: AttributeRelation) -> bool {
     matches!(
         relation,
@@ -348,39 +339,59 @@ fn spec_holds(spec: &VersionSpec, scheme: crate::version::Scheme, version: &str)
     }
 }
 
-/// How a product statement relates to the item: `None` when it names
+/// A product statement with its names folded and CPEs parsed once per
+/// advisory, not once per item it is held against.
+struct PreparedStatement<'a> {
+    statement: &'a ProductStatement,
+    vendor: String,
+    /// The product name folded, without the vendor's name in front.
+    product: String,
+    cpes: Vec<CpeName>,
+    models: Vec<String>,
+    scheme: crate::version::Scheme,
+}
+
+/// The product name folded, with the vendor's name in front removed
+/// ("Fortinet FortiGate" and "FortiGate" are the same product).
+fn product_key(product: &str, vendor: &str) -> String {
+    let p = fold_name(product);
+    p.strip_prefix(vendor).map(str::to_string).unwrap_or(p)
+}
+
+/// An advisory ready to be held against many items.
+pub struct PreparedAdvisory<'a> {
+    advisory: &'a Advisory,
+    statements: Vec<PreparedStatement<'a>>,
+}
+
+/// How a prepared statement relates to the item: `None` when it names
 /// another product; else whether its versions hold (`None`: unknown), how
 /// it was matched, and the statement as text.
 fn statement_match(
-    s: &ProductStatement,
+    p: &PreparedStatement<'_>,
     item: &InventoryItem,
+    item_vendor: &str,
+    item_product: &str,
+    item_model: &str,
 ) -> Option<(Option<bool>, Method, bool, String)> {
-    let vendor = canonical_vendor(&s.vendor);
-    let by_cpe = s
-        .cpes
-        .iter()
-        .filter_map(|c| CpeName::parse_lenient(c).ok())
-        .find(|crit| {
-            item.cpes.iter().any(|c| {
-                covers(compare_values(crit.part(), c.part()))
-                    && covers(compare_values(crit.vendor(), c.vendor()))
-                    && covers(compare_values(crit.product(), c.product()))
-            })
-        });
-    let item_vendor = canonical_vendor(&item.vendor);
-    let by_name = !vendor.is_empty()
-        && vendor == item_vendor
-        && same_product(&s.product, &item.product, &vendor);
-    let by_model = !item.model.trim().is_empty()
-        && s.model_numbers
-            .iter()
-            .any(|m| fold_name(m) == fold_name(&item.model));
+    let s = p.statement;
+    let by_cpe = p.cpes.iter().find(|crit| {
+        item.cpes.iter().any(|c| {
+            covers(compare_values(crit.part(), c.part()))
+                && covers(compare_values(crit.vendor(), c.vendor()))
+                && covers(compare_values(crit.product(), c.product()))
+        })
+    });
+    let by_name = !p.vendor.is_empty()
+        && p.vendor == item_vendor
+        && !p.product.is_empty()
+        && p.product == item_product;
+    let by_model = !item_model.is_empty() && p.models.iter().any(|m| m == item_model);
     if by_cpe.is_none() && !by_name && !by_model {
         return None;
     }
-    let scheme = scheme_for(&s.vendor, &s.product);
+    let scheme = p.scheme;
     let version = by_cpe
-        .as_ref()
         .and_then(|_| item.cpes.first())
         .and_then(|c| c.version().unquoted())
         .unwrap_or_else(|| split_update(scheme, &item.version).0);
@@ -413,82 +424,132 @@ fn statement_match(
     ))
 }
 
-/// Whether `advisory` affects `item`, and how; `None` when it does not (or
-/// is rejected, or says the item is not affected).
-pub fn match_item(advisory: &Advisory, item: &InventoryItem) -> Option<ItemMatch> {
-    if advisory.rejected {
-        return None;
+impl<'a> PreparedAdvisory<'a> {
+    pub fn new(advisory: &'a Advisory) -> Self {
+        let statements = advisory
+            .products
+            .iter()
+            .map(|s| {
+                let vendor = canonical_vendor(&s.vendor);
+                PreparedStatement {
+                    product: product_key(&s.product, &vendor),
+                    cpes: s
+                        .cpes
+                        .iter()
+                        .filter_map(|c| CpeName::parse_lenient(c).ok())
+                        .collect(),
+                    models: s
+                        .model_numbers
+                        .iter()
+                        .map(|m| fold_name(m))
+                        .filter(|m| !m.is_empty())
+                        .collect(),
+                    scheme: scheme_for(&s.vendor, &s.product),
+                    vendor,
+                    statement: s,
+                }
+            })
+            .collect();
+        PreparedAdvisory {
+            advisory,
+            statements,
+        }
     }
-    // A statement that this version is not affected (or fixed) settles it.
-    for s in &advisory.products {
-        if matches!(s.status, ProductStatus::NotAffected | ProductStatus::Fixed)
-            && let Some((Some(true), ..)) = statement_match(s, item)
-        {
+
+    /// Whether the advisory affects `item`, and how; `None` when it does
+    /// not (or is rejected, or says the item is not affected).
+    pub fn match_item(&self, item: &InventoryItem) -> Option<ItemMatch> {
+        let advisory = self.advisory;
+        if advisory.rejected {
             return None;
         }
-    }
-    let mut best: Option<ItemMatch> = advisory
-        .configurations
-        .iter()
-        .filter_map(|c| configuration_match(c, item))
-        .max_by_key(|m| m.confidence);
-    for s in &advisory.products {
-        if !matches!(
-            s.status,
-            ProductStatus::Affected | ProductStatus::UnderInvestigation
-        ) {
-            continue;
-        }
-        let Some((holds, method, by_cpe, criterion)) = statement_match(s, item) else {
-            continue;
+        let item_vendor = canonical_vendor(&item.vendor);
+        let item_product = product_key(&item.product, &item_vendor);
+        let item_model = fold_name(&item.model);
+        let relate = |p: &PreparedStatement<'_>| {
+            statement_match(p, item, &item_vendor, &item_product, &item_model)
         };
-        let found = match holds {
-            Some(false) => continue,
-            // "All versions" from a name only is vendor/product knowledge.
-            Some(true)
-                if s.status == ProductStatus::Affected
-                    && s.versions.iter().all(|v| *v == VersionSpec::All) =>
+        // A statement that this version is not affected (or fixed) settles it.
+        for p in &self.statements {
+            if matches!(
+                p.statement.status,
+                ProductStatus::NotAffected | ProductStatus::Fixed
+            ) && let Some((Some(true), ..)) = relate(p)
             {
-                ItemMatch {
-                    method: Method::VendorProduct,
+                return None;
+            }
+        }
+        let mut best: Option<ItemMatch> = advisory
+            .configurations
+            .iter()
+            .filter_map(|c| configuration_match(c, item))
+            .max_by_key(|m| m.confidence);
+        for p in &self.statements {
+            let s = p.statement;
+            if !matches!(
+                s.status,
+                ProductStatus::Affected | ProductStatus::UnderInvestigation
+            ) {
+                continue;
+            }
+            let Some((holds, method, by_cpe, criterion)) = relate(p) else {
+                continue;
+            };
+            let found = match holds {
+                Some(false) => continue,
+                // "All versions" from a name only is vendor/product knowledge.
+                Some(true)
+                    if s.status == ProductStatus::Affected
+                        && s.versions.iter().all(|v| *v == VersionSpec::All) =>
+                {
+                    ItemMatch {
+                        method: Method::VendorProduct,
+                        confidence: if by_cpe {
+                            Confidence::Medium
+                        } else {
+                            Confidence::Low
+                        },
+                        criterion,
+                        note: "the advisory names no version".to_string(),
+                    }
+                }
+                Some(true) if s.status == ProductStatus::Affected => ItemMatch {
+                    method,
                     confidence: if by_cpe {
-                        Confidence::Medium
+                        Confidence::High
                     } else {
-                        Confidence::Low
+                        Confidence::Medium
                     },
                     criterion,
-                    note: "the advisory names no version".to_string(),
-                }
+                    note: String::new(),
+                },
+                _ => ItemMatch {
+                    method: Method::VendorProduct,
+                    confidence: Confidence::Low,
+                    criterion,
+                    note: if s.status == ProductStatus::UnderInvestigation {
+                        "the vendor is still investigating".to_string()
+                    } else {
+                        "the affected versions could not be compared".to_string()
+                    },
+                },
+            };
+            if best
+                .as_ref()
+                .is_none_or(|b| found.confidence > b.confidence)
+            {
+                best = Some(found);
             }
-            Some(true) if s.status == ProductStatus::Affected => ItemMatch {
-                method,
-                confidence: if by_cpe {
-                    Confidence::High
-                } else {
-                    Confidence::Medium
-                },
-                criterion,
-                note: String::new(),
-            },
-            _ => ItemMatch {
-                method: Method::VendorProduct,
-                confidence: Confidence::Low,
-                criterion,
-                note: if s.status == ProductStatus::UnderInvestigation {
-                    "the vendor is still investigating".to_string()
-                } else {
-                    "the affected versions could not be compared".to_string()
-                },
-            },
-        };
-        if best
-            .as_ref()
-            .is_none_or(|b| found.confidence > b.confidence)
-        {
-            best = Some(found);
         }
+        best
     }
-    best
+}
+
+/// Whether `advisory` affects `item`, and how; `None` when it does not (or
+/// is rejected, or says the item is not affected). To hold one advisory
+/// against many items, prepare it once ([`PreparedAdvisory`]).
+pub fn match_item(advisory: &Advisory, item: &InventoryItem) -> Option<ItemMatch> {
+    PreparedAdvisory::new(advisory).match_item(item)
 }
 
 #[cfg(test)]

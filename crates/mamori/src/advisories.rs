@@ -14,6 +14,9 @@ use mamori_advisories::{
     Advisory, InventoryItem, ItemMatch, Rejected, csaf, cve5, jvn, kev, match_item, nvd,
 };
 use mamori_domain::cpe::CpeName;
+use mamori_domain::organisation::OrgKind;
+use mamori_domain::triage::MatchReview;
+use mamori_store::{AdvisoryMatch, AuditContext, MatchQuery, RematchSummary, Store, StoreError};
 use serde_json::Value;
 use std::borrow::Cow;
 use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
@@ -86,60 +89,47 @@ pub async fn import(db: &DatabaseArgs, args: AdvisoriesImportArgs) -> Result<(),
         .sum();
     let bar = progress_bar(total_bytes);
 
+    // Every file's new and updated advisories, matched once at the end.
+    let mut changed = Vec::new();
     for file in &files {
         let location = file.display().to_string();
         bar.set_message(location.clone());
-        let (tx, mut rx) = mpsc::channel::<Message>(2);
-        let reader_bar = bar.clone();
-        let path = file.clone();
-        let format = args.format;
-        let reading = tokio::task::spawn_blocking(move || {
-            read_file(&path, format, &reader_bar, &tx);
-        });
-        let mut accepted = 0usize;
-        let mut rejected = 0usize;
-        let mut outcome = Ok(());
-        while let Some(message) = rx.recv().await {
-            match message {
-                Message::Records(batch) => {
-                    accepted += batch.len();
-                    match store.import_advisories(&ctx, &batch, &location).await {
-                        Ok(summary) => {
-                            totals.new += summary.new;
-                            totals.updated += summary.updated;
-                            totals.unchanged += summary.unchanged;
-                        }
-                        Err(e) => {
-                            // The database, not the file, failed: stop here.
-                            outcome = Err(CliError::Store(e));
-                            break;
-                        }
-                    }
-                }
-                Message::Rejected(r) => {
-                    rejected += 1;
-                    totals.rejected.push(r);
-                }
+        let got = match import_file(&store, &ctx, file, &location, args.format, &bar).await {
+            Ok(got) => got,
+            Err(e) => {
+                // The database, not the file, failed: stop here.
+                bar.finish_and_clear();
+                store.close().await;
+                return Err(CliError::Store(e));
             }
-        }
-        // Dropping the receiver ends the reader early after a store error.
-        drop(rx);
-        let _ = reading.await;
-        if let Err(e) = outcome {
-            bar.finish_and_clear();
-            store.close().await;
-            return Err(e);
-        }
-        totals.records += accepted;
-        if accepted == 0 && rejected > 0 {
+        };
+        totals.new += got.new;
+        totals.updated += got.updated;
+        totals.unchanged += got.unchanged;
+        totals.records += got.records;
+        if got.unreadable() {
             totals.failed_files.push(location);
         } else {
             totals.files_read += 1;
         }
+        totals.rejected.extend(got.rejected);
+        changed.extend(got.changed);
     }
     bar.finish_and_clear();
+    let matched = if args.no_match {
+        None
+    } else {
+        Some(match_changed(&store, &ctx, changed).await)
+    };
     store.close().await;
     print_import_summary(&totals);
+    match matched {
+        None => println!(
+            "照合はしていません（--no-match）/ not matched (--no-match): run `mamori advisories rematch` later"
+        ),
+        Some(Ok(summary)) => println!("{}", match_line(&summary)),
+        Some(Err(e)) => return Err(CliError::Store(e)),
+    }
     if totals.files_read == 0 {
         return Err(CliError::Failed {
             japanese: "どのファイルも読み込めませんでした",
@@ -151,6 +141,97 @@ pub async fn import(db: &DatabaseArgs, args: AdvisoriesImportArgs) -> Result<(),
         });
     }
     Ok(())
+}
+
+/// What one imported file gave.
+#[derive(Debug, Default)]
+pub struct FileImport {
+    /// Records read and stored (new, updated or unchanged).
+    pub records: usize,
+    pub new: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    /// Records (or the whole file) refused, with where and why.
+    pub rejected: Vec<Rejected>,
+    /// Stored ids of the new and updated advisories: what to match.
+    pub changed: Vec<i64>,
+}
+
+impl FileImport {
+    /// Nothing of the file could be used: it is not an advisory file, or
+    /// every record in it was refused.
+    pub fn unreadable(&self) -> bool {
+        self.records == 0 && !self.rejected.is_empty()
+    }
+}
+
+/// Reads one advisory file and stores its records in batches: the one
+/// code path of `mamori advisories import` and the server's watched
+/// folder. `location` names the file in rejections and the audit log.
+/// Only a database failure is an error; a bad file is told in
+/// [`FileImport::rejected`].
+pub async fn import_file(
+    store: &Store,
+    ctx: &AuditContext,
+    path: &Path,
+    location: &str,
+    format: AdvisoryFormat,
+    bar: &ProgressBar,
+) -> Result<FileImport, StoreError> {
+    let (tx, mut rx) = mpsc::channel::<Message>(2);
+    let reader_bar = bar.clone();
+    let reader_path = path.to_path_buf();
+    let reader_location = location.to_string();
+    let reading = tokio::task::spawn_blocking(move || {
+        read_file(&reader_path, &reader_location, format, &reader_bar, &tx);
+    });
+    let mut got = FileImport::default();
+    let mut outcome = Ok(());
+    while let Some(message) = rx.recv().await {
+        match message {
+            Message::Records(batch) => match store.import_advisories(ctx, &batch, location).await {
+                Ok(summary) => {
+                    got.records += batch.len();
+                    got.new += summary.new;
+                    got.updated += summary.updated;
+                    got.unchanged += summary.unchanged;
+                    got.changed.extend(summary.changed);
+                }
+                Err(e) => {
+                    outcome = Err(e);
+                    break;
+                }
+            },
+            Message::Rejected(r) => got.rejected.push(r),
+        }
+    }
+    // Dropping the receiver ends the reader early after a store error.
+    drop(rx);
+    let _ = reading.await;
+    outcome.map(|()| got)
+}
+
+/// Matches the advisories `changed` names against every ledger (nothing
+/// to do when it is empty) and notifies the hospitals with new cases.
+pub async fn match_changed(
+    store: &Store,
+    ctx: &AuditContext,
+    mut changed: Vec<i64>,
+) -> Result<RematchSummary, StoreError> {
+    changed.sort_unstable();
+    changed.dedup();
+    if changed.is_empty() {
+        return Ok(RematchSummary::default());
+    }
+    store.match_advisories(ctx, Some(&changed)).await
+}
+
+/// The one line an import ends with: what matching found.
+pub fn match_line(s: &RematchSummary) -> String {
+    format!(
+        "照合 / matching: 新規の案件 {} 件、うち分析者の確認待ち {} 件、通知 {} 件、解消 {} 件 / {} new cases, {} awaiting an analyst's confirmation, {} notices sent, {} withdrawn",
+        s.new, s.to_confirm, s.notices, s.withdrawn, s.new, s.to_confirm, s.notices, s.withdrawn
+    )
 }
 
 /// Files under `dir`, recursively, in name order. Unreadable folders are
@@ -225,8 +306,14 @@ enum Kind {
 
 /// Reads one file and sends its records in batches; runs on a blocking
 /// thread. Every failure becomes a `Rejected` naming the file.
-fn read_file(path: &Path, format: AdvisoryFormat, bar: &ProgressBar, tx: &mpsc::Sender<Message>) {
-    let location = path.display().to_string();
+fn read_file(
+    path: &Path,
+    location: &str,
+    format: AdvisoryFormat,
+    bar: &ProgressBar,
+    tx: &mpsc::Sender<Message>,
+) {
+    let location = location.to_string();
     let reject = |reason: String| {
         let _ = tx.blocking_send(Message::Rejected(Rejected::new(location.clone(), reason)));
     };
@@ -482,17 +569,101 @@ pub async fn rematch(db: &DatabaseArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-pub async fn match_inventory(db: &DatabaseArgs, args: AdvisoriesMatchArgs) -> Result<(), CliError> {
-    let Some(inventory) = args.inventory.as_deref() else {
-        return Err(CliError::Usage(
-            "--inventory FILE.csv を指定してください（登録済みの台帳との照合は今後対応します）/ --inventory FILE.csv is required: matching stored ledgers comes later".into(),
-        ));
+/// `mamori advisories match`: with `--inventory`, the stored advisories
+/// against that CSV; without, the matches recorded against the hospitals'
+/// ledgers.
+pub async fn match_command(db: &DatabaseArgs, args: AdvisoriesMatchArgs) -> Result<(), CliError> {
+    match args.inventory.clone() {
+        Some(inventory) => match_inventory(db, &inventory, args).await,
+        None => recorded_matches(db, args).await,
+    }
+}
+
+/// The matches recorded in the database, narrowed by hospital and day.
+async fn recorded_matches(db: &DatabaseArgs, args: AdvisoriesMatchArgs) -> Result<(), CliError> {
+    let since = match args.since.as_deref().map(str::trim) {
+        Some(text) if !text.is_empty() => Some(jst_midnight_ms(parse_date(text)?)),
+        _ => None,
     };
+    let hospital = match args.hospital.as_deref().map(str::trim) {
+        Some("") => return Err(CliError::Usage("--hospital: must not be empty".into())),
+        other => other.map(str::to_string),
+    };
+    let (store, _) = open(&Location::from_args(db)).await?;
+    let found = read_recorded(&store, hospital.as_deref(), since).await;
+    store.close().await;
+    let matches = found?;
+    let written = match args.format {
+        MatchFormat::Table => write_recorded_table(&matches),
+        MatchFormat::Json => write_recorded_json(&matches),
+        MatchFormat::Csv => write_recorded_csv(&matches),
+    };
+    written.map_err(|e| CliError::Io(format!("standard output: {e}")))?;
+    eprintln!(
+        "記録された一致 {} 件 / {} recorded matches",
+        matches.len(),
+        matches.len()
+    );
+    Ok(())
+}
+
+async fn read_recorded(
+    store: &Store,
+    hospital: Option<&str>,
+    since_ms: Option<i64>,
+) -> Result<Vec<AdvisoryMatch>, CliError> {
+    let hospital = match hospital {
+        None => None,
+        Some(key) => match store.find_organisation(key).await {
+            Ok(org) if org.kind == OrgKind::Hospital => Some(org.id),
+            Ok(org) => {
+                return Err(CliError::Failed {
+                    japanese: "病院ではありません",
+                    detail: format!(
+                        "--hospital: `{key}` is {} {}, not a hospital",
+                        org.kind, org.name
+                    ),
+                });
+            }
+            Err(StoreError::NotFound { .. }) => {
+                return Err(CliError::Failed {
+                    japanese: "その病院は登録されていません",
+                    detail: format!(
+                        "--hospital: no hospital `{key}` is registered (give its id or its exact name)"
+                    ),
+                });
+            }
+            Err(e) => return Err(CliError::Store(e)),
+        },
+    };
+    let query = MatchQuery {
+        hospital,
+        since_ms,
+        ..MatchQuery::default()
+    };
+    Ok(store.advisory_matches(&operator(), &query).await?)
+}
+
+/// Midnight of `day` in Japan, in epoch milliseconds.
+fn jst_midnight_ms(day: Date) -> i64 {
+    let at = day.midnight().assume_offset(time::macros::offset!(+9));
+    (at.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+async fn match_inventory(
+    db: &DatabaseArgs,
+    inventory: &Path,
+    args: AdvisoriesMatchArgs,
+) -> Result<(), CliError> {
     let since = match args.since.as_deref().map(str::trim) {
         Some(text) if !text.is_empty() => Some(parse_date(text)?),
         _ => None,
     };
-    let (rows, problems) = read_inventory(inventory)?;
+    let (mut rows, problems) = read_inventory(inventory)?;
+    // `--hospital` keeps that hospital's rows of the inventory.
+    if let Some(hospital) = args.hospital.as_deref().map(str::trim) {
+        rows.retain(|row| row.hospital == hospital);
+    }
     for problem in &problems {
         eprintln!("警告: 在庫の行を飛ばしました / skipped: {problem}");
     }
@@ -670,16 +841,7 @@ fn cves(advisory: &Advisory) -> Vec<String> {
 /// The first CVE ids, for a table that stays readable (JSON and CSV
 /// carry them all).
 fn short_cves(advisory: &Advisory) -> String {
-    let all = advisory.cve_ids();
-    if all.len() <= 3 {
-        return all.join(" ");
-    }
-    format!(
-        "{} 他 {} / +{} more",
-        all[..3].join(" "),
-        all.len() - 3,
-        all.len() - 3
-    )
+    short_cve_list(&cves(advisory))
 }
 
 /// Display width: East Asian wide characters take two columns.
@@ -712,30 +874,40 @@ fn write_table(matches: &[Found<'_>]) -> std::io::Result<()> {
         "確度 confidence",
         "要確認 needs confirmation",
     ];
-    let mut lines: Vec<[String; 7]> = vec![header.map(str::to_string)];
+    let mut lines: Vec<Vec<String>> = vec![header.map(str::to_string).to_vec()];
     for (row, advisory, m) in matches {
-        lines.push([
+        lines.push(vec![
             row.hospital.clone(),
             row.asset.clone(),
             advisory.id.clone(),
             short_cves(advisory),
             slug(&m.method),
             slug(&m.confidence),
-            if m.needs_confirmation() {
-                "要確認 / yes".to_string()
-            } else {
-                "- / no".to_string()
-            },
+            yes_no(m.needs_confirmation()),
         ]);
     }
-    let mut widths = [0usize; 7];
-    for line in &lines {
+    print_table(&lines)
+}
+
+fn yes_no(needs_confirmation: bool) -> String {
+    if needs_confirmation {
+        "要確認 / yes".to_string()
+    } else {
+        "- / no".to_string()
+    }
+}
+
+/// Prints rows in aligned columns; the first row is the header.
+fn print_table(lines: &[Vec<String>]) -> std::io::Result<()> {
+    let columns = lines.first().map_or(0, Vec::len);
+    let mut widths = vec![0usize; columns];
+    for line in lines {
         for (w, cell) in widths.iter_mut().zip(line) {
             *w = (*w).max(width(cell));
         }
     }
     let mut out = std::io::stdout().lock();
-    for line in &lines {
+    for line in lines {
         let mut text = String::new();
         for (i, cell) in line.iter().enumerate() {
             text.push_str(cell);
@@ -745,10 +917,149 @@ fn write_table(matches: &[Found<'_>]) -> std::io::Result<()> {
         }
         writeln!(out, "{}", text.trim_end())?;
     }
-    if matches.is_empty() {
+    if lines.len() <= 1 {
         writeln!(out, "一致なし / no matches")?;
     }
     Ok(())
+}
+
+/// Waits for an analyst before the hospital is told.
+fn awaits_analyst(m: &AdvisoryMatch) -> bool {
+    m.review == MatchReview::Pending.slug()
+}
+
+/// The table's CVE cell: the first ids only.
+fn short_cve_list(ids: &[String]) -> String {
+    if ids.len() <= 3 {
+        return ids.join(" ");
+    }
+    format!(
+        "{} 他 {} / +{} more",
+        ids[..3].join(" "),
+        ids.len() - 3,
+        ids.len() - 3
+    )
+}
+
+/// `KEV` (known exploited) with its due date, or `-`.
+fn kev_cell(m: &AdvisoryMatch) -> String {
+    match m.kev_due.as_deref() {
+        None => "-".to_string(),
+        Some("") => "KEV".to_string(),
+        Some(due) => format!("KEV {due}"),
+    }
+}
+
+fn write_recorded_table(matches: &[AdvisoryMatch]) -> std::io::Result<()> {
+    let header = [
+        "病院 hospital",
+        "機器 asset",
+        "脆弱性情報 advisory",
+        "CVE",
+        "方法 method",
+        "確度 confidence",
+        "要確認 needs confirmation",
+        "状態 state",
+        "確認 review",
+        "期限 due",
+        "KEV",
+    ];
+    let mut lines: Vec<Vec<String>> = vec![header.map(str::to_string).to_vec()];
+    for m in matches {
+        lines.push(vec![
+            m.hospital.clone(),
+            m.asset.clone(),
+            m.advisory.clone(),
+            short_cve_list(&m.cve_ids),
+            m.method.clone(),
+            m.confidence.clone(),
+            yes_no(awaits_analyst(m)),
+            m.state.clone(),
+            m.review.clone(),
+            m.due_on.clone().unwrap_or_else(|| "-".to_string()),
+            kev_cell(m),
+        ]);
+    }
+    print_table(&lines)
+}
+
+fn write_recorded_json(matches: &[AdvisoryMatch]) -> std::io::Result<()> {
+    let array: Vec<Value> = matches
+        .iter()
+        .map(|m| {
+            serde_json::json!({
+                "id": m.id,
+                "hospital": m.hospital,
+                "hospital_id": m.hospital_id.0,
+                "asset": m.asset,
+                "advisory": m.advisory,
+                "source": m.source,
+                "title": m.title,
+                "cves": m.cve_ids,
+                "cvss": m.cvss,
+                "method": m.method,
+                "confidence": m.confidence,
+                "needs_confirmation": awaits_analyst(m),
+                "criterion": m.criterion,
+                "note": m.note,
+                "state": m.state,
+                "review": m.review,
+                "due_on": m.due_on,
+                "kev": m.kev_due.is_some(),
+                "kev_due": m.kev_due.as_deref().filter(|d| !d.is_empty()),
+                "notice_id": m.notice_id,
+                "escalated": m.escalated,
+                "found_at_ms": m.found_at_ms,
+            })
+        })
+        .collect();
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, &array)?;
+    writeln!(out)
+}
+
+fn write_recorded_csv(matches: &[AdvisoryMatch]) -> std::io::Result<()> {
+    let mut writer = csv::Writer::from_writer(std::io::stdout().lock());
+    writer.write_record([
+        "hospital",
+        "asset",
+        "advisory",
+        "source",
+        "cves",
+        "method",
+        "confidence",
+        "needs_confirmation",
+        "criterion",
+        "note",
+        "state",
+        "review",
+        "due_on",
+        "kev",
+        "kev_due",
+    ])?;
+    for m in matches {
+        let cve_list = m.cve_ids.join(" ");
+        let needs = if awaits_analyst(m) { "true" } else { "false" };
+        let kev = if m.kev_due.is_some() { "true" } else { "false" };
+        writer.write_record([
+            protect(&m.hospital).as_ref(),
+            protect(&m.asset).as_ref(),
+            protect(&m.advisory).as_ref(),
+            protect(&m.source).as_ref(),
+            protect(&cve_list).as_ref(),
+            m.method.as_str(),
+            m.confidence.as_str(),
+            needs,
+            protect(&m.criterion).as_ref(),
+            protect(&m.note).as_ref(),
+            m.state.as_str(),
+            m.review.as_str(),
+            m.due_on.as_deref().unwrap_or(""),
+            kev,
+            m.kev_due.as_deref().unwrap_or(""),
+        ])?;
+    }
+    writer.flush()
 }
 
 fn write_json(matches: &[Found<'_>]) -> std::io::Result<()> {

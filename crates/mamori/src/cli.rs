@@ -124,6 +124,20 @@ pub struct ServeArgs {
         default_value_t = 60
     )]
     pub deadline_check_minutes: u64,
+
+    /// 脆弱性情報の取り込み用フォルダ: 置かれたファイルを定期的に取り込んで照合し、done/ へ（読めなければ failed/ と理由の .error.txt へ）移す
+    /// / watched folder for advisory files: each file put there is imported and matched, then moved to done/ (or, when unreadable, to failed/ beside a .error.txt giving the reason)
+    #[arg(long, value_name = "DIR", env = "MAMORI_ADVISORY_INBOX")]
+    pub advisory_inbox: Option<std::path::PathBuf>,
+
+    /// 取り込み用フォルダを見る間隔（秒） / seconds between looks at the advisory folder
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        env = "MAMORI_ADVISORY_INBOX_EVERY_SECS",
+        default_value_t = 30
+    )]
+    pub advisory_inbox_every_secs: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -218,8 +232,8 @@ pub enum AdvisoriesCommand {
     /// ファイルまたはフォルダ（再帰的）から脆弱性情報を取り込む
     /// / import advisories from files or folders (walked recursively)
     Import(AdvisoriesImportArgs),
-    /// 取り込んだ脆弱性情報を機器一覧（CSV）と照合する
-    /// / match the stored advisories against an inventory CSV
+    /// 照合結果を表示する（既定: 病院の台帳との記録済みの一致、--inventory: 機器一覧 CSV との照合）
+    /// / show matches: those recorded against the hospitals' ledgers, or with --inventory the stored advisories against an inventory CSV
     Match(AdvisoriesMatchArgs),
     /// 取り込んだ脆弱性情報をすべての病院の台帳と照合し直す
     /// / match every stored advisory against every hospital's ledger again
@@ -252,6 +266,11 @@ pub struct AdvisoriesImportArgs {
     /// ファイルの形式 / file format
     #[arg(long, value_enum, default_value = "auto")]
     pub format: AdvisoryFormat,
+
+    /// 取り込んだ後に病院の台帳と照合しない（後で `advisories rematch`）
+    /// / do not match the new and updated advisories against the hospitals' ledgers after importing
+    #[arg(long)]
+    pub no_match: bool,
 }
 
 /// How matches are printed.
@@ -276,9 +295,14 @@ pub struct AdvisoriesMatchArgs {
     #[arg(long, value_enum, default_value = "table")]
     pub format: MatchFormat,
 
-    /// この日付（YYYY-MM-DD）以降に公開・更新された情報だけ / only advisories published or modified on or after this date
+    /// この日付（YYYY-MM-DD）以降の分だけ: 記録済みの一致はその日（日本時間）以降に見つかったもの、--inventory では公開・更新されたもの
+    /// / only from this date on: recorded matches found on or after it (Japan time); with --inventory, advisories published or modified on or after it
     #[arg(long, value_name = "DATE")]
     pub since: Option<String>,
+
+    /// この病院（ID または正確な名称）の分だけ / only this hospital's matches (its id or exact name)
+    #[arg(long, value_name = "HOSPITAL")]
+    pub hospital: Option<String>,
 }
 
 fn slugs<T: Copy>(all: &[T], slug: fn(T) -> &'static str) -> PossibleValuesParser {

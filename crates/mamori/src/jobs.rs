@@ -1,5 +1,6 @@
-//! Background work of `mamori serve`: the daily deadline check and the
-//! mail sender. Both are safe to run in several instances at once: a
+//! Background work of `mamori serve`: the daily deadline check (with the
+//! escalation of neglected advisory cases), the mail sender and the
+//! advisory inbox. Both are safe to run in several instances at once: a
 //! deadline is notified once per account (the store's unique key), and a
 //! mail is claimed with a lease before it is sent.
 
@@ -94,9 +95,19 @@ impl Mailer {
     }
 }
 
-/// Runs the deadline check every `every` and, with a mailer, the outbox
-/// every half minute, until the process ends.
-pub fn spawn(store: Store, mailer: Option<Mailer>, every: Duration) {
+/// Runs the deadline check (and the escalation of neglected advisory
+/// cases) every `every`, with a mailer the outbox every half minute, and
+/// with an advisory inbox a look at it every `inbox.1`, until the process
+/// ends.
+pub fn spawn(
+    store: Store,
+    mailer: Option<Mailer>,
+    every: Duration,
+    inbox: Option<(crate::inbox::Inbox, Duration)>,
+) {
+    if let Some((inbox, every)) = inbox {
+        crate::inbox::spawn(store.clone(), inbox, every);
+    }
     let deadlines = store.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
@@ -106,6 +117,13 @@ pub fn spawn(store: Store, mailer: Option<Mailer>, every: Duration) {
                 Ok(n) if n > 0 => tracing::info!(notifications = n, "deadlines checked"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "deadline check failed"),
+            }
+            // Cases a hospital left untouched, or let pass their due date,
+            // go to the secretariat (once per case).
+            match deadlines.escalate_cases().await {
+                Ok(n) if n > 0 => tracing::info!(cases = n, "advisory cases escalated"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "case escalation failed"),
             }
         }
     });

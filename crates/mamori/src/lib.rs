@@ -4,5 +4,6 @@
 pub mod advisories;
 pub mod cli;
 pub mod demo;
+pub mod inbox;
 pub mod jobs;
 pub mod run;

@@ -109,7 +109,7 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
             crate::advisories::import(db, args).await
         }
         Command::Advisories(AdvisoriesCommand::Match(args)) => {
-            crate::advisories::match_inventory(db, args).await
+            crate::advisories::match_command(db, args).await
         }
         Command::Advisories(AdvisoriesCommand::Rematch) => crate::advisories::rematch(db).await,
     }
@@ -359,6 +359,20 @@ async fn serve(db: &DatabaseArgs, args: ServeArgs) -> Result<(), CliError> {
             args.deadline_check_minutes
         )));
     }
+    if !(1..=24 * 60 * 60).contains(&args.advisory_inbox_every_secs) {
+        return Err(CliError::Usage(format!(
+            "MAMORI_ADVISORY_INBOX_EVERY_SECS (--advisory-inbox-every-secs): {} is not between 1 and 86400",
+            args.advisory_inbox_every_secs
+        )));
+    }
+    let inbox = match &args.advisory_inbox {
+        Some(dir) if !dir.as_os_str().is_empty() => {
+            Some(crate::inbox::Inbox::open(dir).map_err(|e| {
+                CliError::Usage(format!("MAMORI_ADVISORY_INBOX (--advisory-inbox): {e}"))
+            })?)
+        }
+        _ => None,
+    };
     let listen = match args.listen.trim() {
         "" => crate::cli::DEFAULT_LISTEN,
         listen => listen,
@@ -402,11 +416,24 @@ async fn serve(db: &DatabaseArgs, args: ServeArgs) -> Result<(), CliError> {
             "  SMTP は未設定です。通知メールは「送信待ちメール」画面に残ります / no SMTP server: mail stays in the outbox page"
         );
     }
+    if let Some(inbox) = &inbox {
+        println!(
+            "  脆弱性情報の取り込み用フォルダ / advisory inbox: {} (every {} s)",
+            inbox.dir().display(),
+            args.advisory_inbox_every_secs
+        );
+    }
     let _ = std::io::stdout().flush();
     crate::jobs::spawn(
         store.clone(),
         mailer,
         std::time::Duration::from_secs(args.deadline_check_minutes * 60),
+        inbox.map(|inbox| {
+            (
+                inbox,
+                std::time::Duration::from_secs(args.advisory_inbox_every_secs),
+            )
+        }),
     );
     tracing::info!(%address, tls = args.tls, "serving");
     let served = mamori_web::serve(store.clone(), listener, config).await;

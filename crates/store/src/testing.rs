@@ -275,6 +275,27 @@ fn record<R: mamori_domain::ledger::RowRecord>(pairs: &[(&str, &str)]) -> R {
     R::from_cells(&mamori_domain::ledger::Cells::from_map::<R>(&map)).expect("valid test record")
 }
 
+/// [`complete_ledger`] with its VPN gateway a Fortinet FortiGate on
+/// FortiOS `version` (with its CPE), maintained by 保守ベンダーA: the
+/// device the real CVE-2024-21762 reaches below 7.0.14.
+pub fn ledger_with_fortigate(version: &str) -> mamori_domain::ledger::Ledger {
+    let mut ledger = complete_ledger();
+    if let Some(fw) = ledger
+        .assets
+        .iter_mut()
+        .find(|a| a.key.to_string() == "FW-01")
+    {
+        fw.vendor = "Fortinet".into();
+        fw.product = "FortiGate".into();
+        fw.version = version.into();
+        fw.maintenance_vendor = "保守ベンダーA".into();
+        fw.cpes = vec![format!(
+            "cpe:2.3:o:fortinet:fortios:{version}:*:*:*:*:*:*:*"
+        )];
+    }
+    ledger
+}
+
 /// A small ledger with everything ④ to ⑦ need: a system, a server, a VPN
 /// gateway and terminals on one segment, a connection with its log, a
 /// backup and three roles with an incident contact chain.

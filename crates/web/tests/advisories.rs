@@ -39,24 +39,6 @@ async fn api(
     )
 }
 
-/// A FortiGate on `version`, maintained by a vendor the structure names.
-fn ledger(version: &str) -> mamori_domain::ledger::Ledger {
-    let mut ledger = testing::complete_ledger();
-    let fw = ledger
-        .assets
-        .iter_mut()
-        .find(|a| a.key.to_string() == "FW-01")
-        .expect("FW-01");
-    fw.vendor = "Fortinet".into();
-    fw.product = "FortiGate".into();
-    fw.version = version.into();
-    fw.maintenance_vendor = "保守ベンダーA".into();
-    fw.cpes = vec![format!(
-        "cpe:2.3:o:fortinet:fortios:{version}:*:*:*:*:*:*:*"
-    )];
-    ledger
-}
-
 #[tokio::test]
 async fn a_hospital_triages_its_case_an_analyst_confirms_the_unsure_and_the_ministry_counts() {
     for db in testing::all().await {
@@ -83,7 +65,7 @@ async fn a_hospital_triages_its_case_an_analyst_confirms_the_unsure_and_the_mini
                 .import_ledger(
                     &survey,
                     &g,
-                    &ledger(version),
+                    &testing::ledger_with_fortigate(version),
                     mamori_store::ChangeSource::Import,
                 )
                 .await

@@ -14,6 +14,7 @@ use fantoccini::elements::Form;
 use fantoccini::{Client, ClientBuilder, Locator};
 use mamori_domain::engagement::EngagementState;
 use mamori_domain::organisation::{OrgKind, Role};
+use mamori_domain::policy::{Access, HospitalData};
 use mamori_store::{AuditContext, AuditFilter, Letterhead, credentials, testing};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -930,6 +931,99 @@ async fn a_company_books_and_reports_its_week_in_a_browser() {
         )
         .await;
     screenshot(&client, "labour.png").await;
+    client.close().await.unwrap();
+    app.db.finish().await;
+}
+
+#[tokio::test]
+async fn a_hospital_answers_an_advisory_in_a_browser() {
+    let Some((_driver, client)) = start_browser().await else {
+        return;
+    };
+    let app = TestApp::start(testing::sqlite().await).await;
+    let base = app.url("");
+    let store = app.store();
+    let hospital = app.org(OrgKind::Hospital, "湖畔市立総合病院").await;
+    let company = app
+        .org(OrgKind::SurveyCompany, "あおば情報セキュリティ")
+        .await;
+    let secretariat = app.org(OrgKind::Secretariat, "研究事務局").await;
+    let surveyor = app.account(company, "co@example.jp", Role::Member).await;
+    app.account(hospital, "it@example.jp", Role::Member).await;
+    let programme = testing::add_programme(store, "令和8年度 調査").await;
+    testing::add_engagement(
+        store,
+        programme,
+        hospital,
+        company,
+        EngagementState::Surveying,
+    )
+    .await;
+    let survey = AuditContext::for_actor(surveyor.actor(), surveyor.email.clone(), None);
+    let g = store
+        .authorize(&survey, hospital, HospitalData::Ledger, Access::Write)
+        .await
+        .unwrap();
+    store
+        .import_ledger(
+            &survey,
+            &g,
+            &testing::ledger_with_fortigate("7.0.12"),
+            mamori_store::ChangeSource::Import,
+        )
+        .await
+        .unwrap();
+    let analyst = app
+        .account(secretariat, "analyst@example.jp", Role::Member)
+        .await;
+    let analyst = AuditContext::for_actor(analyst.actor(), analyst.email.clone(), None);
+    let bytes = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../advisories/tests/fixtures/nvd/CVE-2024-21762.json"
+    ))
+    .unwrap();
+    let parsed = mamori_advisories::nvd::parse_nvd(&bytes, "CVE-2024-21762.json");
+    let imported = store
+        .import_advisories(&analyst, &parsed.advisories, "CVE-2024-21762.json")
+        .await
+        .unwrap();
+    store
+        .match_advisories(&analyst, Some(&imported.changed))
+        .await
+        .unwrap();
+
+    // The hospital's administrator follows the notification to the case.
+    log_in_and_wait(&client, &base, "it@example.jp").await;
+    client.goto(&format!("{base}/notifications")).await.unwrap();
+    expect_text(&client, "main", &["脆弱性情報のお知らせ"]).await;
+    client.goto(&format!("{base}/advisories")).await.unwrap();
+    wait_for(&client, "table.cases").await;
+    expect_text(
+        &client,
+        "table.cases",
+        &["CVE-2024-21762", "FW-01", "悪用あり", "未確認"],
+    )
+    .await;
+    let form = client.form(Locator::Css("form.triage")).await.unwrap();
+    form.set_by_name("note", "保守ベンダーAに確認を依頼")
+        .await
+        .unwrap();
+    submit_and_wait(&client, &form, "adv_step").await;
+    expect_text(&client, "table.cases", &["影響あり"]).await;
+    screenshot(&client, "advisories.png").await;
+    client
+        .goto(&format!(
+            "{base}/hospitals/{}/advisories/notices/1",
+            hospital.0
+        ))
+        .await
+        .unwrap();
+    expect_text(
+        &client,
+        "article.notice",
+        &["通知 第1号", "保守ベンダーA", "CVE-2024-21762"],
+    )
+    .await;
     client.close().await.unwrap();
     app.db.finish().await;
 }
