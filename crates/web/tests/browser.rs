@@ -1010,6 +1010,9 @@ async fn a_hospital_answers_an_advisory_in_a_browser() {
         .unwrap();
     submit_and_wait(&client, &form, "adv_step").await;
     expect_text(&client, "table.cases", &["影響あり"]).await;
+    let _ = client
+        .execute("document.querySelector('h1').scrollIntoView()", Vec::new())
+        .await;
     screenshot(&client, "advisories.png").await;
     client
         .goto(&format!(
