@@ -635,6 +635,18 @@ impl Store {
         Ok(summary)
     }
 
+    /// A catalogue model lends its assets CPEs and names, so a change to
+    /// it changes what they match: every stored advisory is matched again.
+    pub(crate) async fn rematch_after_catalogue_change(&self, ctx: &AuditContext) -> Result<()> {
+        let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM advisories")
+            .fetch_one(&self.pool)
+            .await?;
+        if stored > 0 {
+            self.rematch_advisories(ctx).await?;
+        }
+        Ok(())
+    }
+
     /// The recorded matches of every hospital (the operator's and the
     /// secretariat's view), as `q` narrows them.
     pub async fn advisory_matches(

@@ -455,3 +455,114 @@ async fn hospitals_are_told_only_of_sure_cases_an_analyst_confirms_the_rest_and_
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_catalogue_correction_matches_every_advisory_again() {
+    use mamori_advisories::{ProductStatement, ProductStatus, VersionRange, VersionSpec};
+    use mamori_domain::engagement::EngagementState;
+    use mamori_domain::ledger::{Asset, Cells, DeviceModel, RowRecord};
+    use mamori_domain::policy::{Access, HospitalData};
+    testing::each_backend(|db| async move {
+        let s = &db.store;
+        let company = testing::add_org(s, OrgKind::SurveyCompany, "調査A社").await;
+        let surveyor = testing::add_account(s, company, "a@example.jp", Role::Member).await;
+        let survey = AuditContext::for_actor(surveyor.actor(), surveyor.email.clone(), None);
+        let secretariat_org = testing::add_org(s, OrgKind::Secretariat, "事務局").await;
+        let analyst =
+            testing::add_account(s, secretariat_org, "analyst@example.jp", Role::Member).await;
+        let analyst = AuditContext::for_actor(analyst.actor(), analyst.email.clone(), None);
+        let programme = testing::add_programme(s, "令和8年度 調査").await;
+        let lake = testing::add_org(s, OrgKind::Hospital, "湖畔病院").await;
+        testing::add_engagement(s, programme, lake, company, EngagementState::Surveying).await;
+        let cells = |pairs: &[(&str, &str)]| -> std::collections::BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let model = |product: &str| {
+            DeviceModel::from_cells(&Cells::from_map::<DeviceModel>(&cells(&[
+                ("key", "fortinet-60f"),
+                ("kind", "VPN装置"),
+                ("vendor", "Fortinet"),
+                ("product", product),
+                ("model", "60F"),
+            ])))
+            .expect("a valid model")
+        };
+        // The secretariat first files the model under the wrong product.
+        s.save_device_model(&analyst, &model("FortiWiFi"), None)
+            .await
+            .unwrap();
+        // The surveyor records only the model and its firmware.
+        let asset = Asset::from_cells(&Cells::from_map::<Asset>(&cells(&[
+            ("key", "VPN-01"),
+            ("kind", "VPN装置"),
+            ("name", "保守用VPN"),
+            ("model_ref", "fortinet-60f"),
+            ("version", "7.0.12"),
+        ])))
+        .expect("a valid asset");
+        let g = s
+            .authorize(&survey, lake, HospitalData::Ledger, Access::Write)
+            .await
+            .unwrap();
+        let ledger = mamori_domain::ledger::Ledger {
+            assets: vec![asset],
+            ..Default::default()
+        };
+        s.import_ledger(&survey, &g, &ledger, mamori_store::ChangeSource::Import)
+            .await
+            .unwrap();
+        let mut advisory = Advisory::new("JVNVU#00000002", Source::Jvn);
+        advisory.products.push(ProductStatement {
+            vendor: "フォーティネット".into(),
+            product: "FortiGate".into(),
+            cpes: Vec::new(),
+            versions: vec![VersionSpec::Range {
+                range: VersionRange {
+                    start: None,
+                    end: Some(mamori_advisories::Bound {
+                        version: "7.0.14".into(),
+                        inclusive: false,
+                    }),
+                },
+            }],
+            status: ProductStatus::Affected,
+            model_numbers: Vec::new(),
+            skus: Vec::new(),
+            serial_numbers: Vec::new(),
+            purls: Vec::new(),
+            product_id: None,
+        });
+        let imported = s
+            .import_advisories(&analyst, &[advisory], "jvn")
+            .await
+            .unwrap();
+        let first = s
+            .match_advisories(&analyst, Some(&imported.changed))
+            .await
+            .unwrap();
+        assert_eq!(first.new, 0, "a FortiWiFi is not a FortiGate");
+        // Correcting the catalogue matches again by itself: the asset takes the model's names.
+        s.save_device_model(&analyst, &model("FortiGate"), Some(1))
+            .await
+            .unwrap();
+        let found = s
+            .advisory_matches(&analyst, &MatchQuery::default())
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            (
+                found[0].asset.as_str(),
+                found[0].method.as_str(),
+                found[0].confidence.as_str()
+            ),
+            ("VPN-01", "name-version", "medium")
+        );
+        assert!(found[0].notice_id.is_some(), "the hospital is told");
+        db
+    })
+    .await;
+}

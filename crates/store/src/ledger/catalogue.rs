@@ -274,6 +274,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        self.rematch_after_catalogue_change(ctx).await?;
         Ok(stored)
     }
 
@@ -325,6 +326,9 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        if outcome.created + outcome.updated > 0 {
+            self.rematch_after_catalogue_change(ctx).await?;
+        }
         Ok(outcome)
     }
 
