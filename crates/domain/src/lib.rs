@@ -1,6 +1,7 @@
 //! Mamori's domain: the vocabulary of the survey programme and the rules that
 //! do not depend on any database, framework or clock.
 
+pub mod aggregates;
 pub mod agreement;
 pub mod audit;
 pub mod checklist;
@@ -15,6 +16,7 @@ pub mod lifecycle;
 pub mod organisation;
 pub mod policy;
 pub mod schedule;
+pub mod statistics;
 pub mod triage;
 pub mod validate;
 

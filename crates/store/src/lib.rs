@@ -30,6 +30,7 @@ mod programmes;
 mod releases;
 mod review;
 mod sessions;
+mod statistics;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod timeline;
@@ -83,6 +84,7 @@ pub use review::{
     ReviewComment, ReviewQueue, ReviewThread, UnreviewedEngagement,
 };
 pub use sessions::{Session, SessionInfo};
+pub use statistics::StatisticsRelease;
 pub use timeline::{TimelineEntry, TimelineStep};
 pub use tokens::ApiToken;
 

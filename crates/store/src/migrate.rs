@@ -73,6 +73,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "advisory-response",
         sql: include_str!("../migrations/0012_advisory_response.sql"),
     },
+    Migration {
+        version: 13,
+        name: "statistics",
+        sql: include_str!("../migrations/0013_statistics.sql"),
+    },
 ];
 
 /// The schema version that holds the checklist tables.

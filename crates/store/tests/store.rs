@@ -44,7 +44,7 @@ async fn migrations_apply_once() {
     testing::each_backend(|db| async move {
         let again = db.store.migrate().await.unwrap();
         assert!(again.applied.is_empty(), "{}", db.label);
-        assert_eq!(again.current, 12);
+        assert_eq!(again.current, 13);
         db
     })
     .await;
@@ -944,7 +944,8 @@ async fn upgrading_from_the_foundation_schema_keeps_every_engagement() {
                 (9, "advisories"),
                 (10, "advisory-matches"),
                 (11, "match-triage"),
-                (12, "advisory-response")
+                (12, "advisory-response"),
+                (13, "statistics")
             ],
             "{label}"
         );
