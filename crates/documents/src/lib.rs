@@ -33,6 +33,7 @@ pub mod letters;
 pub mod pdf;
 pub mod report;
 mod sheet_text;
+pub mod statistics;
 pub mod svg;
 pub mod xlsx;
 

@@ -258,9 +258,13 @@ fn checklist_table<K: Copy + PartialEq>(
         title_ja: title.0,
         title_en: title.1,
         measure: Measure::Share,
+        // The item's number as printed, without the form's key.
         rows: items
             .iter()
-            .map(|(item, ja, en)| (format!("{item} {ja}"), format!("{item} {en}")))
+            .map(|(item, ja, en)| {
+                let number = item.split_once(':').map_or(item.as_str(), |(_, n)| n);
+                (format!("{number} {ja}"), format!("{number} {en}"))
+            })
             .collect(),
         columns: labels_of,
         row_totals: true,
@@ -278,30 +282,7 @@ pub fn build_tables(facts: &[HospitalFacts]) -> Vec<RawTable> {
         ConnectionCategory::ja,
         ConnectionCategory::en,
     );
-    let mut tables = vec![
-        checklist_table(
-            facts,
-            "checklist-by-bed-class",
-            (
-                "チェックリスト「はい」の割合（病床規模別）",
-                "Checklist: share answering yes, by bed-size class",
-            ),
-            BedClass::ALL,
-            bed_classes.clone(),
-            |h| BedClass::of(h.beds),
-        ),
-        checklist_table(
-            facts,
-            "checklist-by-region",
-            (
-                "チェックリスト「はい」の割合（地方別）",
-                "Checklist: share answering yes, by region",
-            ),
-            Region::ALL,
-            regions,
-            |h| Region::of(h.prefecture),
-        ),
-    ];
+    let mut tables = Vec::new();
 
     // Connections per category: the count, and per hospital the share it did not know of or keeps always on.
     fn per_category(h: &HospitalFacts, c: ConnectionCategory) -> Vec<&ConnectionFact> {
@@ -363,7 +344,7 @@ pub fn build_tables(facts: &[HospitalFacts]) -> Vec<RawTable> {
             id: "connection-risks",
             title_ja: "管理者が把握していなかった接続・常時接続の割合（分類別、医療機関ごとの割合の平均）",
             title_en: "Connections the administrator did not know of, and always-on ones (by category; mean of each hospital's share)",
-            measure: Measure::Mean,
+            measure: Measure::Share,
             rows: categories,
             columns: vec![
                 ("管理者が把握していなかった".into(), "not known to the administrator".into()),
@@ -422,7 +403,7 @@ pub fn build_tables(facts: &[HospitalFacts]) -> Vec<RawTable> {
                 .iter()
                 .map(|p| (p.0.to_string(), p.1.to_string()))
                 .collect(),
-            columns: bed_classes,
+            columns: bed_classes.clone(),
             row_totals: true,
             column_totals: false,
         }
@@ -442,7 +423,7 @@ pub fn build_tables(facts: &[HospitalFacts]) -> Vec<RawTable> {
             id: "ledger-facts",
             title_ja: "資産管理台帳（医療機関ごとの割合の平均）",
             title_en: "Asset ledgers (mean of each hospital's share)",
-            measure: Measure::Mean,
+            measure: Measure::Share,
             rows: vec![
                 (
                     "サポート終了済みの機器".into(),
@@ -512,6 +493,32 @@ pub fn build_tables(facts: &[HospitalFacts]) -> Vec<RawTable> {
             vec![days(|h| &h.closing_days)],
         ]),
     );
+    // The checklist tables are long: they come last.
+    tables.extend([
+        checklist_table(
+            facts,
+            "checklist-by-bed-class",
+            (
+                "チェックリスト「はい」の割合（病床規模別）",
+                "Checklist: share answering yes, by bed-size class",
+            ),
+            BedClass::ALL,
+            bed_classes,
+            |h| BedClass::of(h.beds),
+        ),
+        checklist_table(
+            facts,
+            "checklist-by-region",
+            (
+                "チェックリスト「はい」の割合（地方別）",
+                "Checklist: share answering yes, by region",
+            ),
+            Region::ALL,
+            regions,
+            |h| Region::of(h.prefecture),
+        ),
+    ]);
+
     tables
 }
 
@@ -585,7 +592,7 @@ mod tests {
             .iter()
             .find(|t| t.id == "checklist-by-bed-class")
             .unwrap();
-        assert_eq!(by_bed.rows, ["sys:1-1 台帳"]);
+        assert_eq!(by_bed.rows, ["1-1 台帳"]);
         // 100–199 beds: hospitals 1, 2, 3 (3 answered いいえ).
         let cell = &by_bed.cells[0][1];
         assert_eq!(cell.len(), 3);

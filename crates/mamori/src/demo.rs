@@ -22,6 +22,7 @@ mod checklists;
 mod labour;
 mod ledger;
 mod report;
+mod statistics;
 
 /// The one password of every demo account. Public: the demo is for trying
 /// Mamori out, never for real data.
@@ -30,6 +31,8 @@ pub const DEMO_PASSWORD: &str = "mamori-demo-2026";
 /// E-mail addresses of the demo accounts (under the reserved `.example` TLD).
 pub mod emails {
     pub const SECRETARIAT_ADMIN: &str = "secretariat@demo.mamori.example";
+    /// The second member who approves what the first drafts (statistics).
+    pub const SECRETARIAT_MEMBER: &str = "secretariat-2@demo.mamori.example";
     pub const SUPERVISOR: &str = "supervisor@demo.mamori.example";
     pub const SURVEYOR_A: &str = "surveyor-a@demo.mamori.example";
     pub const COMPANY_A_ADMIN: &str = "admin-a@demo.mamori.example";
@@ -308,6 +311,14 @@ const ACCOUNTS: &[AccountSpec] = &[
         role_label: "secretariat admin",
     },
     AccountSpec {
+        email: emails::SECRETARIAT_MEMBER,
+        display_name: "佐藤 健（事務局）",
+        org: names::SECRETARIAT,
+        role: Role::Member,
+        language: Language::Japanese,
+        role_label: "secretariat member (approves statistics)",
+    },
+    AccountSpec {
         email: emails::SUPERVISOR,
         display_name: "佐藤 健（監督）",
         org: names::SUPERVISOR,
@@ -572,6 +583,7 @@ pub async fn seed_demo(store: &Store) -> Result<DemoSummary, StoreError> {
     let secretariat = store.account_by_email(emails::SECRETARIAT_ADMIN).await?;
     let secretariat = AuditContext::for_actor(secretariat.actor(), secretariat.email.clone(), None);
     advisories::seed_advisories(store, &secretariat).await?;
+    statistics::seed_statistics(store, &secretariat).await?;
 
     Ok(DemoSummary {
         organisations,
@@ -605,6 +617,26 @@ async fn seed_ledgers(
             .await?;
         store
             .import_ledger(surveyor, &grant, &incoming, ChangeSource::Import)
+            .await?;
+    }
+    // Company B's surveyor has recorded two more hospitals, so the
+    // statistics have enough hospitals to show.
+    let surveyor_b = store.account_by_email(emails::SURVEYOR_B).await?;
+    let surveyor_b = AuditContext::for_actor(surveyor_b.actor(), surveyor_b.email.clone(), None);
+    for (hospital, plan) in [
+        (names::HOSPITAL_B_ACCEPTED, ledger::wakabagaoka_ledger()),
+        (names::HOSPITAL_B_REPORTING, ledger::satsukino_ledger()),
+    ] {
+        let grant = store
+            .authorize(
+                &surveyor_b,
+                id(hospital)?,
+                HospitalData::Ledger,
+                Access::Write,
+            )
+            .await?;
+        store
+            .import_ledger(&surveyor_b, &grant, &plan.incoming, ChangeSource::Import)
             .await?;
     }
     Ok(())

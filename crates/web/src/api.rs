@@ -9,6 +9,7 @@ pub mod ledger;
 pub mod lifecycle;
 pub mod report;
 pub mod review;
+pub mod statistics;
 
 use crate::error::{ApiError, WebError};
 use crate::state::AppState;
@@ -319,6 +320,7 @@ impl Modify for BearerAuth {
         labour::week_step, labour::rollup, labour::set_rate,
         advisories::hospital_matches, advisories::triage, advisories::steps, advisories::notices,
         advisories::all_matches, advisories::review, advisories::responses, advisories::rematch,
+        statistics::list, statistics::get_release, statistics::draft, statistics::decide,
         ledger::get_ledger, ledger::list_records, ledger::get_record, ledger::put_record,
         ledger::delete_record, ledger::import, ledger::history, ledger::network, ledger::structure,
         ledger::catalogue, ledger::put_model, ledger::delete_model),
@@ -339,7 +341,8 @@ impl Modify for BearerAuth {
         report::FindingBody, report::FindingStepBody,
         review::StartBody, review::StepBody,
         labour::PlanBody, labour::PlanRowBody, labour::EntryBody, labour::WeekStepBody,
-        labour::RateBody, advisories::TriageBody, advisories::ReviewBody)),
+        labour::RateBody, advisories::TriageBody, advisories::ReviewBody,
+        statistics::DraftBody, statistics::DecisionBody)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
@@ -601,6 +604,9 @@ pub fn router() -> Router<AppState> {
         .route("/advisory-matches/{case}/review", post(advisories::review))
         .route("/advisories/responses", get(advisories::responses))
         .route("/advisories/rematch", post(advisories::rematch))
+        .route("/statistics", get(statistics::list).post(statistics::draft))
+        .route("/statistics/{id}", get(statistics::get_release))
+        .route("/statistics/{id}/decision", post(statistics::decide))
         .route("/openapi.json", get(openapi_json))
         .fallback(not_found)
 }

@@ -23,7 +23,7 @@ pub use pages::notifications::render_notification;
 use pages::{
     account, advisories, audit, auth, catalogue, checklists, dashboard, deliverables, engagements,
     frameworks, hospital, labour, ledger, letters, notifications, organisations, programmes,
-    report, review,
+    report, review, statistics,
 };
 pub use state::AppState;
 
@@ -329,6 +329,19 @@ pub fn app(store: Store, config: WebConfig) -> Router {
             get(deliverables::version),
         )
         .route("/review", get(review::queue))
+        .route("/statistics", get(statistics::list).post(statistics::draft))
+        .route("/statistics/{id}", get(statistics::show))
+        .route("/statistics/{id}/decision", post(statistics::decide))
+        .route(
+            "/statistics/{id}/export/{format}",
+            get(statistics::download),
+        )
+        .route("/public/statistics", get(statistics::public_list))
+        .route("/public/statistics/{number}", get(statistics::public_show))
+        .route(
+            "/public/statistics/{number}/export/{format}",
+            get(statistics::public_download),
+        )
         .route("/advisories", get(advisories::overview))
         .route("/advisories/rematch", post(advisories::rematch))
         .route(

@@ -308,6 +308,68 @@ pub fn midori_ledger(today: Date) -> LedgerImportPlan {
     plan(&sheets)
 }
 
+/// A compact ledger as company B records it: assets, external
+/// connections and backups, enough for the statistics.
+fn compact_ledger(assets: &[&str], connections: &[&str], backups: &[&str]) -> LedgerImportPlan {
+    let sheets = [
+        Sheet {
+            kind: RecordKind::Asset,
+            header: "資産番号|種別|名称|メーカー|製品名|型番|バージョン・ファームウェア|台数|所有者|保守業者|リモート保守|サポート終了日",
+            rows: lines(assets),
+        },
+        Sheet {
+            kind: RecordKind::Connection,
+            header: "接続番号|分類|接続先|接続方法|境界機器|接続形態|管理者の把握",
+            rows: lines(connections),
+        },
+        Sheet {
+            kind: RecordKind::Backup,
+            header: "バックアップ番号|システム|対象データ|頻度|世代数|媒体|オフライン保管",
+            rows: lines(backups),
+        },
+    ];
+    plan(&sheets)
+}
+
+/// 若葉ヶ丘病院: a modality vendor's always-on line nobody had listed.
+pub fn wakabagaoka_ledger() -> LedgerImportPlan {
+    compact_ledger(
+        &[
+            "SYS-EMR|システム|電子カルテシステム|みどりシステムズ|||||病院|みどりシステムズ|必要時のみ|",
+            "FW-01|ファイアウォール|境界ファイアウォール|Fortinet|FortiGate|100F|7.2.8|1|病院|地元SIer|必要時のみ|2031-03-31",
+            "SV-01|サーバ|電子カルテサーバ|NEC|Express5800|R120h||2|病院|みどりシステムズ|必要時のみ|2025-03-31",
+            "RT-MRI|ルータ|MRI保守用ルータ|ヤマハ|RTX|1210||1|ベンダー|しおかぜメディカル|常時接続|",
+            "PC-01|端末|電子カルテ端末|NEC|Mate|||80|病院||なし|",
+        ],
+        &[
+            "EX-01|ネットワーク保守|地元SIer|インターネットVPN|FW-01|必要時のみ|はい",
+            "EX-02|各システム|みどりシステムズ 保守センター|インターネットVPN|FW-01|必要時のみ|はい",
+            "EX-03|マイナカード関係|オンライン資格確認等システム|IP-VPN||常時接続|はい",
+            "EX-04|CT・MRI等検査機器の保守|しおかぜメディカル|IP-VPN|RT-MRI|常時接続|いいえ",
+        ],
+        &["B-01|SYS-EMR|電子カルテDB|毎日|5|LTO|はい"],
+    )
+}
+
+/// さつき野総合病院: a remote reading service and a backup with no offline copy.
+pub fn satsukino_ledger() -> LedgerImportPlan {
+    compact_ledger(
+        &[
+            "SYS-EMR|システム|電子カルテシステム|つばさ医療システム|||||病院|つばさ医療システム|常時接続|",
+            "VPN-01|VPN装置|保守用VPN|Fortinet|FortiGate|60F|7.4.3|1|ベンダー|つばさ医療システム|常時接続|2030-12-31",
+            "SV-01|サーバ|電子カルテサーバ|HPE|ProLiant|DL360||2|病院|つばさ医療システム|常時接続|2024-12-31",
+            "PC-01|端末|電子カルテ端末|Dell|OptiPlex|||120|病院||なし|",
+        ],
+        &[
+            "EX-01|ネットワーク保守|地元SIer|インターネットVPN|VPN-01|常時接続|はい",
+            "EX-02|各システム|つばさ医療システム 保守センター|インターネットVPN|VPN-01|常時接続|はい",
+            "EX-03|マイナカード関係|オンライン資格確認等システム|IP-VPN||常時接続|はい",
+            "EX-04|遠隔読影|遠隔画像診断サービス|IP-VPN||常時接続|いいえ",
+        ],
+        &["B-01|SYS-EMR|電子カルテDB|毎日|2|NAS|いいえ"],
+    )
+}
+
 /// The secretariat's catalogue: the models the demo hospitals have, with
 /// their CPE candidates, so each hospital's assets point at them.
 pub fn demo_catalogue() -> Vec<DeviceModel> {

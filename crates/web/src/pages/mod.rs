@@ -21,6 +21,7 @@ pub mod organisations;
 pub mod programmes;
 pub mod report;
 pub mod review;
+pub mod statistics;
 
 use crate::error::WebError;
 use crate::i18n::Tr;
@@ -93,6 +94,12 @@ impl Chrome {
         }
         if a.org_kind != OrgKind::Vendor && a.org_kind != OrgKind::SurveyCompany {
             nav.push(("/advisories", "nav.advisories"));
+        }
+        if matches!(
+            a.org_kind,
+            OrgKind::Secretariat | OrgKind::Supervisor | OrgKind::Ministry
+        ) {
+            nav.push(("/statistics", "nav.statistics"));
         }
         nav.push(("/notifications", "nav.notifications"));
         if a.org_kind == OrgKind::Secretariat {

@@ -1,8 +1,10 @@
-//! The demo's advisories through HTTP, as each hospital and as the
-//! secretariat and the ministry: the hospitals with a vulnerable FortiGate
-//! (湖畔), Ivanti gateway and Philips PACS (白浜) have their notices; the
-//! hospital whose FortiGate is not known to be affected (みどり) and every
-//! hospital without a ledger have none. On SQLite and PostgreSQL.
+//! The seeded demo through HTTP, on SQLite and PostgreSQL. Advisories, as
+//! each hospital and as the secretariat and the ministry: the hospitals
+//! with a vulnerable FortiGate (湖畔), Ivanti gateway and Philips PACS
+//! (白浜) have their notices; the hospital whose FortiGate is not known to
+//! be affected (みどり) and every hospital without a ledger have none.
+//! Statistics: a public release with charts, readable without login,
+//! naming no hospital.
 
 use mamori::demo::{self, emails};
 use mamori_domain::organisation::OrgKind;
@@ -192,6 +194,46 @@ async fn demo_hospitals_with_vulnerable_devices_get_notices_and_no_other_hospita
             (Some(1), Some(0))
         );
         assert!(!responses.to_string().contains("湖畔"), "{responses}");
+        db
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_demo_publishes_statistics_with_charts_that_name_no_hospital() {
+    testing::each_backend(|db| async move {
+        let store = db.store.clone();
+        demo::seed_demo(&store).await.expect("demo");
+        let url = serve(store.clone()).await;
+        let client = reqwest::Client::new();
+        let list = client
+            .get(format!("{url}/public/statistics"))
+            .send()
+            .await
+            .expect("public list");
+        assert_eq!(list.status(), 200);
+        let list = list.text().await.unwrap();
+        assert!(list.contains("集計結果"), "{list}");
+        let page = client
+            .get(format!("{url}/public/statistics/1"))
+            .send()
+            .await
+            .expect("public release")
+            .text()
+            .await
+            .unwrap();
+        assert!(page.matches("<svg").count() >= 5, "charts");
+        assert!(page.contains("class=\"bar\""), "bars with values");
+        for o in store.all_organisations().await.expect("organisations") {
+            if o.kind == OrgKind::Hospital {
+                assert!(!page.contains(&o.name), "{} on the public page", o.name);
+            }
+        }
+        let releases = store.public_statistics().await.expect("releases");
+        assert_eq!(
+            releases[0].hospitals, 6,
+            "the six hospitals surveyed so far"
+        );
         db
     })
     .await;
