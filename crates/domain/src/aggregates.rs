@@ -238,6 +238,12 @@ fn checklist_table<K: Copy + PartialEq>(
     class_of: impl Fn(&HospitalFacts) -> K,
 ) -> RawTable {
     let items = checklist_items(facts);
+    let mut forms: Vec<&str> = items
+        .iter()
+        .filter_map(|(item, _, _)| item.split_once(':').map(|(form, _)| form))
+        .collect();
+    forms.dedup();
+    let several_forms = forms.len() > 1;
     let cells = items
         .iter()
         .map(|(item, _, _)| {
@@ -258,12 +264,17 @@ fn checklist_table<K: Copy + PartialEq>(
         title_ja: title.0,
         title_en: title.1,
         measure: Measure::Share,
-        // The item's number as printed, without the form's key.
+        // The item's number as printed; the form's key too when several
+        // forms (executives, administrators …) share numbers.
         rows: items
             .iter()
             .map(|(item, ja, en)| {
-                let number = item.split_once(':').map_or(item.as_str(), |(_, n)| n);
-                (format!("{number} {ja}"), format!("{number} {en}"))
+                let shown = if several_forms {
+                    item.as_str()
+                } else {
+                    item.split_once(':').map_or(item.as_str(), |(_, n)| n)
+                };
+                (format!("{shown} {ja}"), format!("{shown} {en}"))
             })
             .collect(),
         columns: labels_of,
@@ -609,5 +620,18 @@ mod tests {
             .unwrap();
         assert_eq!(response.cells[0][0][0].value, 3.0);
         assert!(response.cells[1][0].is_empty());
+        let mut two_forms = facts.clone();
+        two_forms[0].checklist.push(ChecklistFact {
+            item: "executive:1-1".into(),
+            label_ja: "方針".into(),
+            label_en: "policy".into(),
+            answer: AnswerValue::Yes,
+        });
+        let tables = build_tables(&two_forms);
+        let by_bed = tables
+            .iter()
+            .find(|t| t.id == "checklist-by-bed-class")
+            .unwrap();
+        assert_eq!(by_bed.rows, ["executive:1-1 方針", "sys:1-1 台帳"]);
     }
 }
