@@ -65,8 +65,33 @@ pub fn note(field: &'static str, value: &str, max: usize) -> Result<String, Doma
 pub const MIN_PASSWORD_CHARS: usize = 10;
 pub const MAX_PASSWORD_CHARS: usize = 200;
 
+/// The commonest long passwords (crates/domain/data/common-passwords.txt).
+const COMMON_PASSWORDS: &str = include_str!("../data/common-passwords.txt");
+
+/// Whether a guessing attack tries this password first: on the shipped
+/// list, one character repeated, or a run of consecutive characters
+/// (`abcdefghij`, `9876543210`).
+fn is_common(value: &str) -> bool {
+    let lower = value.trim().to_lowercase();
+    if COMMON_PASSWORDS
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .any(|l| l == lower)
+    {
+        return true;
+    }
+    let chars: Vec<u32> = lower.chars().map(u32::from).collect();
+    let steps: Vec<i64> = chars
+        .windows(2)
+        .map(|w| i64::from(w[1]) - i64::from(w[0]))
+        .collect();
+    steps.iter().all(|s| *s == 0) || steps.iter().all(|s| *s == 1) || steps.iter().all(|s| *s == -1)
+}
+
 /// Length is what makes a password strong (NIST SP 800-63B); composition
-/// rules are not imposed.
+/// rules are not imposed, but the passwords every guessing attack tries
+/// first are refused.
 pub fn new_password(value: &str) -> Result<(), DomainError> {
     let n = value.chars().count();
     if n < MIN_PASSWORD_CHARS {
@@ -81,12 +106,29 @@ pub fn new_password(value: &str) -> Result<(), DomainError> {
             format!("longer than {MAX_PASSWORD_CHARS} characters"),
         ));
     }
+    if is_common(value) {
+        return Err(DomainError::invalid(
+            "password",
+            "よく使われるパスワードのため使えません / one of the commonest passwords, tried first by any attacker",
+        ));
+    }
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_commonest_passwords_are_refused_whatever_their_case() {
+        for weak in ["1234567890", "Password123", "qwertyuiop", "aaaaaaaaaaaa", "abcdefghijk", "9876543210"] {
+            let err = new_password(weak).unwrap_err().to_string();
+            assert!(err.contains("commonest"), "{weak}: {err}");
+        }
+        for fine in ["kohan-byouin-2026-ito", "correct horse battery staple", "1234567890x"] {
+            assert!(new_password(fine).is_ok(), "{fine}");
+        }
+    }
 
     #[test]
     fn emails_are_normalised_or_refused() {
