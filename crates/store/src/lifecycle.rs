@@ -433,7 +433,7 @@ impl Store {
         } else {
             Vec::new()
         };
-        let milestones = self.milestones(e.programme_id).await?;
+        let milestones = crate::programmes::milestones_in(&mut tx, e.programme_id).await?;
         let mut deadlines = engagement_deadlines(&e.dates(), &milestones);
         if may(HospitalData::SurveyResponses) && !e.state.is_closed_early() {
             let requests = crate::hearings::request_deadlines(&mut tx, Some(id)).await?;

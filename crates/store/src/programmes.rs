@@ -338,23 +338,8 @@ impl Store {
     }
 
     pub async fn milestones(&self, id: ProgrammeId) -> Result<Vec<Milestone>> {
-        let rows: Vec<(String, String)> =
-            sqlx::query_as("SELECT kind, due_on FROM programme_milestones WHERE programme_id = $1")
-                .bind(id.0)
-                .fetch_all(&self.pool)
-                .await?;
-        let mut out = rows
-            .into_iter()
-            .map(|(kind, due)| {
-                Ok(Milestone {
-                    kind: MilestoneKind::parse(&kind)
-                        .map_err(corrupt("programme_milestones.kind"))?,
-                    due: parse_iso_day("programme_milestones.due_on", &due)?,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        out.sort_by_key(|m| (m.due, m.kind));
-        Ok(out)
+        let mut conn = self.pool.acquire().await?;
+        milestones_in(&mut conn, id).await
     }
 
     /// The programme with its milestones, library, kick-offs and companies.
@@ -734,4 +719,29 @@ async fn exists_in(tx: &mut crate::db::Tx, id: ProgrammeId) -> Result<()> {
         .fetch_optional(&mut **tx)
         .await?;
     found.map(|_| ()).ok_or_else(|| not_found(id))
+}
+
+/// A programme's milestones, by date, on the caller's connection (inside a
+/// write transaction, a second connection from the pool could wait for
+/// ever behind the writers that wait for this one).
+pub(crate) async fn milestones_in(
+    conn: &mut sqlx::AnyConnection,
+    id: ProgrammeId,
+) -> Result<Vec<Milestone>> {
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT kind, due_on FROM programme_milestones WHERE programme_id = $1")
+            .bind(id.0)
+            .fetch_all(&mut *conn)
+            .await?;
+    let mut out = rows
+        .into_iter()
+        .map(|(kind, due)| {
+            Ok(Milestone {
+                kind: MilestoneKind::parse(&kind).map_err(corrupt("programme_milestones.kind"))?,
+                due: parse_iso_day("programme_milestones.due_on", &due)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    out.sort_by_key(|m| (m.due, m.kind));
+    Ok(out)
 }
