@@ -7,8 +7,9 @@
 //! is held (as a `serde_json::Value`, so a malformed record can be
 //! rejected with its JSON path while the stream carries on).
 
+use std::cell::Cell;
 use std::fmt;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read};
 
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
@@ -74,17 +75,63 @@ pub fn parse_nvd(bytes: &[u8], location: &str) -> ParseOutcome {
     outcome
 }
 
+/// The most JSON text one record may take (for a bare `cve` object, the
+/// whole file). The largest NVD records are a few MB; the stream holds one
+/// record whole, so without a limit a gzip bomb inside one string would
+/// become gigabytes in memory.
+pub const MAX_RECORD_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Counts the bytes read since the current record began.
+struct RecordLimit<'a, R> {
+    inner: R,
+    since_record: &'a Cell<u64>,
+    records: &'a Cell<usize>,
+}
+
+impl<R: Read> Read for RecordLimit<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.since_record.get() > MAX_RECORD_BYTES {
+            return Err(io::Error::other(format!(
+                "record {} is larger than {} MB; refused",
+                self.records.get() + 1,
+                MAX_RECORD_BYTES >> 20
+            )));
+        }
+        let read = self.inner.read(buf)?;
+        self.since_record
+            .set(self.since_record.get().saturating_add(read as u64));
+        Ok(read)
+    }
+}
+
 fn read_json<R: Read>(reader: R, location: &str, sink: &mut dyn FnMut(Result<Advisory, Rejected>)) {
-    let mut de = serde_json::Deserializer::from_reader(reader);
+    let since_record = Cell::new(0);
+    let records = Cell::new(0);
+    let limited = RecordLimit {
+        inner: reader,
+        since_record: &since_record,
+        records: &records,
+    };
+    let mut de =
+        serde_json::Deserializer::from_reader(BufReader::with_capacity(64 * 1024, limited));
     let result = Document {
         location,
         sink: &mut *sink,
+        since_record: &since_record,
+        records: &records,
     }
     .deserialize(&mut de)
     .and_then(|()| de.end());
     if let Err(e) = result {
+        // An I/O error (a damaged gzip stream, a record too large) has no
+        // position in the JSON text.
+        let at = if e.is_io() {
+            location.to_owned()
+        } else {
+            format!("{location}: line {} column {}", e.line(), e.column())
+        };
         sink(Err(Rejected::new(
-            format!("{location}: line {} column {}", e.line(), e.column()),
+            at,
             format!("not a readable NVD JSON file: {e}"),
         )));
     }
@@ -95,6 +142,8 @@ fn read_json<R: Read>(reader: R, location: &str, sink: &mut dyn FnMut(Result<Adv
 struct Document<'a> {
     location: &'a str,
     sink: &'a mut dyn FnMut(Result<Advisory, Rejected>),
+    since_record: &'a Cell<u64>,
+    records: &'a Cell<usize>,
 }
 
 impl<'de> DeserializeSeed<'de> for Document<'_> {
@@ -122,6 +171,8 @@ impl<'de> Visitor<'de> for Document<'_> {
                 map.next_value_seed(Vulnerabilities {
                     location: self.location,
                     sink: &mut *self.sink,
+                    since_record: self.since_record,
+                    records: self.records,
                 })?;
                 paged = true;
             } else {
@@ -159,6 +210,8 @@ impl<'de> Visitor<'de> for Document<'_> {
             };
             (self.sink)(record);
             index += 1;
+            self.records.set(index);
+            self.since_record.set(0);
         }
         Ok(())
     }
@@ -168,6 +221,8 @@ impl<'de> Visitor<'de> for Document<'_> {
 struct Vulnerabilities<'a> {
     location: &'a str,
     sink: &'a mut dyn FnMut(Result<Advisory, Rejected>),
+    since_record: &'a Cell<u64>,
+    records: &'a Cell<usize>,
 }
 
 impl<'de> DeserializeSeed<'de> for Vulnerabilities<'_> {
@@ -201,6 +256,8 @@ impl<'de> Visitor<'de> for Vulnerabilities<'_> {
             };
             (self.sink)(record);
             index += 1;
+            self.records.set(index);
+            self.since_record.set(0);
         }
         Ok(())
     }

@@ -17,6 +17,18 @@ pub const MAX_TABLE_BYTES: usize = 10 * 1024 * 1024;
 /// The most data rows a table may have.
 pub const MAX_TABLE_ROWS: usize = 100_000;
 
+/// The most columns a table may have: every row is padded to the widest,
+/// so one very wide row would otherwise multiply into every other row.
+pub const MAX_TABLE_COLUMNS: usize = 1_000;
+
+fn too_wide(sheet: &str, row: u32, columns: usize) -> DocumentError {
+    DocumentError::NotATable {
+        reason: format!(
+            "row {row} of {sheet} has {columns} columns; a ledger table has at most {MAX_TABLE_COLUMNS}"
+        ),
+    }
+}
+
 /// One table of an uploaded file: its header row and its data rows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Table {
@@ -148,6 +160,9 @@ fn read_csv(bytes: &[u8]) -> Result<Table, DocumentError> {
             message: e.to_string(),
         })?;
         let line = line_at(record.position().map_or(0, |p| p.byte() as usize));
+        if record.len() > MAX_TABLE_COLUMNS {
+            return Err(too_wide("CSV", line, record.len()));
+        }
         let cells: Vec<String> = record.iter().map(|c| c.trim().to_owned()).collect();
         if header.is_none() {
             if cells.iter().any(|c| !c.is_empty()) {
@@ -210,6 +225,12 @@ fn read_workbook(bytes: &[u8]) -> Result<Vec<Table>, DocumentError> {
             .filter_map(|r| grid.row(r).map(|(c, _)| c).max())
             .max()
             .map_or(0, |c| c + 1);
+        if width as usize > MAX_TABLE_COLUMNS {
+            let row = (header_index..=last)
+                .find(|r| grid.row(*r).any(|(c, _)| c as usize >= MAX_TABLE_COLUMNS))
+                .unwrap_or(header_index);
+            return Err(too_wide(&name, row + 1, width as usize));
+        }
         let row_text = |r: u32| (0..width).map(|c| grid.text(r, c)).collect::<Vec<_>>();
         let rows: Vec<(u32, Vec<String>)> = (header_index + 1..=last)
             .map(|r| (r + 1, row_text(r)))

@@ -121,11 +121,22 @@ mod tests {
 
     #[test]
     fn the_commonest_passwords_are_refused_whatever_their_case() {
-        for weak in ["1234567890", "Password123", "qwertyuiop", "aaaaaaaaaaaa", "abcdefghijk", "9876543210"] {
+        for weak in [
+            "1234567890",
+            "Password123",
+            "qwertyuiop",
+            "aaaaaaaaaaaa",
+            "abcdefghijk",
+            "9876543210",
+        ] {
             let err = new_password(weak).unwrap_err().to_string();
             assert!(err.contains("commonest"), "{weak}: {err}");
         }
-        for fine in ["kohan-byouin-2026-ito", "correct horse battery staple", "1234567890x"] {
+        for fine in [
+            "kohan-byouin-2026-ito",
+            "correct horse battery staple",
+            "1234567890x",
+        ] {
             assert!(new_password(fine).is_ok(), "{fine}");
         }
     }

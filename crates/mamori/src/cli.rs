@@ -71,6 +71,30 @@ pub enum Command {
     /// 脆弱性情報（NVD・CVE 5・CSAF・JVN・KEV）/ advisories (NVD, CVE 5, CSAF, JVN, KEV)
     #[command(subcommand)]
     Advisories(AdvisoriesCommand),
+    /// データベースと保存ファイルを一つのアーカイブ（zip）に書き出す。稼働中でもよい
+    /// / write the database and the stored files to one archive (zip), while the server runs if need be
+    Backup(BackupArgs),
+    /// バックアップを空のデータ用ディレクトリに復元し、検証する（SQLite のみ）
+    /// / restore a backup into an empty data directory and verify it (SQLite only)
+    Restore(RestoreArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// 書き出すアーカイブ / the archive to write
+    #[arg(value_name = "FILE")]
+    pub file: std::path::PathBuf,
+
+    /// 既存のファイルを上書きする / overwrite FILE if it exists
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// `mamori backup` が書き出したアーカイブ / an archive written by `mamori backup`
+    #[arg(value_name = "FILE")]
+    pub file: std::path::PathBuf,
 }
 
 #[derive(Debug, Args)]

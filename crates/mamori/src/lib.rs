@@ -2,6 +2,7 @@
 //! does, and the demo programme (also used by tests and benchmarks).
 
 pub mod advisories;
+pub mod backup;
 pub mod cli;
 pub mod demo;
 pub mod inbox;

@@ -112,6 +112,8 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
             crate::advisories::match_command(db, args).await
         }
         Command::Advisories(AdvisoriesCommand::Rematch) => crate::advisories::rematch(db).await,
+        Command::Backup(args) => crate::backup::backup(db, args).await,
+        Command::Restore(args) => crate::backup::restore(db, args).await,
     }
 }
 
@@ -139,7 +141,7 @@ impl Location {
         }
     }
 
-    fn setting(&self) -> &'static str {
+    pub(crate) fn setting(&self) -> &'static str {
         match self {
             Location::Url(_) => "DATABASE_URL (--database-url)",
             Location::DataDir(_) => "MAMORI_DATA_DIR (--data-dir)",

@@ -8,6 +8,7 @@ mod accounts;
 mod advisories;
 mod advisory_response;
 mod audit;
+pub mod backup;
 mod checklists;
 pub mod credentials;
 mod db;

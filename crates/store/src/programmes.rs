@@ -294,24 +294,38 @@ impl Store {
         kind: MilestoneKind,
         due: Date,
     ) -> Result<()> {
+        self.set_milestones(ctx, id, &[(kind, due)]).await
+    }
+
+    /// Moves milestones of a programme, all in one transaction. The
+    /// secretariat only — refused before anything is looked at, even when
+    /// nothing would change.
+    pub async fn set_milestones(
+        &self,
+        ctx: &AuditContext,
+        id: ProgrammeId,
+        changes: &[(MilestoneKind, Date)],
+    ) -> Result<()> {
         secretariat_only(ctx, "change programmes")?;
         let mut tx = self.begin_write().await?;
         exists_in(&mut tx, id).await?;
-        sqlx::query("INSERT INTO programme_milestones (programme_id, kind, due_on) VALUES ($1, $2, $3) ON CONFLICT (programme_id, kind) DO UPDATE SET due_on = excluded.due_on")
-            .bind(id.0)
-            .bind(kind.slug())
-            .bind(iso_day(due))
-            .execute(&mut *tx)
+        for (kind, due) in changes {
+            sqlx::query("INSERT INTO programme_milestones (programme_id, kind, due_on) VALUES ($1, $2, $3) ON CONFLICT (programme_id, kind) DO UPDATE SET due_on = excluded.due_on")
+                .bind(id.0)
+                .bind(kind.slug())
+                .bind(iso_day(*due))
+                .execute(&mut *tx)
+                .await?;
+            append(
+                &mut tx,
+                ctx,
+                AuditAction::ProgrammeUpdated,
+                format!("programme:{id}"),
+                None,
+                format!("milestone {kind}={due}"),
+            )
             .await?;
-        append(
-            &mut tx,
-            ctx,
-            AuditAction::ProgrammeUpdated,
-            format!("programme:{id}"),
-            None,
-            format!("milestone {kind}={due}"),
-        )
-        .await?;
+        }
         tx.commit().await?;
         Ok(())
     }

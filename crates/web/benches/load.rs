@@ -115,8 +115,8 @@ async fn main() {
                 i += 1;
                 let started = Instant::now();
                 // Three reads for each write, as people read more than they write.
-                if i % 4 != 0 {
-                    let path = if i % 2 == 0 {
+                if !i.is_multiple_of(4) {
+                    let path = if i.is_multiple_of(2) {
                         format!("{base}/hospitals/{hospital}/ledger")
                     } else {
                         format!("{base}/engagements/{engagement}/labour")

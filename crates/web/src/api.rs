@@ -12,14 +12,14 @@ pub mod review;
 pub mod statistics;
 
 use crate::error::{ApiError, WebError};
+use crate::routes::{Area, Routes, delete, get, post, put};
 use crate::state::AppState;
+use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post, put};
-use axum::{Json, Router};
 use mamori_domain::OrgId;
 use mamori_domain::policy::{Access, HospitalData};
 use mamori_store::{Account, AuditContext, FacilityProfile};
@@ -351,12 +351,17 @@ async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
 }
 
-async fn not_found() -> ApiError {
+pub(crate) async fn not_found() -> ApiError {
     ApiError(WebError::NotFound)
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+/// Where the API is mounted.
+pub(crate) const PREFIX: &str = "/api/v1";
+
+/// Every API route (paths under [`PREFIX`]); the OpenAPI description is
+/// the one route answered without a token.
+pub(crate) fn routes() -> Routes {
+    Routes::new(Area::Api, PREFIX)
         .route("/me", get(me))
         .route("/organisations", get(organisations))
         .route(
@@ -450,9 +455,7 @@ pub fn router() -> Router<AppState> {
         .route("/hospitals/{id}/ledger", get(ledger::get_ledger))
         .route(
             "/hospitals/{id}/ledger/import",
-            post(ledger::import).layer(axum::extract::DefaultBodyLimit::max(
-                mamori_documents::ledger_sheets::MAX_TABLE_BYTES,
-            )),
+            post(ledger::import).body_limit(mamori_documents::ledger_sheets::MAX_TABLE_BYTES),
         )
         .route("/hospitals/{id}/ledger/history", get(ledger::history))
         .route("/hospitals/{id}/ledger/network", get(ledger::network))
@@ -607,6 +610,5 @@ pub fn router() -> Router<AppState> {
         .route("/statistics", get(statistics::list).post(statistics::draft))
         .route("/statistics/{id}", get(statistics::get_release))
         .route("/statistics/{id}/decision", post(statistics::decide))
-        .route("/openapi.json", get(openapi_json))
-        .fallback(not_found)
+        .public("/openapi.json", get(openapi_json))
 }

@@ -9,15 +9,14 @@ mod format;
 pub mod i18n;
 mod pages;
 pub mod releases;
+mod routes;
 pub mod security;
 pub mod session;
 mod state;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
 use mamori_store::Store;
 pub use pages::notifications::render_notification;
 use pages::{
@@ -25,6 +24,8 @@ use pages::{
     frameworks, hospital, labour, ledger, letters, notifications, organisations, programmes,
     report, review, statistics,
 };
+pub use routes::{Area, RouteInfo};
+use routes::{Routes, get, post};
 pub use state::AppState;
 
 /// How the web application runs.
@@ -66,16 +67,13 @@ async fn page_not_found() -> error::WebError {
     error::WebError::NotFound
 }
 
-/// The whole application as a router (tests drive it directly).
-pub fn app(store: Store, config: WebConfig) -> Router {
-    let state = AppState {
-        store,
-        config: config.clone(),
-    };
-    let pages = Router::new()
+/// Every page: signed-in pages, and the few deliberately public ones
+/// (sign-in, respondent and vendor links, published statistics).
+fn page_routes() -> Routes {
+    Routes::new(Area::Ui, "")
         .route("/", get(auth::root))
-        .route("/login", get(auth::login_form).post(auth::login))
-        .route(
+        .public("/login", get(auth::login_form).post(auth::login))
+        .public(
             "/login/second-factor",
             get(auth::second_factor_form).post(auth::second_factor),
         )
@@ -110,7 +108,7 @@ pub fn app(store: Store, config: WebConfig) -> Router {
             "/hospitals/{id}/ledger/import",
             get(ledger::import::form)
                 .post(ledger::import::submit)
-                .layer(DefaultBodyLimit::max(session::UPLOAD_LIMIT)),
+                .body_limit(session::UPLOAD_LIMIT),
         )
         .route(
             "/hospitals/{id}/ledger/import/template",
@@ -149,7 +147,7 @@ pub fn app(store: Store, config: WebConfig) -> Router {
         )
         .route(
             "/hospitals/{id}/ledger/{kind}/{key}/photos",
-            post(ledger::add_photo).layer(DefaultBodyLimit::max(session::UPLOAD_LIMIT)),
+            post(ledger::add_photo).body_limit(session::UPLOAD_LIMIT),
         )
         .route(
             "/catalogue",
@@ -158,7 +156,7 @@ pub fn app(store: Store, config: WebConfig) -> Router {
         .route("/catalogue/new", get(catalogue::new_model))
         .route(
             "/catalogue/import",
-            post(catalogue::import).layer(DefaultBodyLimit::max(session::UPLOAD_LIMIT)),
+            post(catalogue::import).body_limit(session::UPLOAD_LIMIT),
         )
         .route("/catalogue/{key}", get(catalogue::show_model))
         .route("/catalogue/{key}/delete", post(catalogue::delete_model))
@@ -196,7 +194,7 @@ pub fn app(store: Store, config: WebConfig) -> Router {
         )
         .route(
             "/programmes/{id}/documents",
-            post(programmes::add_document).layer(DefaultBodyLimit::max(session::UPLOAD_LIMIT)),
+            post(programmes::add_document).body_limit(session::UPLOAD_LIMIT),
         )
         .route(
             "/programmes/{id}/documents/{document}/file",
@@ -231,7 +229,7 @@ pub fn app(store: Store, config: WebConfig) -> Router {
             "/checklists/import",
             get(frameworks::import_form)
                 .post(frameworks::import)
-                .layer(DefaultBodyLimit::max(session::UPLOAD_LIMIT)),
+                .body_limit(session::UPLOAD_LIMIT),
         )
         .route("/checklists/{id}", get(frameworks::show))
         .route(
@@ -267,7 +265,7 @@ pub fn app(store: Store, config: WebConfig) -> Router {
         )
         .route(
             "/engagements/{id}/agreements/{agreement}/sign",
-            post(engagements::sign_agreement).layer(DefaultBodyLimit::max(session::UPLOAD_LIMIT)),
+            post(engagements::sign_agreement).body_limit(session::UPLOAD_LIMIT),
         )
         .route(
             "/engagements/{id}/agreements/{agreement}/revoke",
@@ -336,9 +334,9 @@ pub fn app(store: Store, config: WebConfig) -> Router {
             "/statistics/{id}/export/{format}",
             get(statistics::download),
         )
-        .route("/public/statistics", get(statistics::public_list))
-        .route("/public/statistics/{number}", get(statistics::public_show))
-        .route(
+        .public("/public/statistics", get(statistics::public_list))
+        .public("/public/statistics/{number}", get(statistics::public_show))
+        .public(
             "/public/statistics/{number}/export/{format}",
             get(statistics::public_download),
         )
@@ -403,7 +401,7 @@ pub fn app(store: Store, config: WebConfig) -> Router {
         )
         .route(
             "/engagements/{id}/checklist/respondents/{respondent}/import",
-            post(checklists::import_answers).layer(DefaultBodyLimit::max(session::UPLOAD_LIMIT)),
+            post(checklists::import_answers).body_limit(session::UPLOAD_LIMIT),
         )
         .route(
             "/engagements/{id}/checklist/hearings",
@@ -423,7 +421,7 @@ pub fn app(store: Store, config: WebConfig) -> Router {
         )
         .route(
             "/engagements/{id}/requests/{request}/receive",
-            post(checklists::receive_request).layer(DefaultBodyLimit::max(session::UPLOAD_LIMIT)),
+            post(checklists::receive_request).body_limit(session::UPLOAD_LIMIT),
         )
         .route(
             "/engagements/{id}/requests/{request}/file",
@@ -437,31 +435,58 @@ pub fn app(store: Store, config: WebConfig) -> Router {
             "/engagements/{id}/inquiries/{inquiry}/file",
             get(checklists::inquiry_file),
         )
-        .route("/r/{token}", get(checklists::link_page))
-        .route("/r/{token}/answer", post(checklists::link_answer))
-        .route("/r/{token}/submit", post(checklists::link_submit))
-        .route(
+        .public("/r/{token}", get(checklists::link_page))
+        .public("/r/{token}/answer", post(checklists::link_answer))
+        .public("/r/{token}/submit", post(checklists::link_submit))
+        .public(
             "/v/{token}",
             get(checklists::inquiry_page)
                 .post(checklists::inquiry_answer)
-                .layer(DefaultBodyLimit::max(session::UPLOAD_LIMIT)),
+                .body_limit(session::UPLOAD_LIMIT),
         )
         .route("/letters", get(letters::list))
         .route("/letters/{kind}", get(letters::show).post(letters::submit))
         .route("/notifications", get(notifications::list))
         .route("/notifications/read", post(notifications::mark_read))
         .route("/outbox", get(notifications::outbox))
+}
+
+/// What answers outside the pages and the API: health and static assets.
+fn root_routes() -> Routes {
+    Routes::new(Area::Ui, "")
+        .public("/healthz", get(healthz))
+        .public("/static/{file}", get(assets::serve))
+}
+
+/// Every route the application answers, method by method, from the same
+/// registration that builds the router: security tests walk it.
+pub fn route_inventory() -> Vec<RouteInfo> {
+    [page_routes(), api::routes(), root_routes()]
+        .into_iter()
+        .flat_map(|r| r.finish().1)
+        .collect()
+}
+
+/// The whole application as a router (tests drive it directly).
+pub fn app(store: Store, config: WebConfig) -> Router {
+    let state = AppState {
+        store,
+        config: config.clone(),
+    };
+    let (pages, _) = page_routes().finish();
+    let pages = pages
         .fallback(page_not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             session::resolve,
         ));
     let tls = config.tls;
+    let (api, _) = api::routes().finish();
+    let (root, _) = root_routes().finish();
     Router::new()
         .merge(pages)
-        .nest("/api/v1", api::router())
-        .route("/healthz", get(healthz))
-        .route("/static/{file}", get(assets::serve))
+        .nest(api::PREFIX, api.fallback(api::not_found))
+        .merge(root)
         .layer(axum::middleware::from_fn(error::friendly_rejections))
         .layer(axum::extract::DefaultBodyLimit::max(session::FORM_LIMIT))
         .layer(axum::middleware::from_fn(move |req, next| {

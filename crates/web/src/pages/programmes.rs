@@ -539,16 +539,7 @@ pub async fn set_milestones(
     }
     let result = match problem {
         Some(e) => Err(e.into()),
-        None => {
-            let mut result = Ok(());
-            for (kind, due) in changes {
-                result = state.store.set_milestone(&who.ctx, id, kind, due).await;
-                if result.is_err() {
-                    break;
-                }
-            }
-            result
-        }
+        None => state.store.set_milestones(&who.ctx, id, &changes).await,
     };
     outcome(&state, &who, id, result, "milestones_saved", "milestones").await
 }
