@@ -41,6 +41,15 @@ pub(crate) fn display_width(text: &str) -> f64 {
         .sum()
 }
 
+/// A CSV cell that a spreadsheet would not run as a formula.
+pub(crate) fn csv_text(text: &str) -> String {
+    if looks_like_formula(text) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

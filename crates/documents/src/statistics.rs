@@ -20,8 +20,8 @@ use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, Worksheet};
 
 use crate::DocumentError;
 use crate::pdf::{Anchor, BLOCK_SIZE, CELL_SIZE, FOOTER_TEXT_SIZE, Flow, Frame, Ink, TableRow};
-use crate::sheet_text::{display_width, looks_like_formula, write_text};
-use crate::svg::{FONT, escape, num, truncate};
+use crate::sheet_text::{csv_text, display_width, write_text};
+use crate::svg::{FONT, escape, nice_step, num, truncate};
 
 #[cfg(test)]
 mod tests;
@@ -254,18 +254,6 @@ const PALETTE: [&str; 8] = [
     "#1f4e9c", "#ef6c00", "#2e7d32", "#8e24aa", "#00838f", "#c62828", "#6d4c41", "#546e7a",
 ];
 
-/// A step of 1, 2 or 5 times a power of ten giving about five ticks up to
-/// `max` (at least 1).
-fn tick_step(max: f64) -> f64 {
-    let raw = max.max(1.0) / 5.0;
-    let magnitude = 10f64.powf(raw.log10().floor());
-    [1.0, 2.0, 5.0, 10.0]
-        .into_iter()
-        .map(|m| m * magnitude)
-        .find(|step| *step >= raw)
-        .unwrap_or(10.0 * magnitude)
-}
-
 /// Draw `table` as a horizontal bar chart (a group of bars per row, a bar
 /// per column) as a standalone SVG document (no XML prolog, so it can be
 /// inlined into HTML) in `language` (`ja` unless `en`). A withheld entry
@@ -294,7 +282,7 @@ pub fn statistics_chart_svg(table: &ProtectedTable, language: &str) -> String {
     let (top, step) = if share {
         (1.0, 0.2)
     } else {
-        let step = tick_step(largest);
+        let step = nice_step(largest);
         (((largest / step).ceil() * step).max(step), step)
     };
     let x = |value: f64| PLOT_LEFT + value.clamp(0.0, top) / top * (PLOT_RIGHT - PLOT_LEFT);
@@ -453,16 +441,6 @@ pub fn statistics_chart_svg(table: &ProtectedTable, language: &str) -> String {
 }
 
 // CSV ----------------------------------------------------------------------------
-
-/// Text for a CSV cell: a leading `'` when a spreadsheet would take it for
-/// a formula (CSV has no cell types to keep it text).
-fn csv_text(text: &str) -> String {
-    if looks_like_formula(text) {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    }
-}
 
 /// Writes one block of lines (fields already made safe) as CSV. Writing
 /// into memory cannot fail, and a flexible writer takes lines of any

@@ -363,6 +363,17 @@ pub(crate) fn num(value: f64) -> String {
     }
 }
 
+/// A round step (1, 2 or 5 × 10ⁿ) giving about five ticks up to `max`.
+pub(crate) fn nice_step(max: f64) -> f64 {
+    let raw = max.max(1.0) / 5.0;
+    let magnitude = 10f64.powf(raw.log10().floor());
+    [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * magnitude)
+        .find(|step| *step >= raw)
+        .unwrap_or(10.0 * magnitude)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

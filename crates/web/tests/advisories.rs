@@ -8,36 +8,14 @@
 
 mod common;
 
-use common::{PASSWORD, TestApp};
+use common::{PASSWORD, TestApp, api};
 use mamori_advisories::{Advisory, ProductStatement, ProductStatus, Source, VersionSpec};
 use mamori_domain::engagement::EngagementState;
 use mamori_domain::organisation::{OrgKind, Role};
 use mamori_domain::policy::{Access, HospitalData};
 use mamori_store::{AuditContext, testing};
 use reqwest::Method;
-use serde_json::{Value, json};
-
-async fn api(
-    app: &TestApp,
-    token: &str,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut request = reqwest::Client::new()
-        .request(method, app.url(path))
-        .bearer_auth(token);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.expect("api call");
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap_or_default();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
+use serde_json::json;
 
 #[tokio::test]
 async fn a_hospital_triages_its_case_an_analyst_confirms_the_unsure_and_the_ministry_counts() {

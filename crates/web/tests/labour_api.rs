@@ -7,35 +7,13 @@
 
 mod common;
 
-use common::TestApp;
+use common::{TestApp, api};
 use mamori_domain::engagement::EngagementState;
 use mamori_domain::organisation::{OrgKind, Role};
 use mamori_store::testing;
 use reqwest::Method;
 use serde_json::{Value, json};
 use time::macros::date;
-
-async fn api(
-    app: &TestApp,
-    token: &str,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut request = reqwest::Client::new()
-        .request(method, app.url(path))
-        .bearer_auth(token);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.expect("api call");
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap_or_default();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
 
 fn message(body: &Value) -> String {
     body["message"].as_str().unwrap_or_default().to_string()

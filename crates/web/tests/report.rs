@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{Browser, PASSWORD, TestApp};
+use common::{Browser, PASSWORD, TestApp, api};
 use mamori_domain::OrgId;
 use mamori_domain::audit::AuditAction;
 use mamori_domain::deliverable::{DeliverableKind, ReportContent};
@@ -18,7 +18,7 @@ use mamori_domain::engagement::EngagementState;
 use mamori_domain::organisation::{OrgKind, Role};
 use mamori_store::testing;
 use mamori_store::{Account, AuditFilter};
-use serde_json::{Value, json};
+use serde_json::json;
 
 async fn signed_in(app: &TestApp, org: OrgId, email: &str) -> (Account, Browser) {
     let account = app.account(org, email, Role::Admin).await;
@@ -26,28 +26,6 @@ async fn signed_in(app: &TestApp, org: OrgId, email: &str) -> (Account, Browser)
     let page = b.login(email, PASSWORD).await;
     assert_eq!(page.status, 303, "login {email}: {}", page.body);
     (account, b)
-}
-
-async fn api(
-    app: &TestApp,
-    token: &str,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut request = reqwest::Client::new()
-        .request(method, app.url(path))
-        .bearer_auth(token);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.expect("api call");
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap_or_default();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
 }
 
 fn pdf_text(bytes: &[u8]) -> String {

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{Browser, PASSWORD, TestApp};
+use common::{Browser, PASSWORD, TestApp, api};
 use mamori_domain::OrgId;
 use mamori_domain::engagement::EngagementState;
 use mamori_domain::ledger::{Cells, ExternalConnection, Ledger, RowRecord};
@@ -14,7 +14,7 @@ use mamori_domain::organisation::{OrgKind, Role};
 use mamori_domain::policy::{Access, HospitalData};
 use mamori_store::testing;
 use mamori_store::{Account, AuditContext, ChangeSource, Store};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::collections::BTreeMap;
 
 const NOTE: &str = "この接続先の詳細を確認してください";
@@ -54,29 +54,6 @@ async fn import_connection(store: &Store, company: &Account, hospital: OrgId) {
         .import_ledger(&ctx, &g, &ledger, ChangeSource::Import)
         .await
         .expect("imported");
-}
-
-/// A bearer-token JSON call: (status, body).
-async fn api(
-    app: &TestApp,
-    token: &str,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut request = reqwest::Client::new()
-        .request(method, app.url(path))
-        .bearer_auth(token);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
 }
 
 #[tokio::test]

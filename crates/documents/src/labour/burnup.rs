@@ -9,7 +9,7 @@ use mamori_domain::labour::Hours;
 use time::Date;
 
 use super::{BurnUp, english};
-use crate::svg::{FONT, escape, num, text_width, truncate};
+use crate::svg::{FONT, escape, nice_step, num, text_width, truncate};
 
 const WIDTH: f64 = 720.0;
 const HEIGHT: f64 = 320.0;
@@ -64,18 +64,6 @@ fn words(language: &str) -> Words {
 /// `12/07`: the tick label of a week.
 fn short_date(date: Date) -> String {
     format!("{:02}/{:02}", u8::from(date.month()), date.day())
-}
-
-/// A step of 1, 2 or 5 times a power of ten giving about five ticks up to
-/// `max` (at least 1).
-fn nice_step(max: f64) -> f64 {
-    let raw = max.max(1.0) / 5.0;
-    let magnitude = 10f64.powf(raw.log10().floor());
-    [1.0, 2.0, 5.0, 10.0]
-        .into_iter()
-        .map(|m| m * magnitude)
-        .find(|step| *step >= raw)
-        .unwrap_or(10.0 * magnitude)
 }
 
 /// Draw the burn-up chart as a standalone SVG document (no XML prolog, so

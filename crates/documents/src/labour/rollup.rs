@@ -7,7 +7,7 @@ use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, Worksheet};
 
 use super::{RollupRow, english};
 use crate::DocumentError;
-use crate::sheet_text::{display_width, looks_like_formula, write_text};
+use crate::sheet_text::{csv_text, display_width, write_text};
 
 const HOURS: &str = "#,##0.00";
 const YEN: &str = "#,##0";
@@ -321,14 +321,4 @@ pub fn labour_rollup_csv(rows: &[RollupRow], language: &str) -> Result<Vec<u8>, 
         writer.flush().map_err(|e| csv_error(e.to_string()))?;
     }
     Ok(out)
-}
-
-/// User text for a CSV cell: a leading `'` when a spreadsheet would take it
-/// for a formula (CSV has no cell types to keep it text).
-fn csv_text(text: &str) -> String {
-    if looks_like_formula(text) {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    }
 }
