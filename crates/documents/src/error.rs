@@ -44,6 +44,10 @@ pub enum DocumentError {
         reason: String,
     },
 
+    /// The zip archive could not be written.
+    #[error("archive could not be written: {0}")]
+    Archive(String),
+
     /// The PDF writer refused the document.
     #[error("PDF could not be written: {0}")]
     Pdf(String),

@@ -7,7 +7,7 @@
 
 use crate::DocumentError;
 use crate::checklist::workbook::Book;
-use crate::sheet_text::{display_width, write_text};
+use crate::sheet_text::{csv_cell, csv_text, display_width, write_text};
 use mamori_domain::ledger::{Ledger, RecordKind, RowRecord};
 use rust_xlsxwriter::{Format, FormatBorder, Workbook};
 
@@ -163,7 +163,10 @@ fn read_csv(bytes: &[u8]) -> Result<Table, DocumentError> {
         if record.len() > MAX_TABLE_COLUMNS {
             return Err(too_wide("CSV", line, record.len()));
         }
-        let cells: Vec<String> = record.iter().map(|c| c.trim().to_owned()).collect();
+        let cells: Vec<String> = record
+            .iter()
+            .map(|c| csv_cell(c.trim()).to_owned())
+            .collect();
         if header.is_none() {
             if cells.iter().any(|c| !c.is_empty()) {
                 header = Some((line, cells));
@@ -278,7 +281,11 @@ pub fn records_csv<R: RowRecord>(records: &[R], language: &str) -> Result<Vec<u8
             .write_record(headers::<R>(language))
             .map_err(csv_error)?;
         for r in records {
-            writer.write_record(r.to_cells()).map_err(csv_error)?;
+            // Formula-looking text is defused, as in every export.
+            let cells = r.to_cells();
+            writer
+                .write_record(cells.iter().map(|c| csv_text(c)))
+                .map_err(csv_error)?;
         }
         writer.flush().map_err(|e| DocumentError::InvalidRow {
             row: 0,

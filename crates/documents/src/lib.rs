@@ -24,6 +24,7 @@
 //! - [`dates`]: Japanese date and fiscal-year labels for merge fields.
 
 pub mod checklist;
+pub mod data_return;
 pub mod dates;
 pub mod diagram;
 mod error;
@@ -38,3 +39,4 @@ pub mod svg;
 pub mod xlsx;
 
 pub use error::DocumentError;
+pub use sheet_text::csv_text;

@@ -41,12 +41,23 @@ pub(crate) fn display_width(text: &str) -> f64 {
         .sum()
 }
 
-/// A CSV cell that a spreadsheet would not run as a formula.
-pub(crate) fn csv_text(text: &str) -> String {
-    if looks_like_formula(text) {
+/// A CSV cell that a spreadsheet would not run as a formula (and that
+/// [`csv_cell`] reads back as it was).
+pub fn csv_text(text: &str) -> String {
+    if looks_like_formula(text) || csv_cell(text) != text {
         format!("'{text}")
     } else {
         text.to_owned()
+    }
+}
+
+/// A CSV cell as typed before [`csv_text`] defused it: the apostrophe in
+/// front of formula-looking text is dropped (as a spreadsheet does), so an
+/// export imports back unchanged.
+pub(crate) fn csv_cell(text: &str) -> &str {
+    match text.strip_prefix('\'') {
+        Some(rest) if looks_like_formula(rest) || csv_cell(rest) != rest => rest,
+        _ => text,
     }
 }
 
@@ -61,6 +72,15 @@ mod tests {
         }
         for text in ["", "山田", "1-2", "a=b", "–"] {
             assert!(!looks_like_formula(text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn csv_cells_read_back_as_typed() {
+        for text in [
+            "=1+1", "+81", "-1", "@x", "＝1", "'quoted", "山田", "'", "'=x",
+        ] {
+            assert_eq!(csv_cell(&csv_text(text)), text, "{text:?}");
         }
     }
 }

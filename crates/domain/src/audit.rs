@@ -101,6 +101,8 @@ slug_enum!(
         StatisticsDrafted => "statistics.drafted",
         StatisticsPublished => "statistics.published",
         StatisticsDiscarded => "statistics.discarded",
+        HospitalDataExported => "hospital-data.exported",
+        HospitalDataErased => "hospital-data.erased",
         ReviewThreadOpened => "review.thread-opened",
         ReviewCommented => "review.commented",
         ReviewThreadResolved => "review.thread-resolved",

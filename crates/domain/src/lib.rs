@@ -6,6 +6,7 @@ pub mod agreement;
 pub mod audit;
 pub mod checklist;
 pub mod cpe;
+pub mod data_return;
 pub mod deliverable;
 pub mod engagement;
 pub mod error;

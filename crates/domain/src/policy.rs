@@ -256,6 +256,12 @@ pub fn may_register_organisations(actor: &Actor) -> bool {
     actor.org_kind == OrgKind::Secretariat
 }
 
+/// Returning a hospital's information and destroying it (資料3 第5条) is
+/// the secretariat's duty alone: it holds the pledge the promise was made in.
+pub fn may_return_hospital_data(actor: &Actor) -> bool {
+    actor.org_kind == OrgKind::Secretariat
+}
+
 /// The shared device catalogue (models, their CPE candidates and MDS/SDS)
 /// is kept by the secretariat alone.
 pub fn may_edit_catalogue(actor: &Actor) -> bool {

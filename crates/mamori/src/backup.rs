@@ -13,7 +13,7 @@
 //! passed.
 
 use crate::cli::{BackupArgs, DatabaseArgs, RestoreArgs};
-use crate::run::{CliError, Location};
+use crate::run::{CliError, Location, SECRET_KEY_FILE};
 use mamori_store::backup::{self as store_backup, FileDigest, Inventory};
 use mamori_store::{Backend, Store};
 use serde::{Deserialize, Serialize};
@@ -47,6 +47,11 @@ pub struct Manifest {
     pub tables: BTreeMap<String, i64>,
     /// Every stored file.
     pub files: Vec<ManifestFile>,
+    /// Whether the data directory's `secret.key` (which seals TOTP
+    /// secrets) is in the archive; without it, restored accounts would
+    /// have to enrol their second factor again.
+    #[serde(default)]
+    pub secret_key: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -183,6 +188,7 @@ fn manifest_for(
                 entry: with_entries.then(|| file_entry(f)),
             })
             .collect(),
+        secret_key: false,
     }
 }
 
@@ -282,7 +288,13 @@ pub async fn backup(db: &DatabaseArgs, args: BackupArgs) -> Result<(), CliError>
     };
     let archive = staging.path().join("archive.zip");
     let written = match store.backend() {
-        Backend::Sqlite => write_sqlite_backup(&store, staging.path(), &archive).await,
+        Backend::Sqlite => {
+            let key = match &location {
+                Location::DataDir(dir) => Some(dir.join(SECRET_KEY_FILE)).filter(|k| k.is_file()),
+                Location::Url(_) => None,
+            };
+            write_sqlite_backup(&store, staging.path(), &archive, key.as_deref()).await
+        }
         Backend::Postgres => write_postgres_backup(&store, &archive).await,
     };
     store.close().await;
@@ -336,6 +348,7 @@ async fn write_sqlite_backup(
     store: &Store,
     staging: &Path,
     archive: &Path,
+    secret_key: Option<&Path>,
 ) -> Result<Manifest, CliError> {
     let snapshot = staging.join(DATABASE_ENTRY);
     store.vacuum_into(&snapshot).await.map_err(|e| {
@@ -353,7 +366,7 @@ async fn write_sqlite_backup(
     let bytes = std::fs::metadata(&snapshot)
         .map_err(|e| io_error(&snapshot, e))?
         .len();
-    let manifest = manifest_for(
+    let mut manifest = manifest_for(
         Backend::Sqlite,
         &inventory,
         Some(ArchivedDatabase {
@@ -362,10 +375,20 @@ async fn write_sqlite_backup(
             sha256,
         }),
     );
+    let key = match secret_key {
+        Some(path) => Some(std::fs::read(path).map_err(|e| io_error(path, e))?),
+        None => None,
+    };
+    manifest.secret_key = key.is_some();
     let written = (|| -> Result<(), String> {
         let file = File::create(archive).map_err(|e| e.to_string())?;
         let mut zip = zip::ZipWriter::new(BufWriter::new(file));
         write_manifest(&mut zip, &manifest)?;
+        if let Some(key) = &key {
+            zip.start_file(SECRET_KEY_FILE, zip_options())
+                .map_err(|e| e.to_string())?;
+            zip.write_all(key).map_err(|e| e.to_string())?;
+        }
         zip.start_file(DATABASE_ENTRY, zip_options().large_file(true))
             .map_err(|e| e.to_string())?;
         let mut copy = File::open(&snapshot).map_err(|e| e.to_string())?;
@@ -660,6 +683,23 @@ async fn restore_into(
             archive.display(),
             problems.join("; ")
         )));
+    }
+    if manifest.secret_key {
+        let key = staging.path().join(SECRET_KEY_FILE);
+        let mut entry = zip
+            .by_name(SECRET_KEY_FILE)
+            .map_err(|e| damaged(format!("{}: {SECRET_KEY_FILE}: {e}", archive.display())))?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut out = options.open(&key).map_err(|e| io_error(&key, e))?;
+        std::io::copy(&mut entry, &mut out)
+            .map_err(|e| damaged(format!("{}: {SECRET_KEY_FILE}: {e}", archive.display())))?;
+        out.sync_all().map_err(|e| io_error(&key, e))?;
     }
     // An empty directory gives way to the checked one.
     if dir.exists() {

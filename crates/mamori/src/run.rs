@@ -9,9 +9,10 @@ use crate::demo::{self, DemoOutcome};
 use mamori_domain::audit::ChainBreak;
 use mamori_domain::organisation::{HospitalAttributes, OrgKind};
 use mamori_domain::validate;
+use mamori_store::secret_key::SecretKey;
 use mamori_store::{AuditContext, NewAccount, NewOrganisation, Store, StoreError};
 use std::io::{IsTerminal, Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Why a command failed, and so which exit code it ends with.
@@ -177,7 +178,70 @@ pub async fn open(location: &Location) -> Result<(Store, mamori_store::Migration
         .migrate()
         .await
         .map_err(|source| CliError::Database { setting, source })?;
+    let store = match secret_key(location)? {
+        Some(key) => {
+            let store = store.with_secret_key(key);
+            store.seal_plain_totp_secrets().await?;
+            store
+        }
+        None => store,
+    };
     Ok((store, report))
+}
+
+/// The key TOTP secrets are sealed with: `MAMORI_SECRET_KEY` (64 hex
+/// digits or base64 of 32 bytes), else the file `MAMORI_SECRET_KEY_FILE`,
+/// else `secret.key` in the data directory, made on first start. With a
+/// database URL and neither setting there is no key (said at `serve`).
+fn secret_key(location: &Location) -> Result<Option<SecretKey>, CliError> {
+    let from = |setting: &str, text: &str| {
+        SecretKey::from_text(text).map_err(|e| CliError::Usage(format!("{setting}: {e}")))
+    };
+    if let Ok(text) = std::env::var("MAMORI_SECRET_KEY")
+        && !text.trim().is_empty()
+    {
+        return from("MAMORI_SECRET_KEY", &text).map(Some);
+    }
+    let path = match std::env::var("MAMORI_SECRET_KEY_FILE") {
+        Ok(path) if !path.trim().is_empty() => PathBuf::from(path.trim()),
+        _ => match location {
+            Location::DataDir(dir) => dir.join(SECRET_KEY_FILE),
+            Location::Url(_) => return Ok(None),
+        },
+    };
+    if !path.exists() {
+        write_new_key(&path)?;
+    }
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| CliError::Io(format!("{}: {e}", path.display())))?;
+    from(&path.display().to_string(), &text).map(Some)
+}
+
+pub(crate) const SECRET_KEY_FILE: &str = "secret.key";
+
+/// A new random key in a file only its owner reads, created atomically
+/// (two processes starting together agree on one key).
+fn write_new_key(path: &Path) -> Result<(), CliError> {
+    let io = |e: std::io::Error| CliError::Io(format!("{}: {e}", path.display()));
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(io)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(mut file) => {
+            writeln!(file, "{}", SecretKey::generate_text()).map_err(io)?;
+            file.sync_all().map_err(io)
+        }
+        // Another process made it first: use theirs.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(io(e)),
+    }
 }
 
 pub(crate) fn operator() -> AuditContext {
@@ -396,6 +460,14 @@ async fn serve(db: &DatabaseArgs, args: ServeArgs) -> Result<(), CliError> {
         applied = report.applied.len(),
         "database ready"
     );
+    if matches!(location, Location::Url(_))
+        && std::env::var_os("MAMORI_SECRET_KEY").is_none()
+        && std::env::var_os("MAMORI_SECRET_KEY_FILE").is_none()
+    {
+        println!(
+            "  注意: MAMORI_SECRET_KEY が未設定のため TOTP シークレットは暗号化されません / MAMORI_SECRET_KEY is not set: TOTP secrets are stored unsealed"
+        );
+    }
     if args.demo {
         print_demo(demo::seed_demo_if_empty(&store).await?);
     }

@@ -127,6 +127,19 @@ async fn a_backup_restores_into_an_empty_directory_as_it_was() {
     let store = Store::open_data_dir(&data).await.expect("open");
     store.migrate().await.expect("migrate");
     demo::seed_demo(&store).await.expect("demo");
+    // Any command that opens the data directory makes its secret key
+    // (which seals TOTP secrets), readable by its owner only.
+    let opened = mamori(&["audit", "verify", "--data-dir", &text(&data)]);
+    assert_eq!(opened.code, 0, "{opened:?}");
+    let key = std::fs::read(data.join("secret.key")).expect("secret.key made");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(data.join("secret.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
 
     // Online: the store stays open, as a running server would hold it.
     let archive = root.path().join("mamori-backup.zip");
@@ -145,14 +158,16 @@ async fn a_backup_restores_into_an_empty_directory_as_it_was() {
     // The archive: manifest and database.
     let packed = entries(&archive);
     let names: Vec<&str> = packed.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names, ["manifest.json", "mamori.db"]);
+    assert_eq!(names, ["manifest.json", "secret.key", "mamori.db"]);
     let manifest: serde_json::Value =
         serde_json::from_slice(&packed[0].1).expect("manifest is JSON");
+    assert_eq!(manifest["secret_key"], true);
+    assert_eq!(packed[1].1, key);
     assert_eq!(manifest["backend"], "sqlite");
     assert_eq!(manifest["mamori_version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(manifest["schema_version"], original.schema_version);
     assert!(manifest["created_at"].as_str().is_some(), "{manifest}");
-    assert_eq!(manifest["database"]["sha256"], sha256_hex(&packed[1].1));
+    assert_eq!(manifest["database"]["sha256"], sha256_hex(&packed[2].1));
     for (table, rows) in &original.tables {
         assert_eq!(manifest["tables"][table], *rows, "{table}");
     }
@@ -204,6 +219,10 @@ async fn a_backup_restores_into_an_empty_directory_as_it_was() {
     for file in &copy.files {
         assert_eq!(file.sha256, file.recorded_sha256, "file {}", file.id);
     }
+    assert_eq!(
+        std::fs::read(restored.join("secret.key")).expect("the key is restored"),
+        key
+    );
     let verify = mamori(&["audit", "verify", "--data-dir", &text(&restored)]);
     assert_eq!(verify.code, 0, "{verify:?}");
     assert!(verify.stdout.starts_with("OK"), "{verify:?}");

@@ -4,6 +4,7 @@ use crate::audit::{AuditContext, append, audit_account};
 use crate::credentials::{self, check_totp, hash_password, verify_password};
 use crate::db::Tx;
 use crate::error::corrupt;
+use crate::secret_key::is_sealed;
 use crate::tokens::revoke_all_tokens;
 use crate::{Result, Store, StoreError, now_ms};
 use mamori_domain::audit::AuditAction;
@@ -131,6 +132,11 @@ pub struct TotpEnrolment {
     pub otpauth_url: String,
 }
 
+/// What a sealed TOTP secret is bound to: its account.
+fn totp_context(id: AccountId) -> String {
+    format!("account:{}:totp", id.0)
+}
+
 struct Secrets {
     password_hash: String,
     totp_secret: Option<String>,
@@ -230,9 +236,55 @@ impl Store {
         .await?;
         Ok(Secrets {
             password_hash: row.0,
-            totp_secret: row.1,
+            totp_secret: row.1.map(|s| self.open_totp_secret(id, &s)).transpose()?,
             totp_last_step: row.2,
         })
+    }
+
+    /// A stored TOTP secret as the authenticator knows it.
+    fn open_totp_secret(&self, id: AccountId, stored: &str) -> Result<String> {
+        match self.secret_key() {
+            Some(key) => key.open(stored, &totp_context(id)),
+            None if is_sealed(stored) => Err(StoreError::BadSecretKey(
+                "TOTP secrets are sealed but no secret key is configured (MAMORI_SECRET_KEY or MAMORI_SECRET_KEY_FILE)".to_string(),
+            )),
+            None => Ok(stored.to_string()),
+        }
+    }
+
+    /// A TOTP secret as it is stored: sealed when a key is configured.
+    fn seal_totp_secret(&self, id: AccountId, plain: &str) -> Result<String> {
+        match self.secret_key() {
+            Some(key) => key.seal(plain, &totp_context(id)),
+            None => Ok(plain.to_string()),
+        }
+    }
+
+    /// Seals the TOTP secrets stored before a key was configured; returns
+    /// how many. Run at start-up, so no plain secret outlives an upgrade.
+    pub async fn seal_plain_totp_secrets(&self) -> Result<usize> {
+        if self.secret_key().is_none() {
+            return Ok(0);
+        }
+        let rows: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, totp_secret FROM accounts WHERE totp_secret IS NOT NULL")
+                .fetch_all(&self.pool)
+                .await?;
+        let mut sealed = 0;
+        for (id, stored) in rows.into_iter().filter(|(_, s)| !is_sealed(s)) {
+            let value = self.seal_totp_secret(AccountId(id), &stored)?;
+            // Only if unchanged meanwhile (an enrolment in between wins).
+            sealed += sqlx::query(
+                "UPDATE accounts SET totp_secret = $1 WHERE id = $2 AND totp_secret = $3",
+            )
+            .bind(value)
+            .bind(id)
+            .bind(&stored)
+            .execute(&self.pool)
+            .await?
+            .rows_affected() as usize;
+        }
+        Ok(sealed)
     }
 
     /// Whether `client_key` has used up its failures for the current window.
@@ -461,9 +513,10 @@ impl Store {
         account: &Account,
     ) -> Result<TotpEnrolment> {
         let secret = credentials::new_totp_secret();
+        let stored = self.seal_totp_secret(account.id, &secret)?;
         let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE accounts SET totp_secret = $1, totp_enabled = 0, totp_last_step = NULL WHERE id = $2 AND totp_enabled = 0")
-            .bind(&secret)
+            .bind(&stored)
             .bind(account.id.0)
             .execute(&mut *tx)
             .await?;

@@ -1,3 +1,4 @@
+use crate::secret_key::SecretKey;
 use crate::{Result, StoreError};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Connection, Executor};
@@ -20,6 +21,8 @@ pub struct Store {
     pub(crate) pool: AnyPool,
     backend: Backend,
     clock: Clock,
+    /// Seals TOTP secrets; without it they are stored as they are.
+    secret_key: Option<Arc<SecretKey>>,
 }
 
 /// The calendar the lifecycle runs on: deadlines, NDA validity, overdue
@@ -139,12 +142,24 @@ impl Store {
             pool,
             backend,
             clock: Clock::default(),
+            secret_key: None,
         };
         store
             .ping()
             .await
             .map_err(|e| StoreError::Unreachable(e.to_string()))?;
         Ok(store)
+    }
+
+    /// This store with the configuration's secret key: TOTP secrets are
+    /// sealed with it from now on.
+    pub fn with_secret_key(mut self, key: SecretKey) -> Store {
+        self.secret_key = Some(Arc::new(key));
+        self
+    }
+
+    pub(crate) fn secret_key(&self) -> Option<&SecretKey> {
+        self.secret_key.as_deref()
     }
 
     pub fn backend(&self) -> Backend {

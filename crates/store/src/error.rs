@@ -38,6 +38,10 @@ pub enum StoreError {
     Corrupt { column: &'static str, value: String },
     #[error("password hashing failed: {0}")]
     Hashing(String),
+    /// The secret key from the configuration (MAMORI_SECRET_KEY) is
+    /// missing, malformed, or not the one the secrets were sealed with.
+    #[error("secret key: {0}")]
+    BadSecretKey(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
 }

@@ -101,8 +101,18 @@ impl NewFile {
             )
             .into());
         }
-        if *content_type == "application/pdf" && !self.data.starts_with(b"%PDF-") {
-            return Err(DomainError::invalid("file", format!("{name} is not a PDF")).into());
+        // The bytes must be what the name says: a page renamed .png or a
+        // program renamed .xlsx is not stored and served as one.
+        let (magic, what): (&[u8], &str) = match extension.as_str() {
+            "pdf" => (b"%PDF-", "a PDF"),
+            "png" => (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+            "jpg" | "jpeg" => (b"\xFF\xD8\xFF", "a JPEG image"),
+            "xlsx" => (b"PK", "an Excel workbook"),
+            "docx" => (b"PK", "a Word document"),
+            _ => (b"", ""),
+        };
+        if !self.data.starts_with(magic) {
+            return Err(DomainError::invalid("file", format!("{name} is not {what}")).into());
         }
         Ok((name, content_type))
     }
@@ -177,6 +187,9 @@ mod tests {
         );
         assert!(file("scan.exe", b"MZ").checked().is_err());
         assert!(file("scan.pdf", b"<html>").checked().is_err());
+        assert!(file("photo.png", b"<html>").checked().is_err());
+        assert!(file("photo.jpg", b"MZ").checked().is_err());
+        assert!(file("sheet.xlsx", b"\x89PNG\r\n\x1a\n").checked().is_err());
         assert!(file("empty.txt", b"").checked().is_err());
         assert!(file("..", b"x").checked().is_err());
         let big = NewFile {

@@ -11,6 +11,7 @@ mod audit;
 pub mod backup;
 mod checklists;
 pub mod credentials;
+mod data_return;
 mod db;
 mod deliverables;
 mod engagements;
@@ -30,6 +31,7 @@ mod organisations;
 mod programmes;
 mod releases;
 mod review;
+pub mod secret_key;
 mod sessions;
 mod statistics;
 #[cfg(feature = "testing")]
@@ -47,6 +49,7 @@ pub use checklists::{
     MAX_LINK_DAYS, NewProgrammeItem, NewRespondent, NotUnderstoodItem, Respondent, RespondentSheet,
     SUPPLEMENT_FORM, supplement_form, supplement_key,
 };
+pub use data_return::DataReturnRecord;
 pub use db::{Backend, Clock, JST, Store, now_ms};
 pub use deliverables::{DeliverableRecord, DeliverableReview, MAX_REVIEW_NOTE};
 pub use engagements::{

@@ -78,6 +78,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "statistics",
         sql: include_str!("../migrations/0013_statistics.sql"),
     },
+    Migration {
+        version: 14,
+        name: "data-returns",
+        sql: include_str!("../migrations/0014_data_returns.sql"),
+    },
 ];
 
 /// The schema version that holds the checklist tables.

@@ -59,6 +59,15 @@ impl TestDb {
     }
 }
 
+/// The secret key test stores seal TOTP secrets with (so that every test
+/// goes through sealing); a test that reopens a store by its URL adds it.
+pub const TEST_SECRET_KEY: &str =
+    "6d616d6f72692d746573742d6b65792d6e6f742d666f722d70726f6475637421";
+
+pub fn test_secret_key() -> crate::secret_key::SecretKey {
+    crate::secret_key::SecretKey::from_text(TEST_SECRET_KEY).expect("the test key")
+}
+
 pub async fn sqlite() -> TestDb {
     sqlite_at(i64::MAX).await
 }
@@ -70,7 +79,10 @@ pub async fn sqlite_at(version: i64) -> TestDb {
         "sqlite://{}?mode=rwc",
         dir.path().join("mamori.db").display()
     );
-    let store = Store::connect(&url).await.expect("open sqlite");
+    let store = Store::connect(&url)
+        .await
+        .expect("open sqlite")
+        .with_secret_key(test_secret_key());
     store.migrate_until(version).await.expect("migrate sqlite");
     TestDb {
         store,
@@ -114,7 +126,10 @@ pub async fn postgres_at(version: i64) -> Option<TestDb> {
     admin.close().await;
     let separator = if base.contains('?') { '&' } else { '?' };
     let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
-    let store = Store::connect(&url).await.expect("connect to test schema");
+    let store = Store::connect(&url)
+        .await
+        .expect("connect to test schema")
+        .with_secret_key(test_secret_key());
     store
         .migrate_until(version)
         .await

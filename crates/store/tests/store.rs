@@ -44,7 +44,7 @@ async fn migrations_apply_once() {
     testing::each_backend(|db| async move {
         let again = db.store.migrate().await.unwrap();
         assert!(again.applied.is_empty(), "{}", db.label);
-        assert_eq!(again.current, 13);
+        assert_eq!(again.current, 14);
         db
     })
     .await;
@@ -236,6 +236,89 @@ async fn totp_second_factor_and_recovery_codes() {
                 .unwrap(),
             LoginOutcome::Success(_)
         ));
+        db
+    })
+    .await;
+}
+
+/// The stored TOTP secret as the database holds it, read behind the store's back.
+async fn raw_totp_secret(url: &str, account: mamori_domain::AccountId) -> Option<String> {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+    let stored = sqlx::query_scalar("SELECT totp_secret FROM accounts WHERE id = $1")
+        .bind(account.0)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    stored
+}
+
+#[tokio::test]
+async fn totp_secrets_are_sealed_with_the_configured_key() {
+    testing::each_backend(|db| async move {
+        let s = &db.store;
+        let sec = org(s, OrgKind::Secretariat, "事務局").await;
+        let a = account(s, sec, "admin@example.jp").await;
+        let ctx = AuditContext::for_actor(a.actor(), &a.email, None);
+        let enrolment = s.begin_totp_enrolment(&ctx, &a).await.unwrap();
+        let stored = raw_totp_secret(&db.url, a.id).await.expect("stored");
+        assert!(stored.starts_with("sealed1:"), "{stored}");
+        assert!(!stored.contains(&enrolment.secret));
+
+        // The database alone does not give the secret away.
+        let without_key = Store::connect(&db.url).await.unwrap();
+        assert!(matches!(
+            without_key.pending_totp_enrolment(&a).await,
+            Err(StoreError::BadSecretKey(_))
+        ));
+        let other_key = mamori_store::secret_key::SecretKey::generate_text();
+        let wrong = Store::connect(&db.url)
+            .await
+            .unwrap()
+            .with_secret_key(mamori_store::secret_key::SecretKey::from_text(&other_key).unwrap());
+        let refused = wrong
+            .pending_totp_enrolment(&a)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(refused.contains("MAMORI_SECRET_KEY"), "{refused}");
+        assert_eq!(
+            s.pending_totp_enrolment(&a)
+                .await
+                .unwrap()
+                .expect("pending")
+                .secret,
+            enrolment.secret
+        );
+
+        // A secret stored plain before the key was configured is sealed at
+        // the next start and still works.
+        let plain = credentials::new_totp_secret();
+        {
+            use sqlx::Connection;
+            let mut conn = sqlx::AnyConnection::connect(&db.url).await.unwrap();
+            sqlx::query("UPDATE accounts SET totp_secret = $1 WHERE id = $2")
+                .bind(&plain)
+                .bind(a.id.0)
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            conn.close().await.unwrap();
+        }
+        assert_eq!(s.seal_plain_totp_secrets().await.unwrap(), 1);
+        assert_eq!(s.seal_plain_totp_secrets().await.unwrap(), 0);
+        let resealed = raw_totp_secret(&db.url, a.id).await.expect("stored");
+        assert!(resealed.starts_with("sealed1:") && !resealed.contains(&plain));
+        assert_eq!(
+            s.pending_totp_enrolment(&a)
+                .await
+                .unwrap()
+                .expect("pending")
+                .secret,
+            plain
+        );
         db
     })
     .await;
@@ -945,7 +1028,8 @@ async fn upgrading_from_the_foundation_schema_keeps_every_engagement() {
                 (10, "advisory-matches"),
                 (11, "match-triage"),
                 (12, "advisory-response"),
-                (13, "statistics")
+                (13, "statistics"),
+                (14, "data-returns")
             ],
             "{label}"
         );

@@ -4,8 +4,10 @@
 //! error or any lost write; prints throughput and latencies.
 //!
 //! `cargo bench -p mamori-web --bench load` runs 100 users for five minutes
-//! (env `MAMORI_LOAD_USERS`, `MAMORI_LOAD_SECONDS`); under `cargo test`
-//! (CI) a two-second round with 20 users checks that it still holds.
+//! (env `MAMORI_LOAD_USERS`, `MAMORI_LOAD_SECONDS`) on SQLite, or on
+//! PostgreSQL with `MAMORI_LOAD_BACKEND=postgres` (and
+//! `MAMORI_TEST_DATABASE_URL`); under `cargo test` (CI) a two-second round
+//! with 20 users checks that it still holds.
 
 use mamori_domain::engagement::EngagementState;
 use mamori_domain::organisation::{OrgKind, Role};
@@ -41,7 +43,13 @@ async fn main() {
     } else {
         (20, 2)
     };
-    let db = testing::sqlite().await;
+    let db = match std::env::var("MAMORI_LOAD_BACKEND").as_deref() {
+        Ok("postgres") => testing::postgres()
+            .await
+            .expect("MAMORI_LOAD_BACKEND=postgres needs MAMORI_TEST_DATABASE_URL"),
+        _ => testing::sqlite().await,
+    };
+    let backend = db.label;
     let store = db.store.clone();
     let hospital = testing::add_org(&store, OrgKind::Hospital, "湖畔病院").await;
     let company = testing::add_org(&store, OrgKind::SurveyCompany, "調査A社").await;
@@ -191,7 +199,7 @@ async fn main() {
     };
     let (mut reads, mut writes) = (all.reads.clone(), all.writes.clone());
     println!(
-        "load run: {users} users for {elapsed:.0} s on loopback (SQLite): {} reads, {} writes, {} errors, {} lost writes",
+        "load run: {users} users for {elapsed:.0} s on loopback ({backend}): {} reads, {} writes, {} errors, {} lost writes",
         reads.len(),
         writes.len(),
         all.errors.len(),

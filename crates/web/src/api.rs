@@ -3,6 +3,7 @@
 
 pub mod advisories;
 pub mod checklists;
+pub mod data_return;
 pub mod deliverables;
 pub mod labour;
 pub mod ledger;
@@ -321,6 +322,7 @@ impl Modify for BearerAuth {
         advisories::hospital_matches, advisories::triage, advisories::steps, advisories::notices,
         advisories::all_matches, advisories::review, advisories::responses, advisories::rematch,
         statistics::list, statistics::get_release, statistics::draft, statistics::decide,
+        data_return::list, data_return::archive, data_return::erase,
         ledger::get_ledger, ledger::list_records, ledger::get_record, ledger::put_record,
         ledger::delete_record, ledger::import, ledger::history, ledger::network, ledger::structure,
         ledger::catalogue, ledger::put_model, ledger::delete_model),
@@ -342,7 +344,7 @@ impl Modify for BearerAuth {
         review::StartBody, review::StepBody,
         labour::PlanBody, labour::PlanRowBody, labour::EntryBody, labour::WeekStepBody,
         labour::RateBody, advisories::TriageBody, advisories::ReviewBody,
-        statistics::DraftBody, statistics::DecisionBody)),
+        statistics::DraftBody, statistics::DecisionBody, data_return::EraseBody)),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
@@ -607,6 +609,15 @@ pub(crate) fn routes() -> Routes {
         .route("/advisory-matches/{case}/review", post(advisories::review))
         .route("/advisories/responses", get(advisories::responses))
         .route("/advisories/rematch", post(advisories::rematch))
+        .route("/hospitals/{id}/data-returns", get(data_return::list))
+        .route(
+            "/hospitals/{id}/data-return/archive",
+            post(data_return::archive),
+        )
+        .route(
+            "/hospitals/{id}/data-return/erase",
+            post(data_return::erase),
+        )
         .route("/statistics", get(statistics::list).post(statistics::draft))
         .route("/statistics/{id}", get(statistics::get_release))
         .route("/statistics/{id}/decision", post(statistics::decide))

@@ -90,7 +90,7 @@ pub fn document_error(err: DocumentError) -> WebError {
         DocumentError::UnreadableCsv { line, .. } => {
             format!("CSVの{line}行目を読み取れません")
         }
-        DocumentError::Pdf(_) | DocumentError::Xlsx(_) => {
+        DocumentError::Pdf(_) | DocumentError::Xlsx(_) | DocumentError::Archive(_) => {
             return WebError::Internal(err.to_string());
         }
     };

@@ -45,6 +45,14 @@ impl From<StoreError> for WebError {
             }
             StoreError::Transition(refused) => WebError::Transition(refused),
             StoreError::Conflict(message) => WebError::Conflict(message),
+            // PostgreSQL keeps no NUL in text (SQLSTATE 22021); SQLite would.
+            StoreError::Database(e)
+                if e.as_database_error().and_then(|d| d.code()).as_deref() == Some("22021") =>
+            {
+                WebError::BadRequest(
+                    "text: a NUL character (U+0000) is not accepted in any field".into(),
+                )
+            }
             other => WebError::Internal(other.to_string()),
         }
     }

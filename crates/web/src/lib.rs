@@ -20,9 +20,9 @@ use axum::http::StatusCode;
 use mamori_store::Store;
 pub use pages::notifications::render_notification;
 use pages::{
-    account, advisories, audit, auth, catalogue, checklists, dashboard, deliverables, engagements,
-    frameworks, hospital, labour, ledger, letters, notifications, organisations, programmes,
-    report, review, statistics,
+    account, advisories, audit, auth, catalogue, checklists, dashboard, data_return, deliverables,
+    engagements, frameworks, hospital, labour, ledger, letters, notifications, organisations,
+    programmes, report, review, statistics,
 };
 pub use routes::{Area, RouteInfo};
 use routes::{Routes, get, post};
@@ -101,6 +101,15 @@ fn page_routes() -> Routes {
         .route(
             "/hospitals/{id}/facility-profile",
             post(hospital::save_profile),
+        )
+        .route("/hospitals/{id}/data-return", get(data_return::show))
+        .route(
+            "/hospitals/{id}/data-return/archive",
+            post(data_return::archive),
+        )
+        .route(
+            "/hospitals/{id}/data-return/erase",
+            post(data_return::erase),
         )
         .route("/hospitals/{id}/ledger", get(ledger::overview))
         .route("/hospitals/{id}/ledger.xlsx", get(ledger::workbook))

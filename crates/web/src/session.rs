@@ -261,11 +261,13 @@ pub async fn resolve(
         let bytes = match to_bytes(body, limit).await {
             Ok(b) => b,
             Err(_) => {
-                return WebError::BadRequest(format!(
+                let mut response = WebError::BadRequest(format!(
                     "request body too large (limit {} MiB)",
                     limit / (1024 * 1024)
                 ))
                 .into_response();
+                *response.status_mut() = axum::http::StatusCode::PAYLOAD_TOO_LARGE;
+                return response;
             }
         };
         let submitted = submitted_token(&parts.headers, &bytes);

@@ -51,3 +51,12 @@ document.addEventListener("submit", function (event) {
     if (form && event.target.tagName === "TEXTAREA") { later(form, 1200); }
   });
 })();
+
+// Print buttons (the content security policy forbids inline script).
+document.addEventListener("click", function (event) {
+  var button = event.target.closest && event.target.closest("[data-print]");
+  if (button) {
+    event.preventDefault();
+    window.print();
+  }
+});

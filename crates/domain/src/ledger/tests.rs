@@ -695,3 +695,173 @@ fn checklist_items_about_the_ledger_get_its_evidence() {
     // An item the ledger says nothing about gets nothing.
     assert!(evidence_for(&item("接続元制限"), &ledger).is_empty());
 }
+
+/// The linear reference check and import planner against the quadratic
+/// ones they replaced: the same problems, plans, rejections and messages.
+mod quadratic;
+
+mod same_as_quadratic {
+    use super::*;
+    use proptest::prelude::*;
+
+    type Rows = Vec<(u32, Vec<String>)>;
+
+    /// Few keys, so references often resolve, often do not, and reporting
+    /// lines often go round in circles.
+    fn pool() -> impl Strategy<Value = String> {
+        (0..6u8).prop_map(|i| format!("K{i}"))
+    }
+
+    fn reference() -> impl Strategy<Value = String> {
+        prop_oneof![1 => Just(String::new()), 3 => pool()]
+    }
+
+    /// A row of `kind`'s columns (by field name) that reads, with random
+    /// keys and references.
+    fn row(kind: RecordKind) -> impl Strategy<Value = Vec<String>> {
+        (pool(), reference(), reference(), reference(), any::<bool>()).prop_map(
+            move |(key, r1, r2, r3, flag)| {
+                let date = "2024-04-01".to_owned();
+                let fields: Vec<(&str, String)> = match kind {
+                    RecordKind::Asset => vec![
+                        ("key", key),
+                        (
+                            "kind",
+                            if flag {
+                                AssetKind::System
+                            } else {
+                                AssetKind::ALL[1]
+                            }
+                            .ja()
+                            .into(),
+                        ),
+                        ("name", "n".into()),
+                        ("system", r1),
+                        ("segment", r2),
+                        ("model_ref", r3),
+                    ],
+                    RecordKind::Segment => vec![
+                        ("key", key),
+                        ("name", "n".into()),
+                        ("kind", SegmentKind::ALL[0].ja().into()),
+                        ("gateway", r1),
+                    ],
+                    RecordKind::Link => vec![("key", key), ("from", r1), ("to", r2)],
+                    RecordKind::Connection => vec![
+                        ("key", key),
+                        ("category", ConnectionCategory::ALL[0].ja().into()),
+                        ("counterpart", "c".into()),
+                        ("method", ConnectionMethod::ALL[0].ja().into()),
+                        ("boundary_device", r1),
+                    ],
+                    RecordKind::Investigation => vec![
+                        ("key", key),
+                        ("connection", r1),
+                        ("date", date),
+                        ("source", InvestigationSource::ALL[0].ja().into()),
+                        ("finding", "f".into()),
+                    ],
+                    RecordKind::Backup => vec![("key", key), ("system", r1)],
+                    RecordKind::Role => vec![
+                        ("key", key),
+                        ("kind", StructureRoleKind::ALL[0].ja().into()),
+                        ("title", "t".into()),
+                        ("reports_to", r1),
+                    ],
+                };
+                kind.columns()
+                    .iter()
+                    .map(|c| {
+                        fields
+                            .iter()
+                            .find(|(f, _)| *f == c.field)
+                            .map_or(String::new(), |(_, v)| v.clone())
+                    })
+                    .collect()
+            },
+        )
+    }
+
+    fn kind() -> impl Strategy<Value = RecordKind> {
+        prop::sample::select(RecordKind::ALL.to_vec())
+    }
+
+    /// Rows of one kind, with row numbers that may repeat.
+    fn table() -> impl Strategy<Value = (RecordKind, Rows)> {
+        kind().prop_flat_map(|kind| {
+            (
+                Just(kind),
+                prop::collection::vec((1u32..6, row(kind)), 0..8),
+            )
+        })
+    }
+
+    fn headers(kind: RecordKind) -> Vec<String> {
+        kind.columns().iter().map(|c| c.field.to_owned()).collect()
+    }
+
+    /// A ledger of the records the tables read (duplicate keys kept) and
+    /// some catalogue keys.
+    fn ledger(tables: &[(RecordKind, Rows)], catalogue: &[String]) -> Ledger {
+        fn add<R: LedgerRecord>(ledger: &mut Ledger, rows: &Rows) {
+            let mapping = ColumnMapping::infer(&headers(R::KIND), R::COLUMNS);
+            for (_, record) in read_rows::<R>(&mapping, rows).0 {
+                R::table_mut(ledger).push(record);
+            }
+        }
+        let mut ledger = Ledger::default();
+        for (kind, rows) in tables {
+            match kind {
+                RecordKind::Asset => add::<Asset>(&mut ledger, rows),
+                RecordKind::Segment => add::<Segment>(&mut ledger, rows),
+                RecordKind::Link => add::<Link>(&mut ledger, rows),
+                RecordKind::Connection => add::<ExternalConnection>(&mut ledger, rows),
+                RecordKind::Investigation => add::<InvestigationEntry>(&mut ledger, rows),
+                RecordKind::Backup => add::<Backup>(&mut ledger, rows),
+                RecordKind::Role => add::<StructureRole>(&mut ledger, rows),
+            }
+        }
+        ledger.catalogue_keys = catalogue.iter().map(|k| key(k)).collect();
+        ledger
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn reference_problems_are_the_quadratic_ones(
+            tables in prop::collection::vec(table(), 0..8),
+            catalogue in prop::collection::vec(pool(), 0..3),
+        ) {
+            let ledger = ledger(&tables, &catalogue);
+            prop_assert_eq!(
+                ledger.reference_problems(),
+                quadratic::reference_problems(&ledger)
+            );
+        }
+
+        #[test]
+        fn import_plans_are_the_quadratic_ones(
+            current in prop::collection::vec(table(), 0..8),
+            catalogue in prop::collection::vec(pool(), 0..3),
+            upload in prop::collection::vec(table(), 1..6),
+        ) {
+            let current = ledger(&current, &catalogue);
+            let headers: Vec<Vec<String>> = upload.iter().map(|(k, _)| headers(*k)).collect();
+            let inputs: Vec<TableInput> = upload
+                .iter()
+                .zip(&headers)
+                .map(|((kind, rows), headers)| TableInput {
+                    name: kind.to_string(),
+                    kind: *kind,
+                    mapping: ColumnMapping::infer(headers, kind.columns()),
+                    rows,
+                })
+                .collect();
+            prop_assert_eq!(
+                plan_ledger_import(&inputs, &current),
+                quadratic::plan_ledger_import(&inputs, &current)
+            );
+        }
+    }
+}

@@ -482,6 +482,7 @@ pub async fn engagement_checklist(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RespondentBody {
     /// A form of the programme's framework, e.g. `hospital`.
     form_key: String,

@@ -164,6 +164,7 @@ pub async fn put_plan(
 
 /// Hours one person worked on one day on one row of the sheet.
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct EntryBody {
     /// 1–17.
     row: u8,

@@ -238,8 +238,16 @@ pub struct VersionQuery {
     version: Option<i64>,
 }
 
+/// The record, or why not with the field at fault named (`name: invalid type …`).
 fn typed<R: RowRecord>(body: Value) -> Result<R, String> {
-    serde_json::from_value::<R>(body).map_err(|e| e.to_string())
+    serde_path_to_error::deserialize::<_, R>(body).map_err(|e| {
+        let path = e.path().to_string();
+        if path == "." {
+            e.into_inner().to_string()
+        } else {
+            format!("{path}: {}", e.into_inner())
+        }
+    })
 }
 
 /// Why a JSON body is not a record.
@@ -269,6 +277,16 @@ impl NotARecord {
 /// Reads a record of `kind` from JSON, then checks it by the same rules as
 /// a spreadsheet row.
 fn record_from_json(kind: RecordKind, body: Value) -> Result<AnyRecord, NotARecord> {
+    if let Some(unknown) = body.as_object().and_then(|fields| {
+        fields
+            .keys()
+            .find(|k| !kind.columns().iter().any(|c| c.field == k.as_str()))
+    }) {
+        return Err(NotARecord::Shape(format!(
+            "not a {} record: unknown field `{unknown}`",
+            kind.slug()
+        )));
+    }
     let record = match kind {
         RecordKind::Asset => typed::<Asset>(body).map(AnyRecord::Asset),
         RecordKind::Segment => typed::<Segment>(body).map(AnyRecord::Segment),

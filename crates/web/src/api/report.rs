@@ -24,6 +24,7 @@ use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct FindingBody {
     /// critical, high, medium or low (or 重大, 高, 中, 低).
     severity: String,

@@ -28,6 +28,7 @@ fn kind_param(text: &str) -> Result<mamori_domain::deliverable::DeliverableKind,
 
 /// Where a new thread or deep dive points, and what it says.
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct StartBody {
     /// The deliverable: checklist-executive … structure, or 1–7.
     kind: String,

@@ -171,13 +171,10 @@ const CSV_HEADER: [&str; 12] = [
 ];
 
 /// A cell a spreadsheet would read as a formula gets a leading apostrophe:
-/// the log holds what visitors typed, and Excel must not run it.
+/// the log holds what visitors typed, and Excel must not run it. The rule
+/// is every export's (`=`, `+`, `-`, `@`, tab, CR, LF, full-width forms).
 fn spreadsheet_safe(value: String) -> String {
-    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
-    } else {
-        value
-    }
+    mamori_documents::csv_text(&value)
 }
 
 fn csv_row(r: &AuditRecord) -> [String; 12] {

@@ -33,6 +33,8 @@ pub struct HospitalPage {
     name: String,
     profile: Option<ProfileView>,
     can_write: bool,
+    /// The secretariat may return and erase the hospital's data.
+    can_return: bool,
     error: Option<String>,
 }
 
@@ -86,6 +88,7 @@ async fn hospital_page(
             updated: format::optional_minutes(p.updated_at_ms),
         }),
         can_write,
+        can_return: mamori_domain::policy::may_return_hospital_data(&actor),
         error,
     })
 }

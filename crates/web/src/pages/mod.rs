@@ -8,6 +8,7 @@ pub mod auth;
 pub mod catalogue;
 pub mod checklists;
 pub mod dashboard;
+pub mod data_return;
 pub mod deliverables;
 pub mod engagements;
 pub mod forms;
