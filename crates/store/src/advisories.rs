@@ -667,7 +667,7 @@ impl Store {
         grant: &HospitalGrant,
     ) -> Result<Vec<AdvisoryMatch>> {
         require(grant, ctx, HospitalData::Matches, Access::Read)?;
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_read().await?;
         recheck(&mut tx, grant, self.today()).await?;
         let out = matches_in(
             &mut tx,
@@ -678,16 +678,14 @@ impl Store {
             },
         )
         .await?;
-        append(
-            &mut tx,
+        self.finish_read(
+            tx,
             ctx,
-            AuditAction::HospitalDataRead,
             format!("matches:{}", grant.hospital()),
             Some(grant.hospital()),
             "advisory matches",
         )
         .await?;
-        tx.commit().await?;
         Ok(out)
     }
 

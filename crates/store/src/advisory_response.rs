@@ -442,7 +442,7 @@ impl Store {
         grant: &HospitalGrant,
     ) -> Result<Vec<StoredNotice>> {
         require(grant, ctx, HospitalData::Matches, Access::Read)?;
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_read().await?;
         recheck(&mut tx, grant, self.today()).await?;
         let rows: Vec<(i64, i64, String, i64)> = sqlx::query_as(
             "SELECT id, number, content, created_at FROM advisory_notices WHERE hospital_id = $1 ORDER BY number DESC",
@@ -450,16 +450,14 @@ impl Store {
         .bind(grant.hospital().0)
         .fetch_all(&mut *tx)
         .await?;
-        append(
-            &mut tx,
+        self.finish_read(
+            tx,
             ctx,
-            AuditAction::HospitalDataRead,
             format!("notices:{}", grant.hospital()),
             Some(grant.hospital()),
             "advisory notices",
         )
         .await?;
-        tx.commit().await?;
         rows.into_iter()
             .map(|(id, number, content, created)| {
                 Ok(StoredNotice {

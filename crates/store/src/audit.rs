@@ -1,6 +1,6 @@
 //! Appending to and reading the hash-chained audit log.
 
-use crate::db::Tx;
+use crate::db::{Backend, Tx};
 use crate::{Result, Store, StoreError, now_ms};
 use mamori_domain::audit::{
     AuditAction, AuditContent, AuditRecord, ChainBreak, ChainVerifier, chain_hash,
@@ -53,6 +53,37 @@ impl AuditContext {
 /// Appends one record in the caller's transaction. The head row is bumped
 /// first, which serialises appenders on PostgreSQL (row lock) as SQLite's
 /// write lock already does.
+impl Store {
+    /// Ends a read begun with [`Store::begin_read`]: the read is recorded in
+    /// the audit log before the data is handed out. On SQLite the record is
+    /// appended in a short write transaction of its own once the read is
+    /// over, so no reader holds the write lock while it reads; on
+    /// PostgreSQL it goes in the read's own transaction.
+    pub(crate) async fn finish_read(
+        &self,
+        mut tx: Tx,
+        ctx: &AuditContext,
+        target: impl Into<String>,
+        hospital: Option<OrgId>,
+        detail: impl Into<String>,
+    ) -> Result<()> {
+        let action = AuditAction::HospitalDataRead;
+        match self.backend() {
+            Backend::Postgres => {
+                append(&mut tx, ctx, action, target, hospital, detail).await?;
+                tx.commit().await?;
+            }
+            Backend::Sqlite => {
+                tx.commit().await?;
+                let mut write = self.begin_write().await?;
+                append(&mut write, ctx, action, target, hospital, detail).await?;
+                write.commit().await?;
+            }
+        }
+        Ok(())
+    }
+}
+
 pub(crate) async fn append(
     tx: &mut Tx,
     ctx: &AuditContext,

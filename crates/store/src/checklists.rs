@@ -1708,7 +1708,7 @@ impl Store {
         engagement: EngagementId,
     ) -> Result<EngagementChecklist> {
         let today = self.today();
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_read().await?;
         let e = engagement_in(&mut tx, today, engagement).await?;
         require_or_refuse!(
             tx,
@@ -1719,16 +1719,14 @@ impl Store {
             Access::Read
         );
         let c = checklist_in(&mut tx, &e, None).await?;
-        append(
-            &mut tx,
+        self.finish_read(
+            tx,
             ctx,
-            AuditAction::HospitalDataRead,
             format!("checklist:engagement:{engagement}"),
             Some(e.hospital_id),
             "checklist",
         )
         .await?;
-        tx.commit().await?;
         Ok(c)
     }
 
@@ -1740,7 +1738,7 @@ impl Store {
         respondent_id: i64,
     ) -> Result<EngagementChecklist> {
         let today = self.today();
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_read().await?;
         let r = respondent_in(&mut tx, respondent_id).await?;
         let e = engagement_in(&mut tx, today, r.engagement).await?;
         require_or_refuse!(
@@ -1752,16 +1750,14 @@ impl Store {
             Access::Read
         );
         let c = checklist_in(&mut tx, &e, Some(r.id)).await?;
-        append(
-            &mut tx,
+        self.finish_read(
+            tx,
             ctx,
-            AuditAction::HospitalDataRead,
             respondent_target(r.id),
             Some(e.hospital_id),
             "self-assessment",
         )
         .await?;
-        tx.commit().await?;
         Ok(c)
     }
 

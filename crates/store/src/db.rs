@@ -181,6 +181,13 @@ impl Store {
         })
     }
 
+    /// A transaction that reads a hospital's data, ended by
+    /// [`Store::finish_read`]. On SQLite it does not take the write lock, so
+    /// readers go on while one writer writes.
+    pub(crate) async fn begin_read(&self) -> Result<Tx> {
+        Ok(self.pool.begin().await?)
+    }
+
     /// The lifecycle's calendar, shared by every clone of this store.
     pub fn clock(&self) -> &Clock {
         &self.clock

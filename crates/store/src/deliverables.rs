@@ -235,7 +235,12 @@ macro_rules! open {
     ($self:ident, $tx:ident, $ctx:expr, $grant:expr, $data:expr, $access:expr, $engagement:expr) => {{
         require($grant, $ctx, $data, $access)?;
         let today = $self.today();
-        let mut tx = $self.begin_write().await?;
+        // Reads leave the write lock to writers (see `Store::finish_read`).
+        let mut tx = if $access == Access::Read {
+            $self.begin_read().await?
+        } else {
+            $self.begin_write().await?
+        };
         recheck(&mut tx, $grant, today).await?;
         match engagement_for(&mut tx, $ctx, $grant, today, $engagement).await? {
             Ok(e) => {
@@ -442,16 +447,14 @@ impl Store {
                     .unwrap_or_else(|| DeliverableRecord::untouched(k))
             })
             .collect();
-        append(
-            &mut tx,
+        self.finish_read(
+            tx,
             ctx,
-            AuditAction::HospitalDataRead,
             format!("deliverables:engagement:{}", e.id),
             Some(e.hospital_id),
             "deliverables",
         )
         .await?;
-        tx.commit().await?;
         Ok(out)
     }
 
@@ -631,16 +634,14 @@ impl Store {
         let mut tx;
         let e = open!(self, tx, ctx, grant, Access::Read, engagement);
         let content = version_in(&mut tx, e.id, kind, version).await?;
-        append(
-            &mut tx,
+        self.finish_read(
+            tx,
             ctx,
-            AuditAction::HospitalDataRead,
             format!("deliverable:engagement:{}:{}", e.id, kind.slug()),
             Some(e.hospital_id),
             format!("{} version {version}", kind.slug()),
         )
         .await?;
-        tx.commit().await?;
         Ok(content)
     }
 
@@ -658,16 +659,14 @@ impl Store {
         let e = open!(self, tx, ctx, grant, Access::Read, engagement);
         let before = version_in(&mut tx, e.id, kind, from).await?;
         let after = version_in(&mut tx, e.id, kind, to).await?;
-        append(
-            &mut tx,
+        self.finish_read(
+            tx,
             ctx,
-            AuditAction::HospitalDataRead,
             format!("deliverable:engagement:{}:{}", e.id, kind.slug()),
             Some(e.hospital_id),
             format!("{} versions {from} → {to}", kind.slug()),
         )
         .await?;
-        tx.commit().await?;
         Ok(diff(&before, &after))
     }
 }

@@ -212,16 +212,14 @@ impl Store {
         let mut tx;
         let e = open!(self, tx, ctx, grant, Access::Read, engagement);
         let out = findings_in(&mut tx, e.id, outside_survey(grant)).await?;
-        append(
-            &mut tx,
+        self.finish_read(
+            tx,
             ctx,
-            AuditAction::HospitalDataRead,
             format!("findings:engagement:{}", e.id),
             Some(e.hospital_id),
             "findings",
         )
         .await?;
-        tx.commit().await?;
         Ok(out)
     }
 

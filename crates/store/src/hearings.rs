@@ -734,20 +734,18 @@ impl Store {
         engagement: EngagementId,
     ) -> Result<Vec<Hearing>> {
         let today = self.today();
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_read().await?;
         let e = engagement_in(&mut tx, today, engagement).await?;
         allow_or_refuse!(tx, ctx, today, &e, Act::Read);
         let hearings = hearings_where(&mut tx, "engagement_id = $1", engagement.0).await?;
-        append(
-            &mut tx,
+        self.finish_read(
+            tx,
             ctx,
-            AuditAction::HospitalDataRead,
             format!("hearings:engagement:{engagement}"),
             Some(e.hospital_id),
             "hearings",
         )
         .await?;
-        tx.commit().await?;
         Ok(hearings)
     }
 
@@ -892,20 +890,18 @@ impl Store {
         engagement: EngagementId,
     ) -> Result<BTreeMap<i64, ConfirmedCells>> {
         let today = self.today();
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_read().await?;
         let e = engagement_in(&mut tx, today, engagement).await?;
         allow_or_refuse!(tx, ctx, today, &e, Act::Read);
         let out = confirmations_in(&mut tx, engagement).await?;
-        append(
-            &mut tx,
+        self.finish_read(
+            tx,
             ctx,
-            AuditAction::HospitalDataRead,
             format!("confirmations:engagement:{engagement}"),
             Some(e.hospital_id),
             "confirmed answers",
         )
         .await?;
-        tx.commit().await?;
         Ok(out)
     }
 
@@ -917,7 +913,7 @@ impl Store {
         engagement: EngagementId,
     ) -> Result<Vec<(i64, i64, CellKey)>> {
         let today = self.today();
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_read().await?;
         let e = engagement_in(&mut tx, today, engagement).await?;
         allow_or_refuse!(tx, ctx, today, &e, Act::Read);
         let open = confirmations_in(&mut tx, engagement)
@@ -930,16 +926,14 @@ impl Store {
                     .map(move |((framework, key), _)| (respondent, framework, key))
             })
             .collect();
-        append(
-            &mut tx,
+        self.finish_read(
+            tx,
             ctx,
-            AuditAction::HospitalDataRead,
             format!("confirmations:engagement:{engagement}"),
             Some(e.hospital_id),
             "open items",
         )
         .await?;
-        tx.commit().await?;
         Ok(open)
     }
 
@@ -1097,20 +1091,18 @@ impl Store {
         engagement: EngagementId,
     ) -> Result<Vec<MaterialRequest>> {
         let today = self.today();
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_read().await?;
         let e = engagement_in(&mut tx, today, engagement).await?;
         allow_or_refuse!(tx, ctx, today, &e, Act::Read);
         let requests = requests_where(&mut tx, today, "engagement_id = $1", engagement.0).await?;
-        append(
-            &mut tx,
+        self.finish_read(
+            tx,
             ctx,
-            AuditAction::HospitalDataRead,
             format!("requests:engagement:{engagement}"),
             Some(e.hospital_id),
             "material requests",
         )
         .await?;
-        tx.commit().await?;
         Ok(requests)
     }
 
@@ -1260,7 +1252,7 @@ impl Store {
         engagement: EngagementId,
     ) -> Result<Vec<VendorInquiry>> {
         let today = self.today();
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_read().await?;
         let e = engagement_in(&mut tx, today, engagement).await?;
         allow_or_refuse!(tx, ctx, today, &e, Act::Read);
         let rows: Vec<InquiryRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -1273,16 +1265,14 @@ impl Store {
             .into_iter()
             .map(|r| vendor_inquiry(r, today))
             .collect::<Result<Vec<_>>>()?;
-        append(
-            &mut tx,
+        self.finish_read(
+            tx,
             ctx,
-            AuditAction::HospitalDataRead,
             format!("inquiries:engagement:{engagement}"),
             Some(e.hospital_id),
             "vendor inquiries",
         )
         .await?;
-        tx.commit().await?;
         Ok(inquiries)
     }
 

@@ -178,19 +178,17 @@ impl Store {
     ) -> Result<HospitalSummary> {
         require(grant, ctx, HospitalData::EngagementSummary, Access::Read)?;
         let hospital = grant.hospital();
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_read().await?;
         recheck(&mut tx, grant, self.today()).await?;
         let org = crate::organisations::organisation_in(&mut tx, hospital).await?;
-        append(
-            &mut tx,
+        self.finish_read(
+            tx,
             ctx,
-            AuditAction::HospitalDataRead,
             format!("hospital:{hospital}"),
             Some(hospital),
             "summary",
         )
         .await?;
-        tx.commit().await?;
         Ok(HospitalSummary {
             id: org.id,
             name: org.name,
@@ -206,7 +204,7 @@ impl Store {
     ) -> Result<FacilityProfile> {
         require(grant, ctx, HospitalData::Ledger, Access::Read)?;
         let hospital = grant.hospital();
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_read().await?;
         recheck(&mut tx, grant, self.today()).await?;
         let row: Option<ProfileRow> = sqlx::query_as(
             "SELECT it_staff_count, it_staff_skills, ehr_vendor, maintenance_outsourcing, notes, updated_at, updated_by FROM facility_profiles WHERE hospital_id = $1",
@@ -214,16 +212,14 @@ impl Store {
         .bind(hospital.0)
         .fetch_optional(&mut *tx)
         .await?;
-        append(
-            &mut tx,
+        self.finish_read(
+            tx,
             ctx,
-            AuditAction::HospitalDataRead,
             format!("facility-profile:{hospital}"),
             Some(hospital),
             "",
         )
         .await?;
-        tx.commit().await?;
         Ok(match row {
             Some(r) => FacilityProfile {
                 it_staff_count: r.it_staff_count.and_then(|n| u32::try_from(n).ok()),

@@ -328,16 +328,14 @@ impl Store {
             engagement
         );
         let out = labour_in(&mut tx, &e, self.today()).await?;
-        append(
-            &mut tx,
+        self.finish_read(
+            tx,
             ctx,
-            AuditAction::HospitalDataRead,
             format!("labour:engagement:{}", e.id),
             Some(e.hospital_id),
             "labour hours",
         )
         .await?;
-        tx.commit().await?;
         Ok(out)
     }
 

@@ -24,10 +24,9 @@ pub use history::{HistoryFilter, LedgerChange};
 pub use mamori_domain::ledger::{ChangeAction, ChangeSource};
 pub use photos::{LedgerPhoto, MAX_PHOTO_CAPTION_CHARS};
 
-use crate::audit::{AuditContext, append};
+use crate::audit::AuditContext;
 use crate::db::Tx;
 use crate::{Result, Store, StoreError};
-use mamori_domain::audit::AuditAction;
 use mamori_domain::ledger::{
     Asset, Backup, CellProblem, ExternalConnection, InvestigationEntry, Ledger, LedgerKey,
     LedgerRecord, Link, RecordKind, ReferenceProblem, Segment, StructureRole,
@@ -375,7 +374,7 @@ impl Store {
     pub async fn ledger(&self, ctx: &AuditContext, grant: &HospitalGrant) -> Result<StoredLedger> {
         require(grant, ctx, HospitalData::Ledger, Access::Read)?;
         let hospital = grant.hospital();
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_read().await?;
         recheck(&mut tx, grant, self.today()).await?;
         let records = records_of(&mut tx, hospital).await?;
         let catalogue = catalogue_keys(&mut tx).await?;
@@ -385,16 +384,14 @@ impl Store {
             .filter(|r| !r.deleted)
             .map(|r| ((r.kind, r.key), r.meta))
             .collect();
-        append(
-            &mut tx,
+        self.finish_read(
+            tx,
             ctx,
-            AuditAction::HospitalDataRead,
             format!("ledger:{hospital}"),
             Some(hospital),
             format!("ledger ({} records)", meta.len()),
         )
         .await?;
-        tx.commit().await?;
         Ok(StoredLedger { ledger, meta })
     }
 }

@@ -196,18 +196,16 @@ impl Store {
     pub async fn letter_facts(&self, ctx: &AuditContext, id: EngagementId) -> Result<LetterFacts> {
         ctx.require("generate letters", may_register_organisations)?;
         let today = self.today();
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_read().await?;
         let engagement = engagement_in(&mut tx, today, id).await?;
-        append(
-            &mut tx,
+        self.finish_read(
+            tx,
             ctx,
-            AuditAction::HospitalDataRead,
             format!("engagement:{id}"),
             Some(engagement.hospital_id),
             "letter facts",
         )
         .await?;
-        tx.commit().await?;
         let detail = self.engagement_detail(ctx, id).await?;
         let latest = |kind| {
             detail

@@ -361,7 +361,7 @@ impl Store {
         id: EngagementId,
     ) -> Result<EngagementDetail> {
         let today = self.today();
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_read().await?;
         let mut e = engagement_in(&mut tx, today, id).await?;
         require_or_refuse!(
             tx,
@@ -444,16 +444,14 @@ impl Store {
             Some(_) => Vec::new(),
             None => mamori_domain::lifecycle::next_states(e.state),
         };
-        append(
-            &mut tx,
+        self.finish_read(
+            tx,
             ctx,
-            AuditAction::HospitalDataRead,
             format!("engagement:{id}"),
             Some(e.hospital_id),
             "detail",
         )
         .await?;
-        tx.commit().await?;
         Ok(EngagementDetail {
             engagement: e,
             transitions,

@@ -410,16 +410,14 @@ impl Store {
             .into_iter()
             .map(|(_, r)| r)
             .collect();
-        append(
-            &mut tx,
+        self.finish_read(
+            tx,
             ctx,
-            AuditAction::HospitalDataRead,
             format!("report:engagement:{}", e.id),
             Some(e.hospital_id),
             "report releases",
         )
         .await?;
-        tx.commit().await?;
         Ok(out)
     }
 
@@ -441,16 +439,14 @@ impl Store {
                 .await?;
         let content =
             ReportContent::from_json(&content).map_err(corrupt("report_releases.content"))?;
-        append(
-            &mut tx,
+        self.finish_read(
+            tx,
             ctx,
-            AuditAction::HospitalDataRead,
             format!("report:engagement:{}:{number}", e.id),
             Some(e.hospital_id),
             format!("release {number} content"),
         )
         .await?;
-        tx.commit().await?;
         Ok(content)
     }
 

@@ -470,16 +470,14 @@ impl Store {
         let mut tx;
         let e = open_talk!(self, tx, ctx, grant, Access::Read, engagement);
         let threads = threads_in(&mut tx, e.id, None).await?;
-        append(
-            &mut tx,
+        self.finish_read(
+            tx,
             ctx,
-            AuditAction::HospitalDataRead,
             format!("review-threads:engagement:{}", e.id),
             Some(e.hospital_id),
             "review threads",
         )
         .await?;
-        tx.commit().await?;
         Ok(threads)
     }
 
@@ -603,16 +601,14 @@ impl Store {
         let mut tx;
         let e = open_talk!(self, tx, ctx, grant, Access::Read, engagement);
         let dives = deep_dives_in(&mut tx, self.today(), Some(e.id), None).await?;
-        append(
-            &mut tx,
+        self.finish_read(
+            tx,
             ctx,
-            AuditAction::HospitalDataRead,
             format!("deep-dives:engagement:{}", e.id),
             Some(e.hospital_id),
             "deep dives",
         )
         .await?;
-        tx.commit().await?;
         Ok(dives)
     }
 

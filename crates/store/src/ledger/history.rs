@@ -4,11 +4,10 @@
 use super::{
     ChangeAction, ChangeSource, parse_body, parse_key, parse_kind, push_record, recheck, require,
 };
-use crate::audit::{AuditContext, append};
+use crate::audit::AuditContext;
 use crate::db::Tx;
 use crate::{Result, Store};
 use mamori_domain::AccountId;
-use mamori_domain::audit::AuditAction;
 use mamori_domain::ledger::{Ledger, LedgerKey, RecordKind};
 use mamori_domain::policy::{Access, HospitalData, HospitalGrant};
 use serde::Serialize;
@@ -124,7 +123,7 @@ impl Store {
             conditions.join(" AND "),
             conditions.len() + 1
         );
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_read().await?;
         recheck(&mut tx, grant, self.today()).await?;
         let mut query = sqlx::query_as::<_, ChangeRow>(sqlx::AssertSqlSafe(sql)).bind(hospital.0);
         if let Some(kind) = filter.kind {
@@ -141,16 +140,14 @@ impl Store {
             (None, Some(key)) => format!(" of {key}"),
             (None, None) => String::new(),
         };
-        append(
-            &mut tx,
+        self.finish_read(
+            tx,
             ctx,
-            AuditAction::HospitalDataRead,
             format!("ledger:{hospital}"),
             Some(hospital),
             format!("ledger history{scope} ({} changes)", changes.len()),
         )
         .await?;
-        tx.commit().await?;
         Ok(changes)
     }
 
@@ -164,7 +161,7 @@ impl Store {
     ) -> Result<Ledger> {
         require(grant, ctx, HospitalData::Ledger, Access::Read)?;
         let hospital = grant.hospital();
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_read().await?;
         recheck(&mut tx, grant, self.today()).await?;
         // Per record, its last change up to then (confirmations change
         // nothing); a deletion has no body after it.
@@ -192,16 +189,14 @@ impl Store {
                 )?;
             }
         }
-        append(
-            &mut tx,
+        self.finish_read(
+            tx,
             ctx,
-            AuditAction::HospitalDataRead,
             format!("ledger:{hospital}"),
             Some(hospital),
             format!("ledger as of {at_ms}"),
         )
         .await?;
-        tx.commit().await?;
         Ok(ledger)
     }
 }

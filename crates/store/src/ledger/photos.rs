@@ -244,7 +244,7 @@ impl Store {
     ) -> Result<Vec<LedgerPhoto>> {
         require(grant, ctx, HospitalData::Ledger, Access::Read)?;
         let hospital = grant.hospital();
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_read().await?;
         recheck(&mut tx, grant, self.today()).await?;
         let Some(record) = record_of(&mut tx, hospital, kind, key).await? else {
             return Err(not_found(kind, key));
@@ -256,16 +256,14 @@ impl Store {
         .fetch_all(&mut *tx)
         .await?;
         let photos = rows.into_iter().map(photo).collect::<Result<Vec<_>>>()?;
-        append(
-            &mut tx,
+        self.finish_read(
+            tx,
             ctx,
-            AuditAction::HospitalDataRead,
             format!("ledger-record:{}", record.meta.id),
             Some(hospital),
             format!("photos of {kind} {key} ({})", photos.len()),
         )
         .await?;
-        tx.commit().await?;
         Ok(photos)
     }
 
