@@ -7,7 +7,7 @@ use crate::{Result, Store, StoreError, now_ms};
 use mamori_domain::AccountId;
 use mamori_domain::audit::AuditAction;
 use mamori_domain::validate;
-use sqlx::AssertSqlSafe;
+use sqlx::{AssertSqlSafe, FromRow, Row};
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ApiToken {
@@ -67,25 +67,37 @@ impl Store {
         ))
     }
 
-    /// The account a bearer token belongs to, if the token is live.
+    /// The account a bearer token belongs to, if the token is live. Its
+    /// last use is written at most once a minute: every API call reading
+    /// something must not also queue for the write lock.
     pub async fn account_for_token(&self, token: &str) -> Result<Option<Account>> {
         let hash = token_hash(token.trim());
-        let row = sqlx::query_as::<_, AccountRow>(AssertSqlSafe(format!(
-            "{ACCOUNT_SELECT} JOIN api_tokens t ON t.account_id = a.id WHERE t.token_hash = $1 AND t.revoked_at IS NULL"
+        // The account's columns and the token's last use.
+        let select = ACCOUNT_SELECT.replacen(
+            " FROM accounts",
+            ", t.last_used_at AS token_last_used_at FROM accounts",
+            1,
+        );
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "{select} JOIN api_tokens t ON t.account_id = a.id WHERE t.token_hash = $1 AND t.revoked_at IS NULL"
         )))
         .bind(&hash)
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else { return Ok(None) };
-        let account: Account = row.try_into()?;
+        let last_used: Option<i64> = row.try_get("token_last_used_at")?;
+        let account: Account = AccountRow::from_row(&row)?.try_into()?;
         if account.disabled {
             return Ok(None);
         }
-        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2")
-            .bind(now_ms())
-            .bind(&hash)
-            .execute(&self.pool)
-            .await?;
+        let now = now_ms();
+        if last_used.is_none_or(|at| now - at > 60_000) {
+            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2")
+                .bind(now)
+                .bind(&hash)
+                .execute(&self.pool)
+                .await?;
+        }
         Ok(Some(account))
     }
 
