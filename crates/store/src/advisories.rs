@@ -4,6 +4,7 @@
 //! operator's or the secretariat's, one audit record per batch.
 
 use crate::audit::{AuditContext, append};
+use crate::db::id_list;
 use crate::hospital::{recheck, require};
 use crate::{Result, Store, StoreError, now_ms};
 use mamori_advisories::Advisory;
@@ -221,11 +222,6 @@ fn parse_advisory(content: &str) -> Result<Advisory> {
         column: "advisories.content",
         value: e.to_string(),
     })
-}
-
-/// `ids` as an SQL list: numbers only, never input text.
-fn id_list(ids: &[i64]) -> String {
-    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
 /// The advisories of `ids`, each with its KEV entry (its own, or the KEV

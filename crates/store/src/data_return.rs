@@ -5,7 +5,7 @@
 //! [`mamori_domain::data_return`].
 
 use crate::audit::{AuditContext, append};
-use crate::db::Tx;
+use crate::db::{Tx, id_list};
 use crate::organisations::kind_of;
 use crate::{Result, Store, StoreError, now_ms};
 use mamori_domain::audit::AuditAction;
@@ -633,13 +633,6 @@ fn embedded_json(text: &str) -> Option<serde_json::Value> {
         return None;
     }
     serde_json::from_str(text).ok()
-}
-
-fn id_list(ids: &[i64]) -> String {
-    ids.iter()
-        .map(|id| id.to_string())
-        .collect::<Vec<_>>()
-        .join(",")
 }
 
 #[cfg(test)]

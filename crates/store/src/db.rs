@@ -258,6 +258,11 @@ pub(crate) fn parse_optional_day(
 
 /// Flags are stored as 0/1 integers: the one representation both databases
 /// read back through the same driver.
+/// `ids` as an SQL list: numbers only, never input text.
+pub(crate) fn id_list(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}
+
 pub(crate) fn flag(value: bool) -> i64 {
     i64::from(value)
 }

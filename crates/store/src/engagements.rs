@@ -599,11 +599,7 @@ impl Store {
     async fn links_of_hospitals(&self, hospitals: &[i64]) -> Result<Vec<EngagementLink>> {
         let mut links = Vec::new();
         for chunk in hospitals.chunks(500) {
-            let list = chunk
-                .iter()
-                .map(i64::to_string)
-                .collect::<Vec<_>>()
-                .join(",");
+            let list = crate::db::id_list(chunk);
             let rows: Vec<EngagementRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "{ENGAGEMENT_SELECT} WHERE e.hospital_id IN ({list})"
             )))

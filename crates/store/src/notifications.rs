@@ -306,11 +306,7 @@ impl Store {
         if claimed.is_empty() {
             return Ok(Vec::new());
         }
-        let list = claimed
-            .iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(",");
+        let list = crate::db::id_list(&claimed);
         let mut mails = self
             .outbox_where(&format!("m.id IN ({list})"), claimed.len() as i64)
             .await?;
