@@ -16,7 +16,6 @@ mod diagram;
 mod evidence;
 mod import;
 mod network;
-mod references;
 mod structure;
 
 pub use asset::{Asset, AssetKind, Owner, RemoteMaintenance};
@@ -41,7 +40,7 @@ pub use structure::{StructureRole, StructureRoleKind};
 
 use crate::DomainError;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Declares an enum with a slug (for files and URLs) and the Japanese and
 /// English labels people read and type in spreadsheets.
@@ -272,7 +271,140 @@ impl Ledger {
     /// device or superior that is not in the ledger, a link to itself, a
     /// reporting line that goes round in a circle.
     pub fn reference_problems(&self) -> Vec<ReferenceProblem> {
-        references::Check::new(self, None).all()
+        let assets: HashMap<&LedgerKey, &Asset> = self.assets.iter().map(|a| (&a.key, a)).collect();
+        let segments = self.keys(RecordKind::Segment);
+        let connections = self.keys(RecordKind::Connection);
+        let roles = self.keys(RecordKind::Role);
+        let mut problems = Vec::new();
+        let mut problem = |kind, key: &LedgerKey, field, reason: String| {
+            problems.push(ReferenceProblem {
+                kind,
+                key: key.clone(),
+                field,
+                reason,
+            })
+        };
+        let missing = |what: &str, key: &LedgerKey| format!("no {what} `{key}` in the ledger");
+        for a in &self.assets {
+            if let Some(m) = &a.model_ref
+                && !self.catalogue_keys.contains(m)
+            {
+                problem(
+                    RecordKind::Asset,
+                    &a.key,
+                    "model_ref",
+                    format!("no model `{m}` in the device catalogue"),
+                );
+            }
+            if let Some(s) = &a.segment
+                && !segments.contains(s)
+            {
+                problem(RecordKind::Asset, &a.key, "segment", missing("segment", s));
+            }
+            if let Some(s) = &a.system {
+                match assets.get(s) {
+                    None => problem(RecordKind::Asset, &a.key, "system", missing("asset", s)),
+                    Some(sys) if sys.kind != AssetKind::System => problem(
+                        RecordKind::Asset,
+                        &a.key,
+                        "system",
+                        format!("`{s}` is a {}, not a system", sys.kind),
+                    ),
+                    Some(_) if s == &a.key => problem(
+                        RecordKind::Asset,
+                        &a.key,
+                        "system",
+                        "an asset cannot be part of itself".into(),
+                    ),
+                    Some(_) => {}
+                }
+            }
+        }
+        for s in &self.segments {
+            if let Some(g) = &s.gateway
+                && !assets.contains_key(g)
+            {
+                problem(RecordKind::Segment, &s.key, "gateway", missing("asset", g));
+            }
+        }
+        for l in &self.links {
+            for (field, end) in [("from", &l.from), ("to", &l.to)] {
+                if !assets.contains_key(end) {
+                    problem(RecordKind::Link, &l.key, field, missing("asset", end));
+                }
+            }
+            if l.from == l.to {
+                problem(
+                    RecordKind::Link,
+                    &l.key,
+                    "to",
+                    "a link joins two different assets".into(),
+                );
+            }
+        }
+        for c in &self.connections {
+            if let Some(d) = &c.boundary_device
+                && !assets.contains_key(d)
+            {
+                problem(
+                    RecordKind::Connection,
+                    &c.key,
+                    "boundary_device",
+                    missing("asset", d),
+                );
+            }
+        }
+        for i in &self.investigations {
+            if !connections.contains(&i.connection) {
+                problem(
+                    RecordKind::Investigation,
+                    &i.key,
+                    "connection",
+                    missing("connection", &i.connection),
+                );
+            }
+        }
+        for b in &self.backups {
+            if !assets.contains_key(&b.system) {
+                problem(
+                    RecordKind::Backup,
+                    &b.key,
+                    "system",
+                    missing("asset", &b.system),
+                );
+            }
+        }
+        let superiors: BTreeMap<&LedgerKey, &LedgerKey> = self
+            .roles
+            .iter()
+            .filter_map(|r| r.reports_to.as_ref().map(|s| (&r.key, s)))
+            .collect();
+        for r in &self.roles {
+            let Some(up) = &r.reports_to else { continue };
+            if !roles.contains(up) {
+                problem(RecordKind::Role, &r.key, "reports_to", missing("role", up));
+                continue;
+            }
+            // Walk upwards; coming back to ourselves is a circle.
+            let mut seen = BTreeSet::new();
+            let mut at = up;
+            while seen.insert(at) {
+                if at == &r.key {
+                    problem(
+                        RecordKind::Role,
+                        &r.key,
+                        "reports_to",
+                        "the reporting lines go round in a circle".into(),
+                    );
+                    break;
+                }
+                match superiors.get(at) {
+                    Some(next) => at = next,
+                    None => break,
+                }
+            }
+        }
+        problems
     }
 }
 

@@ -642,18 +642,10 @@ pub fn plan_import<R: LedgerRecord + PartialEq>(
 
 /// Replaces records with the same key and appends the new ones.
 pub fn upsert<R: RowRecord>(into: &mut Vec<R>, records: Vec<R>) {
-    // A key's first record is the one replaced.
-    let mut at: HashMap<LedgerKey, usize> = HashMap::with_capacity(into.len() + records.len());
-    for (i, r) in into.iter().enumerate() {
-        at.entry(r.key().clone()).or_insert(i);
-    }
     for r in records {
-        match at.get(r.key()) {
-            Some(&i) => into[i] = r,
-            None => {
-                at.insert(r.key().clone(), into.len());
-                into.push(r);
-            }
+        match into.iter_mut().find(|e| e.key() == r.key()) {
+            Some(slot) => *slot = r,
+            None => into.push(r),
         }
     }
 }

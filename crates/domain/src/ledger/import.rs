@@ -4,13 +4,12 @@
 //! and the assets in it can arrive in the same file.
 
 use super::cells::{ColumnMapping, RowRejection, read_rows, upsert};
-use super::references::{Check, Place};
 use super::{
     Asset, Backup, ExternalConnection, InvestigationEntry, Ledger, LedgerKey, LedgerRecord, Link,
     RecordKind, Segment, StructureRole,
 };
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// One table of an upload, assigned to a record kind.
 #[derive(Debug, Clone)]
@@ -99,55 +98,31 @@ fn read_into<R: LedgerRecord>(
     }
 }
 
-/// The ledger as the import would leave it, and where each incoming record
-/// sits in it.
-fn merged(
-    current: &Ledger,
-    incoming: &Ledger,
-) -> (Ledger, HashMap<(RecordKind, LedgerKey), usize>) {
-    fn table<R: LedgerRecord>(
-        after: &mut Ledger,
-        incoming: &Ledger,
-        placed: &mut HashMap<(RecordKind, LedgerKey), usize>,
-    ) {
-        let table = R::table_mut(after);
-        upsert(table, R::table(incoming).clone());
-        // `upsert` replaces a key's first record or appends a new one.
-        let mut first: HashMap<&LedgerKey, usize> = HashMap::with_capacity(table.len());
-        for (p, r) in table.iter().enumerate() {
-            first.entry(r.key()).or_insert(p);
-        }
-        for r in R::table(incoming) {
-            placed.insert((R::KIND, r.key().clone()), first[r.key()]);
-        }
-    }
+fn merged(current: &Ledger, incoming: &Ledger) -> Ledger {
     let mut after = current.clone();
-    let mut placed = HashMap::new();
-    table::<Asset>(&mut after, incoming, &mut placed);
-    table::<Segment>(&mut after, incoming, &mut placed);
-    table::<Link>(&mut after, incoming, &mut placed);
-    table::<ExternalConnection>(&mut after, incoming, &mut placed);
-    table::<InvestigationEntry>(&mut after, incoming, &mut placed);
-    table::<Backup>(&mut after, incoming, &mut placed);
-    table::<StructureRole>(&mut after, incoming, &mut placed);
-    (after, placed)
+    upsert(&mut after.assets, incoming.assets.clone());
+    upsert(&mut after.segments, incoming.segments.clone());
+    upsert(&mut after.links, incoming.links.clone());
+    upsert(&mut after.connections, incoming.connections.clone());
+    upsert(&mut after.investigations, incoming.investigations.clone());
+    upsert(&mut after.backups, incoming.backups.clone());
+    upsert(&mut after.roles, incoming.roles.clone());
+    after
 }
 
-/// Drops the refused records from `incoming`, one pass per table.
-fn remove(incoming: &mut Ledger, refused: &HashSet<(RecordKind, LedgerKey)>) {
-    fn drop_keys<R: LedgerRecord>(ledger: &mut Ledger, refused: &HashSet<(RecordKind, LedgerKey)>) {
-        R::table_mut(ledger).retain(|r| !refused.contains(&(R::KIND, r.key().clone())));
+fn remove(incoming: &mut Ledger, kind: RecordKind, key: &LedgerKey) {
+    fn drop_key<R: LedgerRecord>(ledger: &mut Ledger, key: &LedgerKey) {
+        R::table_mut(ledger).retain(|r| r.key() != key);
     }
-    if refused.is_empty() {
-        return;
+    match kind {
+        RecordKind::Asset => drop_key::<Asset>(incoming, key),
+        RecordKind::Segment => drop_key::<Segment>(incoming, key),
+        RecordKind::Link => drop_key::<Link>(incoming, key),
+        RecordKind::Connection => drop_key::<ExternalConnection>(incoming, key),
+        RecordKind::Investigation => drop_key::<InvestigationEntry>(incoming, key),
+        RecordKind::Backup => drop_key::<Backup>(incoming, key),
+        RecordKind::Role => drop_key::<StructureRole>(incoming, key),
     }
-    drop_keys::<Asset>(incoming, refused);
-    drop_keys::<Segment>(incoming, refused);
-    drop_keys::<Link>(incoming, refused);
-    drop_keys::<ExternalConnection>(incoming, refused);
-    drop_keys::<InvestigationEntry>(incoming, refused);
-    drop_keys::<Backup>(incoming, refused);
-    drop_keys::<StructureRole>(incoming, refused);
 }
 
 /// Counts created, updated and unchanged records of one kind and table.
@@ -195,59 +170,27 @@ pub fn plan_ledger_import(inputs: &[TableInput], current: &Ledger) -> LedgerImpo
         read(index, input, &mut incoming, &mut origins, &mut rejected);
     }
     // Each pass rejects the rows whose references fail; removing them can
-    // break rows that pointed at them, so repeat until nothing changes. The
-    // first pass checks the whole ledger; later ones only the records that
-    // point at a row refused by the pass before (and the reporting circles
-    // a role going back to its current version may close), so a chain of
-    // references refused link by link costs time linear in its length.
-    let (after, placed) = merged(current, &incoming);
-    let mut refused = HashSet::new();
-    {
-        let mut check = Check::new(&after, Some(current));
-        let referrers = check.referrers();
-        let mut problems = check.all();
-        loop {
-            let mut changed = Vec::new();
-            for p in problems {
-                let Some(origin) = origins.remove(&(p.kind, p.key.clone())) else {
-                    continue;
-                };
-                rejected[origin.table].push(RowRejection {
-                    row: origin.row,
-                    column: inputs[origin.table].mapping.column_of(p.field),
-                    field: p.field,
-                    reason: p.reason,
-                });
-                changed.push((p.kind, placed[&(p.kind, p.key.clone())]));
-                refused.insert((p.kind, p.key));
-            }
-            if changed.is_empty() {
-                break;
-            }
-            let mut again: Vec<Place> = Vec::new();
-            let mut returned_roles = Vec::new();
-            for place in changed {
-                let key = check.key_at(place);
-                if check.refuse(place) && place.0 == RecordKind::Role {
-                    returned_roles.push(key);
-                }
-                if let Some(places) = referrers.get(&(place.0, key)) {
-                    again.extend(places);
-                }
-            }
-            let cycles = check.cycles_from(returned_roles);
-            for key in &cycles {
-                again.extend(check.role_places(key));
-            }
-            again.sort_unstable();
-            again.dedup();
-            problems = Vec::new();
-            for place in again {
-                check.problems_at(place, &cycles, &mut problems);
-            }
+    // break rows that pointed at them, so repeat until nothing changes.
+    loop {
+        let after = merged(current, &incoming);
+        let mut removed = false;
+        for p in after.reference_problems() {
+            let Some(origin) = origins.remove(&(p.kind, p.key.clone())) else {
+                continue;
+            };
+            rejected[origin.table].push(RowRejection {
+                row: origin.row,
+                column: inputs[origin.table].mapping.column_of(p.field),
+                field: p.field,
+                reason: p.reason,
+            });
+            remove(&mut incoming, p.kind, &p.key);
+            removed = true;
+        }
+        if !removed {
+            break;
         }
     }
-    remove(&mut incoming, &refused);
     let tables = inputs
         .iter()
         .enumerate()
