@@ -77,6 +77,20 @@ pub enum Command {
     /// バックアップを空のデータ用ディレクトリに復元し、検証する（SQLite のみ）
     /// / restore a backup into an empty data directory and verify it (SQLite only)
     Restore(RestoreArgs),
+    /// 架空のデモ事業を登録し、--scale で全国規模の合成データ（病院・調査・台帳・回答・工数）を追加する
+    /// / seed the fictional demo programme and, with --scale, add a nationwide synthetic dataset (hospitals, engagements, ledgers, answers, hours)
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// 追加する合成病院の数（0: デモ事業だけ）/ synthetic hospitals to add (0: the demo programme only)
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=50_000))]
+    pub scale: u32,
+
+    /// 乱数の種（同じ種なら同じデータ）/ random seed: the same seed gives the same data
+    #[arg(long, value_name = "S", default_value_t = crate::demo::DEFAULT_SCALE_SEED)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Args)]
@@ -148,6 +162,11 @@ pub struct ServeArgs {
         default_value_t = 60
     )]
     pub deadline_check_minutes: u64,
+
+    /// For tests of several instances: the deadline check every this many
+    /// seconds, instead of minutes.
+    #[arg(long, hide = true, env = "MAMORI_DEADLINE_CHECK_SECONDS")]
+    pub deadline_check_seconds: Option<u64>,
 
     /// 脆弱性情報の取り込み用フォルダ: 置かれたファイルを定期的に取り込んで照合し、done/ へ（読めなければ failed/ と理由の .error.txt へ）移す
     /// / watched folder for advisory files: each file put there is imported and matched, then moved to done/ (or, when unreadable, to failed/ beside a .error.txt giving the reason)

@@ -22,7 +22,13 @@ mod checklists;
 mod labour;
 mod ledger;
 mod report;
+mod scale;
 mod statistics;
+
+pub use scale::{
+    DEFAULT_SEED as DEFAULT_SCALE_SEED, SCALE_COMPANY_COUNT, ScaleOptions, ScaleOutcome,
+    ScaleSummary, demo_hospital_names, seed_scale,
+};
 
 /// The one password of every demo account. Public: the demo is for trying
 /// Mamori out, never for real data.

@@ -1,8 +1,9 @@
 //! Background work of `mamori serve`: the daily deadline check (with the
 //! escalation of neglected advisory cases), the mail sender and the
-//! advisory inbox. Both are safe to run in several instances at once: a
-//! deadline is notified once per account (the store's unique key), and a
-//! mail is claimed with a lease before it is sent.
+//! advisory inbox. All are safe to run in several instances at once: each
+//! period's deadline check is claimed by one instance (`background_jobs`),
+//! a mail is claimed with a lease before it is sent, and an inbox file by
+//! renaming it.
 
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -95,6 +96,19 @@ impl Mailer {
     }
 }
 
+/// The job name of the deadline check and escalation, in `background_jobs`.
+pub const DEADLINE_JOB: &str = "deadlines";
+
+/// This process among the instances: host and process id.
+fn instance_name() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into());
+    format!("{host}:{}", std::process::id())
+}
+
 /// Runs the deadline check (and the escalation of neglected advisory
 /// cases) every `every`, with a mailer the outbox every half minute, and
 /// with an advisory inbox a look at it every `inbox.1`, until the process
@@ -109,10 +123,21 @@ pub fn spawn(
         crate::inbox::spawn(store.clone(), inbox, every);
     }
     let deadlines = store.clone();
+    let instance = instance_name();
+    let every_ms = i64::try_from(every.as_millis()).unwrap_or(i64::MAX);
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         loop {
             tick.tick().await;
+            // Several instances share the database: one of them runs each period.
+            match deadlines.claim_job(DEADLINE_JOB, every_ms, &instance).await {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(e) => {
+                    tracing::warn!(error = %e, "deadline check not claimed");
+                    continue;
+                }
+            }
             match deadlines.check_deadlines().await {
                 Ok(n) if n > 0 => tracing::info!(notifications = n, "deadlines checked"),
                 Ok(_) => {}

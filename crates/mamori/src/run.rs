@@ -115,6 +115,7 @@ async fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Advisories(AdvisoriesCommand::Rematch) => crate::advisories::rematch(db).await,
         Command::Backup(args) => crate::backup::backup(db, args).await,
         Command::Restore(args) => crate::backup::restore(db, args).await,
+        Command::Demo(args) => demo_command(db, args).await,
     }
 }
 
@@ -186,7 +187,37 @@ pub async fn open(location: &Location) -> Result<(Store, mamori_store::Migration
         }
         None => store,
     };
+    let store = match object_storage() {
+        Some(config) => {
+            let store = store.with_object_storage(&config)?;
+            store.check_object_storage().await?;
+            store
+        }
+        None => store,
+    };
     Ok((store, report))
+}
+
+/// The bucket for stored files, when `MAMORI_S3_BUCKET` names one:
+/// `MAMORI_S3_ENDPOINT` (MinIO, Ceph, a local service), `MAMORI_S3_REGION`,
+/// `MAMORI_S3_PREFIX`; credentials from `AWS_ACCESS_KEY_ID` and
+/// `AWS_SECRET_ACCESS_KEY` (or the machine's role).
+fn object_storage() -> Option<mamori_store::ObjectStorageConfig> {
+    let var = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let bucket = var("MAMORI_S3_BUCKET")?;
+    Some(mamori_store::ObjectStorageConfig {
+        bucket,
+        endpoint: var("MAMORI_S3_ENDPOINT"),
+        region: var("MAMORI_S3_REGION"),
+        access_key_id: None,
+        secret_access_key: None,
+        prefix: var("MAMORI_S3_PREFIX").unwrap_or_default(),
+    })
 }
 
 /// The key TOTP secrets are sealed with: `MAMORI_SECRET_KEY` (64 hex
@@ -480,6 +511,10 @@ async fn serve(db: &DatabaseArgs, args: ServeArgs) -> Result<(), CliError> {
         "Mamori を起動しました / listening on http://{address}/ ({})",
         location.describe(&store)
     );
+    println!(
+        "  保存ファイルの置き場所 / stored files: {}",
+        store.file_storage_label()
+    );
     if args.tls {
         println!(
             "  TLS はプロキシが終端します / TLS is terminated by the proxy in front (Secure cookies, HSTS)"
@@ -501,7 +536,11 @@ async fn serve(db: &DatabaseArgs, args: ServeArgs) -> Result<(), CliError> {
     crate::jobs::spawn(
         store.clone(),
         mailer,
-        std::time::Duration::from_secs(args.deadline_check_minutes * 60),
+        std::time::Duration::from_secs(
+            args.deadline_check_seconds
+                .unwrap_or(args.deadline_check_minutes * 60)
+                .max(1),
+        ),
         inbox.map(|inbox| {
             (
                 inbox,
@@ -515,6 +554,67 @@ async fn serve(db: &DatabaseArgs, args: ServeArgs) -> Result<(), CliError> {
     served.map_err(|e| CliError::Io(format!("server: {e}")))?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// `mamori demo [--scale N] [--seed S]`: the demo programme, then N
+/// synthetic hospitals (refused, changing nothing, on a database that has
+/// had a `--scale` run or holds other data).
+async fn demo_command(db: &DatabaseArgs, args: crate::cli::DemoArgs) -> Result<(), CliError> {
+    let location = Location::from_args(db);
+    let (store, _) = open(&location).await?;
+    eprintln!("データベース / database: {}", location.describe(&store));
+    let outcome = if args.scale == 0 {
+        print_demo(demo::seed_demo_if_empty(&store).await?);
+        Ok(())
+    } else {
+        let options = demo::ScaleOptions {
+            hospitals: args.scale as usize,
+            seed: args.seed,
+        };
+        match demo::seed_scale(&store, &options).await? {
+            demo::ScaleOutcome::Done(summary) => {
+                print_scale(&summary, args.seed);
+                print_demo_accounts(&demo::demo_accounts());
+                Ok(())
+            }
+            demo::ScaleOutcome::Refused(detail) => Err(CliError::Failed {
+                japanese: "合成データを追加しませんでした（変更なし）",
+                detail,
+            }),
+        }
+    };
+    store.close().await;
+    outcome
+}
+
+fn print_scale(s: &demo::ScaleSummary, seed: u64) {
+    println!(
+        "合成データを追加しました / synthetic data added: {} hospitals in {} prefectures, {} synthetic companies (seed {seed}), {:.1} s",
+        s.hospitals,
+        s.prefectures,
+        s.companies,
+        s.elapsed.as_secs_f64()
+    );
+    println!("  事業 / programmes:");
+    for p in &s.programmes {
+        println!("    {p}");
+    }
+    println!("  調査の状態 / engagements by state:");
+    for (state, n) in &s.states {
+        println!("    {:<18} {n}", state.slug());
+    }
+    println!(
+        "  台帳 / ledgers: {} hospitals, {}–{} assets each",
+        s.ledgers, s.smallest_ledger, s.largest_ledger
+    );
+    println!("  行数 / rows (whole database):");
+    for (table, n) in &s.tables {
+        println!("    {table:<24} {n}");
+    }
+    println!(
+        "  調査員アカウント / synthetic surveyors: surveyor-s01…s{:02}@demo.mamori.example",
+        demo::SCALE_COMPANY_COUNT
+    );
 }
 
 fn print_demo(outcome: DemoOutcome) {

@@ -5,17 +5,17 @@
 //! `mamori audit verify` must pass. On a SQLite data directory and, when
 //! `MAMORI_TEST_DATABASE_URL` is set, on a fresh PostgreSQL schema.
 
+mod support;
+
 use mamori_store::testing::{self, TestDb};
 use mamori_store::{AuditFilter, Store};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use support::{BIN, Killed, Server};
 
-const BIN: &str = env!("CARGO_BIN_EXE_mamori");
 /// Records per import transaction (`BATCH` in `src/advisories.rs`).
 const BATCH: usize = 500;
 /// Records in each round's import file: a whole number of batches.
@@ -85,68 +85,11 @@ fn run(mut cmd: Command) -> (i32, String, String) {
     (code, text(&out.stdout), text(&out.stderr))
 }
 
-/// A child process that is killed (SIGKILL) and reaped however the test ends.
-struct Killed(Child);
-
-impl Killed {
-    /// SIGKILL (what `Child::kill` sends on Unix), then reap.
-    fn kill(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-/// `mamori serve --demo` and the URL it printed.
-struct Server {
-    process: Killed,
-    url: String,
-}
-
 /// Starts `mamori serve --demo` and waits for the URL it prints.
 fn serve(target: &Target) -> Server {
     let mut cmd = mamori(target, &["serve", "--demo", "--listen", "127.0.0.1:0"]);
-    cmd.env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    let mut process = Killed(cmd.spawn().expect("start mamori serve"));
-    let stdout = process.0.stdout.take().expect("stdout");
-    let (tx, rx) = mpsc::channel();
-    // Keeps reading to the end so the server never blocks on its output.
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let label = target.label();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let mut seen = Vec::new();
-    while Instant::now() < deadline {
-        match rx.recv_timeout(Duration::from_millis(200)) {
-            Ok(line) => {
-                if let Some(at) = line.find("http://") {
-                    let url = line[at..].split_whitespace().next().unwrap_or_default();
-                    let url = url.trim_end_matches('/').to_string();
-                    return Server { process, url };
-                }
-                seen.push(line);
-            }
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                if let Ok(Some(status)) = process.0.try_wait() {
-                    panic!("{label}: server exited with {status}: {seen:?}");
-                }
-            }
-            Err(mpsc::RecvTimeoutError::Disconnected) => {
-                panic!("{label}: server closed its output: {seen:?}");
-            }
-        }
-    }
-    panic!("{label}: server did not say where it listens: {seen:?}");
+    cmd.env("RUST_LOG", "info");
+    support::start(cmd, target.label())
 }
 
 async fn healthz(client: &reqwest::Client, url: &str) -> u16 {

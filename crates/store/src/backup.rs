@@ -185,9 +185,11 @@ where
                 .bind(id)
                 .fetch_optional(&mut *conn)
                 .await?;
+        // Files kept in a bucket (MAMORI_S3_BUCKET) are backed up with the
+        // bucket, not here: this copy is of the database alone.
         let data = data.ok_or_else(|| StoreError::Corrupt {
             column: "file_blobs.data",
-            value: format!("file {id} ({name}) has no stored bytes"),
+            value: format!("file {id} ({name}) has no bytes in the database; with files in object storage, back up the bucket and the database (pg_dump) instead"),
         })?;
         let digest = FileDigest {
             id,

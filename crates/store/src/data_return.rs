@@ -306,7 +306,7 @@ impl Store {
     ) -> Result<ArchiveContents> {
         ctx.require("return a hospital's data", may_return_hospital_data)?;
         let mut tx = self.begin_write().await?;
-        let contents = read_contents(&mut tx, hospital).await?;
+        let contents = read_contents(self, &mut tx, hospital).await?;
         let digest = contents.digest();
         let summary = contents.summary();
         record_return(&mut tx, ctx, hospital, "exported", &digest, &summary, "").await?;
@@ -350,7 +350,7 @@ impl Store {
             .into());
         }
         let mut tx = self.begin_write().await?;
-        let contents = read_contents(&mut tx, hospital).await?;
+        let contents = read_contents(self, &mut tx, hospital).await?;
         if !confirms_hospital(&contents.hospital_name, typed_name) {
             return Err(DomainError::invalid(
                 "confirm_name",
@@ -433,6 +433,17 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        // A bucket's objects go once nothing names them; the rows are gone
+        // already, so a failure here leaves only unnamed bytes behind.
+        let erased_digests: Vec<String> = contents
+            .files
+            .iter()
+            .filter(|f| f.after_return == AfterReturn::Deleted)
+            .map(|f| f.sha256.clone())
+            .collect();
+        if let Err(e) = self.delete_unreferenced_blobs(&erased_digests).await {
+            tracing::warn!(hospital = hospital.0, error = %e, "erased files' objects not removed from the bucket");
+        }
         Ok(summary)
     }
 
@@ -516,7 +527,7 @@ async fn record_return(
 }
 
 /// Reads every planned table and the files they name, in the caller's transaction.
-async fn read_contents(tx: &mut Tx, hospital: OrgId) -> Result<ArchiveContents> {
+async fn read_contents(store: &Store, tx: &mut Tx, hospital: OrgId) -> Result<ArchiveContents> {
     let not_found = || StoreError::NotFound {
         what: "hospital",
         key: hospital.0.to_string(),
@@ -560,13 +571,16 @@ async fn read_contents(tx: &mut Tx, hospital: OrgId) -> Result<ArchiveContents> 
     file_refs.sort_by_key(|(id, _, _)| *id);
     let mut files = Vec::with_capacity(file_refs.len());
     for (id, held_by, after_return) in file_refs {
-        let row: Option<(String, String, String, Vec<u8>)> = sqlx::query_as(
-            "SELECT f.name, f.content_type, f.sha256, b.data FROM files f JOIN file_blobs b ON b.file_id = f.id WHERE f.id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await?;
-        let Some((name, content_type, sha256, bytes)) = row else {
+        let row: Option<(String, String, String)> =
+            sqlx::query_as("SELECT name, content_type, sha256 FROM files WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut **tx)
+                .await?;
+        let bytes = match &row {
+            Some((_, _, sha256)) => store.read_blob(tx, id, sha256).await?,
+            None => None,
+        };
+        let (Some((name, content_type, sha256)), Some(bytes)) = (row, bytes) else {
             return Err(StoreError::Corrupt {
                 column: "files.id",
                 value: format!("{held_by} names file {id}, which is missing"),

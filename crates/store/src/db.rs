@@ -19,10 +19,17 @@ pub enum Backend {
 #[derive(Clone)]
 pub struct Store {
     pub(crate) pool: AnyPool,
+    /// SQLite: the one connection write transactions take, so that writers
+    /// queue here in turn rather than poll SQLite's lock (its busy handler
+    /// sleeps up to 100 ms between tries, which under load left some
+    /// requests waiting for seconds). `None` on PostgreSQL.
+    writer: Option<AnyPool>,
     backend: Backend,
     clock: Clock,
     /// Seals TOTP secrets; without it they are stored as they are.
     secret_key: Option<Arc<SecretKey>>,
+    /// Where file bytes go: the database, or a bucket.
+    pub(crate) blobs: crate::blobs::Blobs,
 }
 
 /// The calendar the lifecycle runs on: deadlines, NDA validity, overdue
@@ -117,32 +124,31 @@ impl Store {
         .map_err(|e| StoreError::Unreachable(format!("{}: {e}", redact_url(url))))?;
         let _ = probe.close().await;
         let pool = match backend {
-            Backend::Sqlite => AnyPoolOptions::new()
-                .max_connections(8)
-                .acquire_timeout(Duration::from_secs(5))
-                .after_connect(|conn, _| {
-                    Box::pin(async move {
-                        // WAL lets readers go on while one writer writes; the busy
-                        // timeout makes a second writer wait instead of failing.
-                        conn.execute("PRAGMA journal_mode = WAL").await?;
-                        conn.execute("PRAGMA foreign_keys = ON").await?;
-                        conn.execute("PRAGMA busy_timeout = 10000").await?;
-                        conn.execute("PRAGMA synchronous = NORMAL").await?;
-                        Ok(())
-                    })
-                }),
+            Backend::Sqlite => sqlite_pool_options(8, Duration::from_secs(5)),
             Backend::Postgres => AnyPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(5)),
         }
-        .connect_with(options)
+        .connect_with(options.clone())
         .await
         .map_err(|e| StoreError::Unreachable(format!("{}: {e}", redact_url(url))))?;
+        let writer = match backend {
+            // Waiting here replaces SQLite's busy timeout: as long.
+            Backend::Sqlite => Some(
+                sqlite_pool_options(1, Duration::from_secs(10))
+                    .connect_with(options)
+                    .await
+                    .map_err(|e| StoreError::Unreachable(format!("{}: {e}", redact_url(url))))?,
+            ),
+            Backend::Postgres => None,
+        };
         let store = Store {
             pool,
+            writer,
             backend,
             clock: Clock::default(),
             secret_key: None,
+            blobs: Default::default(),
         };
         store
             .ping()
@@ -176,7 +182,13 @@ impl Store {
     /// (`BEGIN IMMEDIATE`), so two writers never deadlock on upgrade.
     pub(crate) async fn begin_write(&self) -> Result<Tx> {
         Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Sqlite => {
+                self.writer
+                    .as_ref()
+                    .unwrap_or(&self.pool)
+                    .begin_with("BEGIN IMMEDIATE")
+                    .await?
+            }
             Backend::Postgres => self.pool.begin().await?,
         })
     }
@@ -199,8 +211,29 @@ impl Store {
     }
 
     pub async fn close(&self) {
+        if let Some(writer) = &self.writer {
+            writer.close().await;
+        }
         self.pool.close().await;
     }
+}
+
+/// A SQLite pool of `max` connections: WAL lets readers go on while one
+/// writer writes; the busy timeout makes a second writer wait instead of
+/// failing.
+fn sqlite_pool_options(max: u32, acquire: Duration) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(acquire)
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                conn.execute("PRAGMA journal_mode = WAL").await?;
+                conn.execute("PRAGMA foreign_keys = ON").await?;
+                conn.execute("PRAGMA busy_timeout = 10000").await?;
+                conn.execute("PRAGMA synchronous = NORMAL").await?;
+                Ok(())
+            })
+        })
 }
 
 /// A URL with its password replaced, safe to print.

@@ -15,6 +15,7 @@ use mamori_domain::policy::{
 use mamori_domain::schedule::{Deadline, EngagementDates, engagement_deadlines};
 use mamori_domain::{DomainError, EngagementId, OrgId, ProgrammeId, validate};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use time::Date;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -157,6 +158,21 @@ const ENGAGEMENT_SELECT: &str = "SELECT e.id, e.programme_id, p.name AS programm
  e.updated_at
  FROM engagements e JOIN programmes p ON p.id = e.programme_id JOIN organisations h ON h.id = e.hospital_id JOIN organisations c ON c.id = e.company_id";
 
+/// An engagement's id, programme, state, intent and contact days and the
+/// end of its NDA in force: what its deadlines are computed from.
+type DatesRow = (
+    i64,
+    i64,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+/// The order of the engagement tables (newest programme first, then by
+/// hospital and company), the id last so that pages never overlap.
+const ENGAGEMENT_ORDER: &str = "p.fiscal_year DESC, h.name, c.name, e.id";
+
 fn engagement(row: EngagementRow) -> Result<Engagement> {
     let nda_valid_until = parse_optional_day("agreements.valid_until", row.nda_until)?;
     Ok(Engagement {
@@ -223,6 +239,58 @@ pub struct EngagementOverview {
     pub engagement: Engagement,
     pub deadlines: Vec<Deadline>,
     pub overdue: bool,
+}
+
+/// A window on a long list: skip `offset` rows, show at most `limit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Paging {
+    pub offset: usize,
+    pub limit: usize,
+}
+
+impl Paging {
+    /// Page `page` (from 1) of `size` rows.
+    pub fn page(page: usize, size: usize) -> Paging {
+        Paging {
+            offset: page.saturating_sub(1).saturating_mul(size),
+            limit: size,
+        }
+    }
+
+    fn window<T>(self, rows: Vec<T>) -> Vec<T> {
+        rows.into_iter()
+            .skip(self.offset)
+            .take(self.limit)
+            .collect()
+    }
+}
+
+/// One page of the engagement table, and how many rows the filter matches
+/// for this reader in all.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct EngagementOverviewPage {
+    pub rows: Vec<EngagementOverview>,
+    pub total: usize,
+}
+
+/// How many engagements the reader may see, by state, and how many of them
+/// are past a deadline: the dashboard's tiles.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct EngagementCounts {
+    pub total: usize,
+    pub by_state: BTreeMap<EngagementState, usize>,
+    pub overdue: usize,
+}
+
+impl EngagementCounts {
+    /// The engagements in the states `pred` picks.
+    pub fn count(&self, pred: impl Fn(EngagementState) -> bool) -> usize {
+        self.by_state
+            .iter()
+            .filter(|(s, _)| pred(**s))
+            .map(|(_, n)| n)
+            .sum()
+    }
 }
 
 pub(crate) async fn engagement_in(
@@ -460,8 +528,7 @@ impl Store {
     }
 
     async fn engagements_where(&self, clause: &str, binds: &[i64]) -> Result<Vec<Engagement>> {
-        let sql =
-            format!("{ENGAGEMENT_SELECT} {clause} ORDER BY p.fiscal_year DESC, h.name, c.name");
+        let sql = format!("{ENGAGEMENT_SELECT} {clause} ORDER BY {ENGAGEMENT_ORDER}");
         let mut query = sqlx::query_as::<_, EngagementRow>(sqlx::AssertSqlSafe(sql))
             .bind(iso_day(self.today()));
         for v in binds {
@@ -494,43 +561,227 @@ impl Store {
         ctx: &AuditContext,
         filter: &EngagementFilter,
     ) -> Result<Vec<EngagementOverview>> {
-        let mut conditions: Vec<String> = Vec::new();
-        let mut binds: Vec<i64> = Vec::new();
-        let mut add = |condition: &str, value: i64| {
-            binds.push(value);
-            conditions.push(condition.replace('?', &format!("${}", binds.len() + 1)));
+        let out = self.visible_overviews(ctx, filter).await?;
+        self.audit_shown(ctx, &out).await?;
+        Ok(out)
+    }
+
+    /// One page of the engagement table (`engagement_overview` cut to
+    /// `paging`) and how many rows there are in all. The secretariat may
+    /// read every engagement's summary, so for it the database counts and
+    /// cuts the page; for others the policy weighs each candidate first.
+    /// Only the rows of the page are shown, so only they are audited.
+    pub async fn engagement_overview_page(
+        &self,
+        ctx: &AuditContext,
+        filter: &EngagementFilter,
+        paging: Paging,
+    ) -> Result<EngagementOverviewPage> {
+        let everything = ctx.actor.is_none_or(|a| a.org_kind == OrgKind::Secretariat);
+        let (rows, total) = if everything && !filter.overdue_only {
+            let Some((clause, binds)) = overview_clause(ctx, filter, 1) else {
+                return Ok(EngagementOverviewPage::default());
+            };
+            let joins = "FROM engagements e JOIN programmes p ON p.id = e.programme_id JOIN organisations h ON h.id = e.hospital_id JOIN organisations c ON c.id = e.company_id";
+            // Every engagement has its programme and organisations (foreign
+            // keys): the count needs the hospital only for its prefecture.
+            let counted = if filter.prefecture.is_some() {
+                "FROM engagements e JOIN organisations h ON h.id = e.hospital_id"
+            } else {
+                "FROM engagements e"
+            };
+            let mut count = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(
+                "SELECT COUNT(*) {counted} {clause}"
+            )));
+            for v in &binds {
+                count = count.bind(*v);
+            }
+            let total = usize::try_from(count.fetch_one(&self.pool).await?).unwrap_or(0);
+            // Numbers of ours, never user text.
+            let mut ids = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(
+                "SELECT e.id {joins} {clause} ORDER BY {ENGAGEMENT_ORDER} LIMIT {} OFFSET {}",
+                paging.limit, paging.offset
+            )));
+            for v in &binds {
+                ids = ids.bind(*v);
+            }
+            let ids = ids.fetch_all(&self.pool).await?;
+            let candidates = self.engagements_by_ids(&ids).await?;
+            (self.overviews_of(ctx, filter, candidates).await?, total)
+        } else {
+            let all = self.visible_overviews(ctx, filter).await?;
+            let total = all.len();
+            (paging.window(all), total)
         };
-        if let Some(actor) = ctx.actor {
-            match actor.org_kind {
-                OrgKind::SurveyCompany => add("e.company_id = ?", actor.org.0),
-                OrgKind::Hospital => add("e.hospital_id = ?", actor.org.0),
-                OrgKind::Vendor => return Ok(Vec::new()),
-                _ => {}
+        self.audit_shown(ctx, &rows).await?;
+        Ok(EngagementOverviewPage { rows, total })
+    }
+
+    /// The dashboard: the counts over every engagement the reader may see
+    /// (numbers only, so not audited) and one page of its rows (all, or the
+    /// overdue ones), audited as the summary reads they are.
+    pub async fn engagement_dashboard(
+        &self,
+        ctx: &AuditContext,
+        overdue_only: bool,
+        paging: Paging,
+    ) -> Result<(EngagementCounts, EngagementOverviewPage)> {
+        if ctx.actor.is_none_or(|a| a.org_kind == OrgKind::Secretariat) {
+            return self.secretariat_dashboard(ctx, overdue_only, paging).await;
+        }
+        let all = self
+            .visible_overviews(ctx, &EngagementFilter::default())
+            .await?;
+        let mut counts = EngagementCounts {
+            total: all.len(),
+            ..EngagementCounts::default()
+        };
+        for o in &all {
+            *counts.by_state.entry(o.engagement.state).or_default() += 1;
+            if o.overdue {
+                counts.overdue += 1;
             }
         }
-        if let Some(p) = filter.programme {
-            add("e.programme_id = ?", p.0);
-        }
-        if let Some(c) = filter.company {
-            add("e.company_id = ?", c.0);
-        }
-        if let Some(p) = filter.prefecture {
-            add("h.prefecture = ?", i64::from(p));
-        }
-        let mut clause = if conditions.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", conditions.join(" AND "))
+        let chosen: Vec<EngagementOverview> = all
+            .into_iter()
+            .filter(|o| !overdue_only || o.overdue)
+            .collect();
+        let total = chosen.len();
+        let rows = paging.window(chosen);
+        self.audit_shown(ctx, &rows).await?;
+        Ok((counts, EngagementOverviewPage { rows, total }))
+    }
+
+    /// `engagement_dashboard` for the secretariat, who may see every
+    /// engagement: the states counted by the database, the deadlines
+    /// computed from the dates alone (no names, no contacts), and only the
+    /// rows shown read whole.
+    async fn secretariat_dashboard(
+        &self,
+        ctx: &AuditContext,
+        overdue_only: bool,
+        paging: Paging,
+    ) -> Result<(EngagementCounts, EngagementOverviewPage)> {
+        let today = self.today();
+        let rows: Vec<DatesRow> =
+            sqlx::query_as(
+                "SELECT e.id, e.programme_id, e.state, e.intent_confirmed_on, e.contacted_on,
+                 (SELECT MAX(a.valid_until) FROM agreements a WHERE a.engagement_id = e.id AND a.kind = 'nda' AND a.signed_on IS NOT NULL AND a.revoked_on IS NULL AND a.valid_from <= $1 AND a.valid_until >= $1)
+                 FROM engagements e",
+            )
+            .bind(iso_day(today))
+            .fetch_all(&self.pool)
+            .await?;
+        let requests = {
+            let mut conn = self.pool.acquire().await?;
+            crate::hearings::request_deadlines(&mut conn, None).await?
         };
-        if let Some(state) = filter.state {
-            // A slug from the enum, never user text.
-            clause.push_str(&format!(
-                "{} e.state = '{}'",
-                if clause.is_empty() { "WHERE" } else { " AND" },
-                state.slug()
-            ));
+        let mut milestones = std::collections::HashMap::new();
+        let mut counts = EngagementCounts {
+            total: rows.len(),
+            ..EngagementCounts::default()
+        };
+        let mut overdue = std::collections::HashSet::new();
+        for (id, programme, state, intent, contacted, nda) in rows {
+            let state = EngagementState::parse(&state).map_err(corrupt("engagements.state"))?;
+            *counts.by_state.entry(state).or_default() += 1;
+            let dates = EngagementDates {
+                state: Some(state),
+                intent_confirmed_on: parse_optional_day("engagements.intent_confirmed_on", intent)?,
+                contacted_on: parse_optional_day("engagements.contacted_on", contacted)?,
+                nda_valid_until: parse_optional_day("agreements.valid_until", nda)?,
+            };
+            let programme = ProgrammeId(programme);
+            if let std::collections::hash_map::Entry::Vacant(slot) = milestones.entry(programme) {
+                slot.insert(self.milestones(programme).await?);
+            }
+            let mut deadlines = engagement_deadlines(&dates, &milestones[&programme]);
+            let id = EngagementId(id);
+            if !state.is_closed_early() {
+                deadlines = crate::hearings::with_request_deadlines(deadlines, requests.get(&id));
+            }
+            if deadlines.iter().any(|d| d.is_overdue(today)) {
+                counts.overdue += 1;
+                overdue.insert(id.0);
+            }
         }
+        let total = if overdue_only {
+            counts.overdue
+        } else {
+            counts.total
+        };
+        // The page in the table's order: the ordered ids, overdue ones only
+        // if so asked, cut to the page.
+        let ordered: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT e.id FROM engagements e JOIN programmes p ON p.id = e.programme_id JOIN organisations h ON h.id = e.hospital_id JOIN organisations c ON c.id = e.company_id ORDER BY {ENGAGEMENT_ORDER}"
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        let ids: Vec<i64> = ordered
+            .into_iter()
+            .filter(|id| !overdue_only || overdue.contains(id))
+            .skip(paging.offset)
+            .take(paging.limit)
+            .collect();
+        let candidates = self.engagements_by_ids(&ids).await?;
+        let shown = self
+            .overviews_of(ctx, &EngagementFilter::default(), candidates)
+            .await?;
+        self.audit_shown(ctx, &shown).await?;
+        Ok((counts, EngagementOverviewPage { rows: shown, total }))
+    }
+
+    /// The engagements of one organisation (as its hospital or its
+    /// company) that the reader may see, each audited as a summary read.
+    pub async fn engagements_of_organisation(
+        &self,
+        ctx: &AuditContext,
+        org: OrgId,
+    ) -> Result<Vec<Engagement>> {
+        let Some((mut clause, mut binds)) = overview_clause(ctx, &EngagementFilter::default(), 2)
+        else {
+            return Ok(Vec::new());
+        };
+        let n = binds.len() + 2;
+        clause.push_str(&format!(
+            "{} (e.hospital_id = ${n} OR e.company_id = ${n})",
+            if clause.is_empty() { "WHERE" } else { " AND" }
+        ));
+        binds.push(org.0);
         let candidates = self.engagements_where(&clause, &binds).await?;
+        let rows = self
+            .overviews_of(ctx, &EngagementFilter::default(), candidates)
+            .await?;
+        self.audit_shown(ctx, &rows).await?;
+        Ok(rows.into_iter().map(|o| o.engagement).collect())
+    }
+
+    /// Every engagement the actor may see, narrowed by the filter, with its
+    /// deadlines today; not audited (the caller audits what it shows).
+    async fn visible_overviews(
+        &self,
+        ctx: &AuditContext,
+        filter: &EngagementFilter,
+    ) -> Result<Vec<EngagementOverview>> {
+        let Some((clause, binds)) = overview_clause(ctx, filter, 2) else {
+            return Ok(Vec::new());
+        };
+        let candidates = self.engagements_where(&clause, &binds).await?;
+        self.overviews_of(ctx, filter, candidates).await
+    }
+
+    /// The candidates as the actor may see them: the policy asked per
+    /// hospital (contacts blanked where the record is closed to it), the
+    /// deadlines of each as of today, the overdue filter applied.
+    async fn overviews_of(
+        &self,
+        ctx: &AuditContext,
+        filter: &EngagementFilter,
+        candidates: Vec<Engagement>,
+    ) -> Result<Vec<EngagementOverview>> {
+        if candidates.is_empty() {
+            return Ok(Vec::new());
+        }
         let today = self.today();
         // The policy reads all engagements of each hospital shown: one query
         // for all of them, not one per row.
@@ -581,7 +832,12 @@ impl Store {
                 overdue,
             });
         }
-        let reads: Vec<(String, OrgId)> = out
+        Ok(out)
+    }
+
+    /// Audits each row shown as a read of its hospital's engagement summary.
+    async fn audit_shown(&self, ctx: &AuditContext, rows: &[EngagementOverview]) -> Result<()> {
+        let reads: Vec<(String, OrgId)> = rows
             .iter()
             .map(|o| {
                 (
@@ -590,8 +846,26 @@ impl Store {
                 )
             })
             .collect();
-        self.record_hospital_reads(ctx, &reads, "summary").await?;
-        Ok(out)
+        self.record_hospital_reads(ctx, &reads, "summary").await
+    }
+
+    /// The engagements with these ids, in the order given.
+    async fn engagements_by_ids(&self, ids: &[i64]) -> Result<Vec<Engagement>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<EngagementRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{ENGAGEMENT_SELECT} WHERE e.id IN ({})",
+            crate::db::id_list(ids)
+        )))
+        .bind(iso_day(self.today()))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut found: std::collections::HashMap<i64, Engagement> = rows
+            .into_iter()
+            .map(|r| engagement(r).map(|e| (e.id.0, e)))
+            .collect::<Result<_>>()?;
+        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
     }
 
     /// The links of several hospitals at once (ids are numbers, written
@@ -614,6 +888,53 @@ impl Store {
     }
 }
 
+/// The WHERE clause of the engagement lists for this actor and filter, its
+/// placeholders numbered from `$first`, with the numbers to bind to them;
+/// `None` when the actor may see no engagement at all (a vendor).
+fn overview_clause(
+    ctx: &AuditContext,
+    filter: &EngagementFilter,
+    first: usize,
+) -> Option<(String, Vec<i64>)> {
+    let mut conditions: Vec<String> = Vec::new();
+    let mut binds: Vec<i64> = Vec::new();
+    let mut add = |condition: &str, value: i64| {
+        conditions.push(condition.replace('?', &format!("${}", binds.len() + first)));
+        binds.push(value);
+    };
+    if let Some(actor) = ctx.actor {
+        match actor.org_kind {
+            OrgKind::SurveyCompany => add("e.company_id = ?", actor.org.0),
+            OrgKind::Hospital => add("e.hospital_id = ?", actor.org.0),
+            OrgKind::Vendor => return None,
+            _ => {}
+        }
+    }
+    if let Some(p) = filter.programme {
+        add("e.programme_id = ?", p.0);
+    }
+    if let Some(c) = filter.company {
+        add("e.company_id = ?", c.0);
+    }
+    if let Some(p) = filter.prefecture {
+        add("h.prefecture = ?", i64::from(p));
+    }
+    let mut clause = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conditions.join(" AND "))
+    };
+    if let Some(state) = filter.state {
+        // A slug from the enum, never user text.
+        clause.push_str(&format!(
+            "{} e.state = '{}'",
+            if clause.is_empty() { "WHERE" } else { " AND" },
+            state.slug()
+        ));
+    }
+    Some((clause, binds))
+}
+
 /// The engagements of one hospital, as the policy needs them, read on the
 /// caller's connection (inside its transaction when it has one).
 pub(crate) async fn links_of(
@@ -631,4 +952,123 @@ pub(crate) async fn links_of(
     rows.into_iter()
         .map(|r| Ok(engagement(r)?.link()))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing;
+    use mamori_domain::organisation::Role;
+
+    async fn summary_reads(db: &testing::TestDb) -> i64 {
+        db.count("SELECT COUNT(*) FROM audit_events WHERE action = 'hospital-data.read' AND detail = 'summary'")
+            .await
+    }
+
+    #[tokio::test]
+    async fn pages_of_the_engagement_table_follow_its_order_and_audit_only_what_they_show() {
+        testing::each_backend(|db| async move {
+            let s = &db.store;
+            let operator = AuditContext::operator("test");
+            let sec = testing::add_org(s, OrgKind::Secretariat, "事務局").await;
+            let sec_account = testing::add_account(s, sec, "sec@example.jp", Role::Member).await;
+            let secretariat =
+                AuditContext::for_actor(sec_account.actor(), sec_account.email.clone(), None);
+            let a = testing::add_org(s, OrgKind::SurveyCompany, "調査A社").await;
+            let b = testing::add_org(s, OrgKind::SurveyCompany, "調査B社").await;
+            let a_account = testing::add_account(s, a, "a@example.jp", Role::Member).await;
+            let company = AuditContext::for_actor(a_account.actor(), a_account.email.clone(), None);
+            let programme = testing::add_programme(s, "令和8年度 調査").await;
+            for n in 0..7 {
+                let h = testing::add_org(s, OrgKind::Hospital, &format!("病院{n}")).await;
+                let c = if n % 2 == 0 { a } else { b };
+                testing::add_engagement(s, programme, h, c, EngagementState::Candidate).await;
+            }
+            let all = s
+                .engagement_overview(&operator, &EngagementFilter::default())
+                .await
+                .unwrap();
+            assert_eq!(all.len(), 7);
+            for ctx in [&operator, &secretariat] {
+                let mut seen = Vec::new();
+                for page in 1..=4 {
+                    let before = summary_reads(&db).await;
+                    let p = s
+                        .engagement_overview_page(
+                            ctx,
+                            &EngagementFilter::default(),
+                            Paging::page(page, 3),
+                        )
+                        .await
+                        .unwrap();
+                    assert_eq!(p.total, 7);
+                    assert_eq!(p.rows.len(), [3, 3, 1, 0][page - 1]);
+                    let audited = summary_reads(&db).await - before;
+                    let expected = if ctx.actor.is_some() { p.rows.len() } else { 0 };
+                    assert_eq!(audited, expected as i64, "one summary read per row shown");
+                    seen.extend(p.rows);
+                }
+                assert_eq!(seen, all, "the pages are the table, in order, once");
+            }
+            // A filter narrows the count as well as the rows.
+            let only_b = EngagementFilter {
+                company: Some(b),
+                ..Default::default()
+            };
+            let p = s
+                .engagement_overview_page(&secretariat, &only_b, Paging::page(1, 2))
+                .await
+                .unwrap();
+            assert_eq!((p.total, p.rows.len()), (3, 2));
+            assert!(p.rows.iter().all(|o| o.engagement.company_id == b));
+            // A company sees its own engagements only, paged after the policy.
+            let p = s
+                .engagement_overview_page(
+                    &company,
+                    &EngagementFilter::default(),
+                    Paging::page(2, 3),
+                )
+                .await
+                .unwrap();
+            assert_eq!((p.total, p.rows.len()), (4, 1));
+            assert!(p.rows.iter().all(|o| o.engagement.company_id == a));
+            // The dashboard counts everything it may see and shows a page.
+            let (counts, shown) = s
+                .engagement_dashboard(&company, false, Paging::page(1, 2))
+                .await
+                .unwrap();
+            assert_eq!(counts.total, 4);
+            assert_eq!(counts.count(|st| st == EngagementState::Candidate), 4);
+            assert_eq!((shown.total, shown.rows.len()), (4, 2));
+            // The secretariat's counts, from the dates alone, agree with the table.
+            for overdue_only in [false, true] {
+                let (counts, shown) = s
+                    .engagement_dashboard(&secretariat, overdue_only, Paging::page(1, 2))
+                    .await
+                    .unwrap();
+                assert_eq!(counts.total, 7);
+                assert_eq!(counts.count(|st| st == EngagementState::Candidate), 7);
+                let overdue: Vec<_> = all.iter().filter(|o| o.overdue).cloned().collect();
+                assert_eq!(counts.overdue, overdue.len());
+                let expected: Vec<_> = if overdue_only { overdue } else { all.clone() };
+                assert_eq!(shown.total, expected.len());
+                assert_eq!(shown.rows, expected.into_iter().take(2).collect::<Vec<_>>());
+            }
+            // The engagements of one organisation.
+            let of_b = s
+                .engagements_of_organisation(&secretariat, b)
+                .await
+                .unwrap();
+            assert_eq!(of_b.len(), 3);
+            assert!(
+                s.engagements_of_organisation(&company, b)
+                    .await
+                    .unwrap()
+                    .is_empty(),
+                "a company never sees another's engagements"
+            );
+            db
+        })
+        .await;
+    }
 }

@@ -42,6 +42,9 @@ pub enum StoreError {
     /// missing, malformed, or not the one the secrets were sealed with.
     #[error("secret key: {0}")]
     BadSecretKey(String),
+    /// The bucket for stored files (MAMORI_S3_*) refused or did not answer.
+    #[error("object storage: {0}")]
+    ObjectStorage(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
 }

@@ -1,14 +1,13 @@
 //! Uploaded and generated files (signed scans, letters, the programme's
-//! forms). Kept in the database beside the rows that point to them, so a
-//! backup of the database is a backup of everything; object storage comes
-//! with the scale-out issue.
+//! forms). Their rows live in the database; their bytes beside them or in a
+//! bucket (`blobs`).
 
 use crate::audit::AuditContext;
+use crate::backup::sha256_hex;
 use crate::db::Tx;
 use crate::{Result, Store, StoreError, now_ms};
-use mamori_domain::DomainError;
+use mamori_domain::{AccountId, DomainError};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 /// The largest file accepted (a scanned contract is a few megabytes).
 pub const MAX_FILE_BYTES: usize = 20 * 1024 * 1024;
@@ -118,41 +117,76 @@ impl NewFile {
     }
 }
 
-/// Stores a file in the caller's transaction; the caller audits what it is for.
-pub(crate) async fn insert_file(tx: &mut Tx, ctx: &AuditContext, file: &NewFile) -> Result<i64> {
-    let (name, content_type) = file.checked()?;
-    let sha = hex::encode(Sha256::digest(&file.data));
-    let id: i64 = sqlx::query_scalar("INSERT INTO files (name, content_type, size_bytes, sha256, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
-        .bind(&name)
-        .bind(content_type)
-        .bind(file.data.len() as i64)
-        .bind(&sha)
-        .bind(now_ms())
-        .bind(ctx.actor.map(|a| a.account.0))
-        .fetch_one(&mut **tx)
-        .await?;
-    sqlx::query("INSERT INTO file_blobs (file_id, data) VALUES ($1, $2)")
-        .bind(id)
-        .bind(file.data.clone())
-        .execute(&mut **tx)
-        .await?;
-    Ok(id)
-}
-
 impl Store {
+    /// Stores a file in the caller's transaction; the caller audits what it is for.
+    pub(crate) async fn insert_file(
+        &self,
+        tx: &mut Tx,
+        ctx: &AuditContext,
+        file: &NewFile,
+    ) -> Result<i64> {
+        let (name, content_type) = file.checked()?;
+        self.insert_checked_file(
+            tx,
+            ctx.actor.map(|a| a.account),
+            &name,
+            content_type,
+            &file.data,
+        )
+        .await
+        .map(|stored| stored.id)
+    }
+
+    /// Stores a file whose name and type the caller has checked.
+    pub(crate) async fn insert_checked_file(
+        &self,
+        tx: &mut Tx,
+        actor: Option<AccountId>,
+        name: &str,
+        content_type: &str,
+        data: &[u8],
+    ) -> Result<StoredFile> {
+        let sha256 = sha256_hex(data);
+        let size_bytes = data.len() as i64;
+        let id: i64 = sqlx::query_scalar("INSERT INTO files (name, content_type, size_bytes, sha256, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
+            .bind(name)
+            .bind(content_type)
+            .bind(size_bytes)
+            .bind(&sha256)
+            .bind(now_ms())
+            .bind(actor.map(|a| a.0))
+            .fetch_one(&mut **tx)
+            .await?;
+        self.write_blob(tx, id, &sha256, data).await?;
+        Ok(StoredFile {
+            id,
+            name: name.to_string(),
+            content_type: content_type.to_string(),
+            size_bytes,
+            sha256,
+        })
+    }
+
     /// A file's metadata and bytes, without any check: callers decide first
     /// whether the actor may have it.
     pub(crate) async fn file_content(&self, id: i64) -> Result<(StoredFile, Vec<u8>)> {
-        let row: Option<(i64, String, String, i64, String, Vec<u8>)> = sqlx::query_as(
-            "SELECT f.id, f.name, f.content_type, f.size_bytes, f.sha256, b.data FROM files f JOIN file_blobs b ON b.file_id = f.id WHERE f.id = $1",
+        let mut conn = self.pool.acquire().await?;
+        let row: Option<(i64, String, String, i64, String)> = sqlx::query_as(
+            "SELECT id, name, content_type, size_bytes, sha256 FROM files WHERE id = $1",
         )
         .bind(id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *conn)
         .await?;
-        let Some((id, name, content_type, size_bytes, sha256, data)) = row else {
+        let Some((id, name, content_type, size_bytes, sha256)) = row else {
             return Err(StoreError::NotFound {
                 what: "file",
                 key: id.to_string(),
+            });
+        };
+        let Some(data) = self.read_blob(&mut conn, id, &sha256).await? else {
+            return Err(StoreError::Corrupt {
+                column: "files.id",
+                value: format!("file {id} ({name}) has no stored bytes"),
             });
         };
         Ok((

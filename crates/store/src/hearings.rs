@@ -11,7 +11,7 @@ use crate::credentials::{random_token, token_hash};
 use crate::db::{Tx, iso_day, parse_iso_day, parse_optional_day};
 use crate::engagements::{Engagement, engagement_in, require_in};
 use crate::error::corrupt;
-use crate::files::{NewFile, StoredFile, insert_file};
+use crate::files::{NewFile, StoredFile};
 use crate::lifecycle::no_future;
 use crate::notifications::{NotificationKind, notify_company_side};
 use crate::{Result, Store, StoreError, now_ms};
@@ -1050,7 +1050,7 @@ impl Store {
         }
         let lapsed_on = lapse_on_arrival(request.lapsed_on, request.due_on, received_on);
         let file_id = match &file {
-            Some(f) => Some(insert_file(&mut tx, ctx, f).await?),
+            Some(f) => Some(self.insert_file(&mut tx, ctx, f).await?),
             None => None,
         };
         let changed = sqlx::query("UPDATE material_requests SET status = $1, received_on = $2, lapsed_on = $3, file_id = $4, note = $5 WHERE id = $6 AND status <> $1")
@@ -1334,7 +1334,7 @@ impl Store {
         let answer = text_between("answer", answer, MAX_INQUIRY_ANSWER_CHARS)?;
         let ctx = link_context(Some(inquiry.id), client_addr);
         let file_id = match &file {
-            Some(f) => Some(insert_file(&mut tx, &ctx, f).await?),
+            Some(f) => Some(self.insert_file(&mut tx, &ctx, f).await?),
             None => None,
         };
         let lapsed_on = lapse_on_arrival(inquiry.lapsed_on, inquiry.due_on, today);

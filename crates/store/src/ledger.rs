@@ -28,8 +28,8 @@ use crate::audit::AuditContext;
 use crate::db::Tx;
 use crate::{Result, Store, StoreError};
 use mamori_domain::ledger::{
-    Asset, Backup, CellProblem, ExternalConnection, InvestigationEntry, Ledger, LedgerKey,
-    LedgerRecord, Link, RecordKind, ReferenceProblem, Segment, StructureRole,
+    AnyRecord, Asset, Backup, CellProblem, ExternalConnection, InvestigationEntry, Ledger,
+    LedgerKey, LedgerRecord, Link, RecordKind, ReferenceProblem, Segment, StructureRole,
 };
 use mamori_domain::policy::{Access, HospitalData, HospitalGrant};
 use mamori_domain::{AccountId, DomainError, OrgId};
@@ -59,6 +59,17 @@ pub struct StoredLedger {
     /// catalogue's model keys.
     pub ledger: Ledger,
     pub meta: BTreeMap<(RecordKind, LedgerKey), RecordMeta>,
+}
+
+/// One page of one table of a hospital's ledger: the live records of the
+/// kind in the order they were first written, with how many live records
+/// each kind has (the tabs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LedgerTablePage {
+    pub counts: BTreeMap<RecordKind, usize>,
+    pub records: Vec<(AnyRecord, RecordMeta)>,
+    /// Live records of the kind in all.
+    pub total: usize,
 }
 
 impl StoredLedger {
@@ -255,6 +266,25 @@ fn push_record(ledger: &mut Ledger, kind: RecordKind, body: &Value) -> Result<()
     }
 }
 
+fn any<R: LedgerRecord>(body: &str, wrap: fn(R) -> AnyRecord) -> Result<AnyRecord> {
+    serde_json::from_str::<R>(body)
+        .map(wrap)
+        .map_err(corrupt_json("ledger_records.body"))
+}
+
+/// A stored body as the record of its kind, straight from its text.
+fn any_record(kind: RecordKind, body: &str) -> Result<AnyRecord> {
+    match kind {
+        RecordKind::Asset => any(body, AnyRecord::Asset),
+        RecordKind::Segment => any(body, AnyRecord::Segment),
+        RecordKind::Link => any(body, AnyRecord::Link),
+        RecordKind::Connection => any(body, AnyRecord::Connection),
+        RecordKind::Investigation => any(body, AnyRecord::Investigation),
+        RecordKind::Backup => any(body, AnyRecord::Backup),
+        RecordKind::Role => any(body, AnyRecord::Role),
+    }
+}
+
 fn remove<R: LedgerRecord>(ledger: &mut Ledger, key: &LedgerKey) {
     R::table_mut(ledger).retain(|r| r.key() != key);
 }
@@ -393,5 +423,143 @@ impl Store {
         )
         .await?;
         Ok(StoredLedger { ledger, meta })
+    }
+
+    /// One page of one table of the hospital's ledger, without reading the
+    /// rest of it; the read is audited like [`Store::ledger`].
+    pub async fn ledger_table(
+        &self,
+        ctx: &AuditContext,
+        grant: &HospitalGrant,
+        kind: RecordKind,
+        paging: crate::Paging,
+    ) -> Result<LedgerTablePage> {
+        require(grant, ctx, HospitalData::Ledger, Access::Read)?;
+        let hospital = grant.hospital();
+        let mut tx = self.begin_read().await?;
+        recheck(&mut tx, grant, self.today()).await?;
+        let counted: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT kind, COUNT(*) FROM ledger_records WHERE hospital_id = $1 AND deleted_at IS NULL GROUP BY kind",
+        )
+        .bind(hospital.0)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut counts = BTreeMap::new();
+        for (k, n) in counted {
+            counts.insert(parse_kind(&k)?, usize::try_from(n).unwrap_or(0));
+        }
+        let total = counts.get(&kind).copied().unwrap_or(0);
+        // Numbers of ours, never user text.
+        let rows: Vec<RecordRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{RECORD_SELECT} WHERE hospital_id = $1 AND kind = $2 AND deleted_at IS NULL ORDER BY id LIMIT {} OFFSET {}",
+            paging.limit, paging.offset
+        )))
+        .bind(hospital.0)
+        .bind(kind.slug())
+        .fetch_all(&mut *tx)
+        .await?;
+        let records = rows
+            .into_iter()
+            .map(|r| {
+                Ok((
+                    any_record(kind, &r.body)?,
+                    RecordMeta {
+                        id: r.id,
+                        version: r.version,
+                        updated_at_ms: r.updated_at,
+                        updated_by: r.updated_by.map(AccountId),
+                        confirmed_at_ms: r.confirmed_at,
+                        confirmed_by: r.confirmed_by.map(AccountId),
+                    },
+                ))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let detail = if records.is_empty() {
+            format!("ledger {kind} (none of {total} records)")
+        } else {
+            format!(
+                "ledger {kind} ({}–{} of {total} records)",
+                paging.offset + 1,
+                paging.offset + records.len()
+            )
+        };
+        self.finish_read(
+            tx,
+            ctx,
+            format!("ledger:{hospital}"),
+            Some(hospital),
+            detail,
+        )
+        .await?;
+        Ok(LedgerTablePage {
+            counts,
+            records,
+            total,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing;
+    use mamori_domain::engagement::EngagementState;
+    use mamori_domain::organisation::{OrgKind, Role};
+
+    #[tokio::test]
+    async fn a_ledger_table_is_read_a_page_at_a_time() {
+        testing::each_backend(|db| async move {
+            let s = &db.store;
+            let company = testing::add_org(s, OrgKind::SurveyCompany, "調査A社").await;
+            let account = testing::add_account(s, company, "a@example.jp", Role::Member).await;
+            // Hospital data needs a person: the contracted company's surveyor.
+            let operator = AuditContext::for_actor(account.actor(), account.email.clone(), None);
+            let hospital = testing::add_org(s, OrgKind::Hospital, "湖畔病院").await;
+            let programme = testing::add_programme(s, "令和8年度 調査").await;
+            testing::add_engagement(s, programme, hospital, company, EngagementState::Surveying)
+                .await;
+            let write = s
+                .authorize(&operator, hospital, HospitalData::Ledger, Access::Write)
+                .await
+                .unwrap();
+            let ledger = testing::complete_ledger();
+            s.import_ledger(&operator, &write, &ledger, crate::ChangeSource::Import)
+                .await
+                .unwrap();
+            let grant = s
+                .authorize(&operator, hospital, HospitalData::Ledger, Access::Read)
+                .await
+                .unwrap();
+            let whole = s.ledger(&operator, &grant).await.unwrap();
+            let assets = whole.ledger.records(RecordKind::Asset);
+            assert!(assets.len() >= 3, "the fixture has a few assets");
+            let mut seen = Vec::new();
+            for page in 1..=assets.len() {
+                let t = s
+                    .ledger_table(
+                        &operator,
+                        &grant,
+                        RecordKind::Asset,
+                        crate::Paging::page(page, 2),
+                    )
+                    .await
+                    .unwrap();
+                assert_eq!(t.total, assets.len());
+                for k in RecordKind::ALL {
+                    assert_eq!(
+                        t.counts.get(k).copied().unwrap_or(0),
+                        whole.ledger.count(*k),
+                        "{k}"
+                    );
+                }
+                for (r, meta) in t.records {
+                    assert_eq!(Some(&meta), whole.meta_of(RecordKind::Asset, r.key()));
+                    seen.push(r);
+                }
+            }
+            assert_eq!(seen, assets, "the pages are the table, in order, once");
+            db
+        })
+        .await;
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::audit::{AuditContext, append};
 use crate::engagements::{Engagement, engagement_in, require_or_refuse};
-use crate::files::{NewFile, insert_file};
+use crate::files::NewFile;
 use crate::lifecycle::Agreement;
 use crate::programmes::Programme;
 use crate::{Result, Store, StoreError, now_ms};
@@ -259,7 +259,7 @@ impl Store {
             Access::Write
         );
         ctx.require("generate letters", may_register_organisations)?;
-        let file_id = insert_file(&mut tx, ctx, &file).await?;
+        let file_id = self.insert_file(&mut tx, ctx, &file).await?;
         let gid: i64 = sqlx::query_scalar("INSERT INTO generated_documents (engagement_id, kind, template_version, file_id, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
             .bind(id.0)
             .bind(kind)

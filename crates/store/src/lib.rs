@@ -8,7 +8,10 @@ mod accounts;
 mod advisories;
 mod advisory_response;
 mod audit;
+mod background_jobs;
 pub mod backup;
+mod blobs;
+mod bulk;
 mod checklists;
 pub mod credentials;
 mod data_return;
@@ -44,6 +47,9 @@ pub use accounts::{Account, LoginOutcome, NewAccount, SecondFactorOutcome, TotpE
 pub use advisories::{AdvisoryImportSummary, AdvisoryMatch, MatchQuery, RematchSummary};
 pub use advisory_response::{AdvisoryResponse, MatchStep, StoredNotice};
 pub use audit::{AuditContext, AuditFilter, AuditPage};
+pub use background_jobs::BackgroundJob;
+pub use blobs::ObjectStorageConfig;
+pub use bulk::{BulkCounts, BulkEngagement, BulkLabour, BulkRespondent, noon_ms};
 pub use checklists::{
     ChecklistProgress, EngagementChecklist, EngagementProgress, FrameworkRecord, LinkedRespondent,
     MAX_LINK_DAYS, NewProgrammeItem, NewRespondent, NotUnderstoodItem, Respondent, RespondentSheet,
@@ -53,7 +59,8 @@ pub use data_return::DataReturnRecord;
 pub use db::{Backend, Clock, JST, Store, now_ms};
 pub use deliverables::{DeliverableRecord, DeliverableReview, MAX_REVIEW_NOTE};
 pub use engagements::{
-    CandidateDetails, Engagement, EngagementFilter, EngagementOverview, NewCandidate,
+    CandidateDetails, Engagement, EngagementCounts, EngagementFilter, EngagementOverview,
+    EngagementOverviewPage, NewCandidate, Paging,
 };
 pub use error::StoreError;
 pub use files::{MAX_FILE_BYTES, NewFile, StoredFile};
@@ -68,7 +75,7 @@ pub use labour::{
 };
 pub use ledger::{
     ChangeAction, ChangeSource, HistoryFilter, ImportOutcome, LedgerChange, LedgerPhoto,
-    MAX_PHOTO_CAPTION_CHARS, RecordMeta, StoredDeviceModel, StoredLedger,
+    LedgerTablePage, MAX_PHOTO_CAPTION_CHARS, RecordMeta, StoredDeviceModel, StoredLedger,
 };
 pub use letters::{LetterFacts, LetterTemplate, Letterhead};
 pub use lifecycle::{

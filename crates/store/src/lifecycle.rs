@@ -6,7 +6,7 @@ use crate::audit::{AuditContext, append};
 use crate::db::{Tx, iso_day, parse_iso_day, parse_optional_day};
 use crate::engagements::{Engagement, engagement_in, relationship_in, require_or_refuse};
 use crate::error::corrupt;
-use crate::files::{NewFile, StoredFile, insert_file};
+use crate::files::{NewFile, StoredFile};
 use crate::notifications::{NotificationKind, notify_engagement};
 use crate::{Result, Store, StoreError, now_ms};
 use mamori_domain::agreement::{
@@ -557,7 +557,7 @@ impl Store {
             )));
         }
         let scan_id = match scan {
-            Some(f) => Some(insert_file(&mut tx, ctx, &f).await?),
+            Some(f) => Some(self.insert_file(&mut tx, ctx, &f).await?),
             None => a.scan_file_id,
         };
         sqlx::query("UPDATE agreements SET signed_on = $1, scan_file_id = $2, updated_at = $3 WHERE id = $4")

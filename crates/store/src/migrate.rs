@@ -83,6 +83,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "data-returns",
         sql: include_str!("../migrations/0014_data_returns.sql"),
     },
+    Migration {
+        version: 15,
+        name: "background-jobs",
+        sql: include_str!("../migrations/0015_background_jobs.sql"),
+    },
 ];
 
 /// The schema version that holds the checklist tables.

@@ -222,6 +222,35 @@ impl Store {
             .collect()
     }
 
+    /// The organisations of one kind, by name (the survey companies of a
+    /// filter, without reading every hospital).
+    pub async fn organisations_of_kind(&self, kind: OrgKind) -> Result<Vec<Organisation>> {
+        let sql = format!("SELECT {ORG_COLUMNS} FROM organisations WHERE kind = $1 ORDER BY name");
+        sqlx::query_as::<_, OrgRow>(sqlx::AssertSqlSafe(sql))
+            .bind(kind.slug())
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(Organisation::try_from)
+            .collect()
+    }
+
+    /// How many organisations there are of each kind.
+    pub async fn organisation_counts(&self) -> Result<std::collections::BTreeMap<OrgKind, usize>> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT kind, COUNT(*) FROM organisations GROUP BY kind")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter()
+            .map(|(kind, n)| {
+                Ok((
+                    OrgKind::parse(&kind).map_err(corrupt("organisations.kind"))?,
+                    usize::try_from(n).unwrap_or(0),
+                ))
+            })
+            .collect()
+    }
+
     /// The organisations the actor may read: all for the secretariat and the
     /// supervisor, otherwise only its own. Each hospital listed is a read of
     /// that hospital's data, and audited as one.

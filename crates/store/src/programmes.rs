@@ -5,7 +5,7 @@
 use crate::audit::{AuditContext, append};
 use crate::db::{iso_day, parse_iso_day, parse_optional_day};
 use crate::error::corrupt;
-use crate::files::{NewFile, insert_file};
+use crate::files::NewFile;
 use crate::{Result, Store, StoreError, now_ms};
 use mamori_domain::agreement::DEFAULT_LABOUR_CAP_YEN;
 use mamori_domain::audit::AuditAction;
@@ -687,7 +687,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         exists_in(&mut tx, id).await?;
         let file_id = match file {
-            Some(f) => Some(insert_file(&mut tx, ctx, &f).await?),
+            Some(f) => Some(self.insert_file(&mut tx, ctx, &f).await?),
             None => None,
         };
         let did: i64 = sqlx::query_scalar("INSERT INTO programme_documents (programme_id, title, version, issued_on, file_id, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")

@@ -16,7 +16,7 @@ use crate::db::Tx;
 use crate::deliverables::{engagement_for, open, stored_of, version_in};
 use crate::engagements::Engagement;
 use crate::error::corrupt;
-use crate::files::{NewFile, StoredFile, insert_file};
+use crate::files::{NewFile, StoredFile};
 use crate::findings::findings_in;
 use crate::hospital::{recheck, require};
 use crate::{Result, Store, StoreError, now_ms};
@@ -358,15 +358,16 @@ impl Store {
             .await
             .map_err(StoreError::on_unique("report release", &content.release.to_string()))?;
         for f in files {
-            let file_id = insert_file(
-                &mut tx,
-                ctx,
-                &NewFile {
-                    name: f.name.clone(),
-                    data: f.data.clone(),
-                },
-            )
-            .await?;
+            let file_id = self
+                .insert_file(
+                    &mut tx,
+                    ctx,
+                    &NewFile {
+                        name: f.name.clone(),
+                        data: f.data.clone(),
+                    },
+                )
+                .await?;
             sqlx::query("INSERT INTO report_files (release_id, language, format, file_id) VALUES ($1, $2, $3, $4)")
                 .bind(id)
                 .bind(&f.language)

@@ -4,7 +4,7 @@
 //! dashboard row shows, audited as such by `engagement_overview`.
 
 use crate::db::parse_iso_day;
-use crate::engagements::{EngagementFilter, EngagementOverview};
+use crate::engagements::{EngagementFilter, EngagementOverview, Paging};
 use crate::error::corrupt;
 use crate::{AuditContext, Result, Store};
 use mamori_domain::engagement::EngagementState;
@@ -36,6 +36,22 @@ impl Store {
         filter: &EngagementFilter,
     ) -> Result<Vec<TimelineEntry>> {
         let rows = self.engagement_overview(ctx, filter).await?;
+        self.with_steps(rows).await
+    }
+
+    /// One page of `engagement_timeline`, and how many rows there are in
+    /// all (see `engagement_overview_page`).
+    pub async fn engagement_timeline_page(
+        &self,
+        ctx: &AuditContext,
+        filter: &EngagementFilter,
+        paging: Paging,
+    ) -> Result<(Vec<TimelineEntry>, usize)> {
+        let page = self.engagement_overview_page(ctx, filter, paging).await?;
+        Ok((self.with_steps(page.rows).await?, page.total))
+    }
+
+    async fn with_steps(&self, rows: Vec<EngagementOverview>) -> Result<Vec<TimelineEntry>> {
         let mut steps: HashMap<i64, Vec<TimelineStep>> = HashMap::new();
         // Ids are integers from the store itself, never user text.
         for chunk in rows.chunks(200) {

@@ -1,7 +1,14 @@
-//! End-to-end in headless Chromium through ChromeDriver: a secretariat logs
-//! in (with and without the second factor), reads Japanese pages, creates a
-//! hospital and a person, and finds both in the audit log; and an engagement
-//! is walked from candidate to reported by the roles that own each step.
+//! End-to-end in headless Chromium through ChromeDriver, as people use the
+//! pages: a secretariat logs in (with and without the second factor), reads
+//! Japanese pages, creates a hospital and a person, and finds both in the
+//! audit log; a person sets up the second factor and logs in with it; an
+//! engagement is walked from candidate to reported by the roles that own
+//! each step and its report downloaded; a hospital answers the checklist on
+//! a phone and the surveyor reconciles it in the hearing; a ledger workbook
+//! is imported, walked and drawn; a deliverable is submitted, commented on
+//! and approved; a week of labour is reported; an advisory is triaged. The
+//! newer journeys run on every backend (SQLite, and PostgreSQL when
+//! `MAMORI_TEST_DATABASE_URL` names a server).
 //!
 //! Needs `chromedriver` and `chromium` (`scripts/install-browser`); without
 //! them the test says so and passes. `MAMORI_SCREENSHOT_DIR=docs` also saves
@@ -307,6 +314,82 @@ async fn issue_and_sign(client: &Client, kind: &str, valid_until: &str, scan: Op
     assert_eq!(signed, signed_before + 1, "{kind} in force");
 }
 
+/// Scrolls `element` to the middle of the window and clicks it, as a thumb
+/// does on a phone (nothing sticky covers it then).
+async fn tap(client: &Client, element: &fantoccini::elements::Element) {
+    client
+        .execute(
+            "arguments[0].scrollIntoView({block: 'center'});",
+            vec![serde_json::to_value(element).unwrap()],
+        )
+        .await
+        .unwrap();
+    element.click().await.unwrap();
+}
+
+/// Fails when the page is wider than the window (the reader would have to
+/// scroll sideways), naming the elements that stick out.
+async fn assert_no_horizontal_overflow(client: &Client, what: &str) {
+    let measured = client
+        .execute(
+            "const inner = window.innerWidth;
+             const wide = Array.from(document.querySelectorAll('body *'))
+               .filter(e => e.getBoundingClientRect().right > inner + 1)
+               .slice(0, 8)
+               .map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '')
+                         + ' ' + Math.round(e.getBoundingClientRect().right) + 'px');
+             return [document.documentElement.scrollWidth, inner, wide];",
+            vec![],
+        )
+        .await
+        .expect("measure the page");
+    let width = measured[0].as_u64().unwrap();
+    let inner = measured[1].as_u64().unwrap();
+    assert!(
+        width <= inner,
+        "{what}: the page is {width}px wide in a {inner}px window: {}",
+        measured[2]
+    );
+}
+
+/// What a download link gives when fetched from inside the page, with the
+/// page's cookies, as a click on it would.
+struct Fetched {
+    status: u64,
+    content_type: String,
+    size: u64,
+    head: Vec<u8>,
+}
+
+async fn fetch_in_page(client: &Client, href: &str) -> Fetched {
+    let fetched = client
+        .execute_async(
+            "const [href, done] = arguments;
+             fetch(href, {credentials: 'same-origin'})
+               .then(r => r.arrayBuffer().then(b => {
+                 const bytes = new Uint8Array(b);
+                 done({status: r.status, type: r.headers.get('content-type') || '',
+                       size: bytes.length, head: Array.from(bytes.slice(0, 8))});
+               }))
+               .catch(e => done({error: String(e)}));",
+            vec![serde_json::Value::String(href.to_string())],
+        )
+        .await
+        .expect("fetch in the page");
+    assert!(fetched.get("error").is_none(), "{href}: {fetched}");
+    Fetched {
+        status: fetched["status"].as_u64().unwrap(),
+        content_type: fetched["type"].as_str().unwrap().to_string(),
+        size: fetched["size"].as_u64().unwrap(),
+        head: fetched["head"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b.as_u64().unwrap() as u8)
+            .collect(),
+    }
+}
+
 /// A few organisations and engagements, so the pages look like a programme.
 async fn seed(app: &TestApp) {
     let programme = testing::add_programme(app.store(), "令和8年度 病院調査（デモ）").await;
@@ -490,6 +573,7 @@ async fn engagement_walked_from_candidate_to_reported_in_a_real_browser() {
         .account(supervisor, "sup@example.jp", Role::Member)
         .await;
     let co_account = app.account(company, "co@example.jp", Role::Admin).await;
+    app.account(hospital, "it@example.jp", Role::Member).await;
     let op = AuditContext::operator("test");
     for (org, address, representative) in [
         (
@@ -669,6 +753,55 @@ async fn engagement_walked_from_candidate_to_reported_in_a_real_browser() {
         )
         .await;
     screenshot(&client, "report.png").await;
+    // Every file of the release downloads: each link fetched from inside
+    // the page, with its cookies, as a click on it would be.
+    let links = client
+        .find_all(Locator::Css("#release-1 a[download]"))
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    for link in &links {
+        let label = link.text().await.unwrap();
+        let href = link.attr("href").await.unwrap().expect("a download href");
+        let got = fetch_in_page(&client, &href).await;
+        assert_eq!(got.status, 200, "{label}: {href}");
+        if label.starts_with("PDF") {
+            assert_eq!(got.content_type, "application/pdf", "{label}");
+            assert!(got.head.starts_with(b"%PDF-"), "{label}: {:?}", got.head);
+            assert!(got.size > 20_000, "{label}: {} bytes", got.size);
+        } else if label.starts_with("Excel") {
+            assert_eq!(
+                got.content_type,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "{label}"
+            );
+            assert!(got.head.starts_with(b"PK"), "{label}: {:?}", got.head);
+            assert!(got.size > 5_000, "{label}: {} bytes", got.size);
+        } else {
+            assert!(got.size > 500, "{label}: {} bytes", got.size);
+        }
+        seen.push(label);
+    }
+    for expected in ["PDF（日本語）", "PDF（英語）", "Excel（日本語）"] {
+        assert!(seen.iter().any(|l| l == expected), "{expected} in {seen:?}");
+    }
+    // The hospital it was delivered to downloads its report too.
+    log_out_and_wait(&client).await;
+    log_in_and_wait(&client, &base, "it@example.jp").await;
+    client
+        .goto(&format!("{e_url}/report"))
+        .await
+        .expect("report page");
+    let pdf = wait_for(&client, "#release-1 a[download][href$='/pdf?lang=ja']")
+        .await
+        .attr("href")
+        .await
+        .unwrap()
+        .expect("the Japanese PDF");
+    let got = fetch_in_page(&client, &pdf).await;
+    assert_eq!(got.status, 200, "the hospital's download");
+    assert_eq!(got.content_type, "application/pdf");
+    assert!(got.head.starts_with(b"%PDF-"), "{:?}", got.head);
     let transitioned = store
         .audit_page(
             None,
@@ -688,24 +821,29 @@ async fn engagement_walked_from_candidate_to_reported_in_a_real_browser() {
     app.db.finish().await;
 }
 
+/// One sheet of the surveyed ledger: its kind, its header row and its data
+/// rows, cells separated by `|`.
+type SurveyedSheet = (
+    mamori_domain::ledger::RecordKind,
+    &'static str,
+    &'static [&'static str],
+);
+
 /// A small ledger as a surveyor uploads it: segments, a vendor's VPN,
 /// folded terminals, a CT and its maintenance line, one connection the
 /// administrator did not know of.
-fn surveyed_ledger() -> mamori_domain::ledger::Ledger {
-    use mamori_domain::ledger::{
-        ColumnMapping, Ledger, RecordKind, TableInput, plan_ledger_import,
-    };
-    let split = |l: &str| l.split('|').map(str::to_string).collect::<Vec<_>>();
-    let sheets: Vec<(RecordKind, &str, Vec<&str>)> = vec![
+fn surveyed_sheets() -> [SurveyedSheet; 4] {
+    use mamori_domain::ledger::RecordKind;
+    [
         (
             RecordKind::Segment,
             "セグメント番号|名称|種別",
-            vec!["MED|医療系LAN|医療系", "MNT|保守用|保守用"],
+            &["MED|医療系LAN|医療系", "MNT|保守用|保守用"],
         ),
         (
             RecordKind::Asset,
             "資産番号|種別|名称|メーカー|型番|台数|設置場所|ネットワークセグメント|所有者|リモート保守",
-            vec![
+            &[
                 "VPN-01|VPN装置|保守用VPN|Fortinet|60F|1|サーバ室|MNT|ベンダー|常時接続",
                 "SW-01|スイッチ|コアスイッチ|アライドテレシス|x930|1|サーバ室|MED|病院|なし",
                 "PC-2F|端末|2階病棟端末|NEC|Mate|40|2階病棟|MED|病院|なし",
@@ -716,23 +854,33 @@ fn surveyed_ledger() -> mamori_domain::ledger::Ledger {
         (
             RecordKind::Link,
             "接続番号|接続元|接続先",
-            vec!["L1|VPN-01|SW-01", "L2|SW-01|PC-2F", "L3|SW-01|CT-01"],
+            &["L1|VPN-01|SW-01", "L2|SW-01|PC-2F", "L3|SW-01|CT-01"],
         ),
         (
             RecordKind::Connection,
             "接続番号|分類|接続先|接続方法|境界機器|接続形態|管理者の把握",
-            vec![
+            &[
                 "EX-1|ネットワーク保守|電子カルテ保守センター|インターネットVPN|VPN-01|常時接続|はい",
                 "EX-2|CT・MRI等検査機器の保守|CTリモートサービス|IP-VPN|CT-01|常時接続|いいえ",
             ],
         ),
-    ];
+    ]
+}
+
+fn cells_of(line: &str) -> Vec<String> {
+    line.split('|').map(str::to_string).collect()
+}
+
+/// [`surveyed_sheets`] read as the import reads them.
+fn surveyed_ledger() -> mamori_domain::ledger::Ledger {
+    use mamori_domain::ledger::{ColumnMapping, Ledger, TableInput, plan_ledger_import};
+    let sheets = surveyed_sheets();
     let bodies: Vec<Vec<(u32, Vec<String>)>> = sheets
         .iter()
         .map(|(_, _, rows)| {
             rows.iter()
                 .enumerate()
-                .map(|(i, r)| (i as u32 + 2, split(r)))
+                .map(|(i, r)| (i as u32 + 2, cells_of(r)))
                 .collect()
         })
         .collect();
@@ -742,7 +890,7 @@ fn surveyed_ledger() -> mamori_domain::ledger::Ledger {
         .map(|((kind, header, _), rows)| TableInput {
             name: kind.ja().into(),
             kind: *kind,
-            mapping: ColumnMapping::infer(&split(header), kind.columns()),
+            mapping: ColumnMapping::infer(&cells_of(header), kind.columns()),
             rows,
         })
         .collect();
@@ -751,97 +899,208 @@ fn surveyed_ledger() -> mamori_domain::ledger::Ledger {
     plan.incoming
 }
 
+/// [`surveyed_sheets`] as the Excel workbook a surveyor brings: one sheet
+/// per kind, named as the import recognises it.
+fn surveyed_workbook() -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    for (kind, header, rows) in surveyed_sheets() {
+        let sheet = book.add_worksheet();
+        sheet.set_name(kind.ja()).unwrap();
+        for (r, line) in std::iter::once(header)
+            .chain(rows.iter().copied())
+            .enumerate()
+        {
+            for (c, value) in line.split('|').enumerate() {
+                sheet.write_string(r as u32, c as u16, value).unwrap();
+            }
+        }
+    }
+    book.save_to_buffer().unwrap()
+}
+
 #[tokio::test]
-async fn a_surveyor_walks_the_wards_and_reads_the_network_in_a_browser() {
+async fn a_surveyor_imports_the_ledger_walks_the_wards_and_reads_the_network_in_a_browser() {
     let Some((_driver, client)) = start_browser().await else {
         return;
     };
-    let app = TestApp::start(testing::sqlite().await).await;
-    let base = app.url("");
-    let store = app.store();
-    let hospital = app.org(OrgKind::Hospital, "湖畔市立総合病院").await;
-    let company = app
-        .org(OrgKind::SurveyCompany, "あおば情報セキュリティ")
-        .await;
-    let surveyor = app.account(company, "co@example.jp", Role::Member).await;
-    let programme = testing::add_programme(store, "令和8年度 調査").await;
-    testing::add_engagement(
-        store,
-        programme,
-        hospital,
-        company,
-        EngagementState::Surveying,
-    )
-    .await;
-    let ctx = AuditContext::for_actor(surveyor.actor(), surveyor.email.clone(), None);
-    let grant = store
-        .authorize(
-            &ctx,
+    let files = tempfile::tempdir().unwrap();
+    let workbook = files.path().join("台帳_湖畔市立総合病院.xlsx");
+    std::fs::write(&workbook, surveyed_workbook()).unwrap();
+    for db in testing::all().await {
+        eprintln!("-- on {}", db.label);
+        let app = TestApp::start(db).await;
+        let base = app.url("");
+        let store = app.store();
+        let hospital = app.org(OrgKind::Hospital, "湖畔市立総合病院").await;
+        let company = app
+            .org(OrgKind::SurveyCompany, "あおば情報セキュリティ")
+            .await;
+        app.account(company, "co@example.jp", Role::Member).await;
+        let programme = testing::add_programme(store, "令和8年度 調査").await;
+        testing::add_engagement(
+            store,
+            programme,
             hospital,
-            mamori_domain::policy::HospitalData::Ledger,
-            mamori_domain::policy::Access::Write,
+            company,
+            EngagementState::Surveying,
+        )
+        .await;
+        let h = hospital.0;
+        client.set_window_size(1280, 860).await.unwrap();
+        log_in_and_wait(&client, &base, "co@example.jp").await;
+
+        // The workbook goes in through the upload form: a preview first,
+        // which changes nothing, then the import.
+        client
+            .goto(&format!("{base}/hospitals/{h}/ledger"))
+            .await
+            .unwrap();
+        expect_text(&client, ".tiles", &["0"]).await;
+        mark_page(&client).await;
+        click(&client, "a[href$='/ledger/import']").await;
+        wait_for_new_page(&client).await;
+        expect_heading(&client, "CSV・Excelから取り込み").await;
+        wait_for(
+            &client,
+            "form[enctype='multipart/form-data'] input[type='file']",
         )
         .await
+        .send_keys(workbook.to_str().unwrap())
+        .await
         .unwrap();
-    store
-        .import_ledger(
-            &ctx,
-            &grant,
-            &surveyed_ledger(),
-            mamori_store::ChangeSource::Import,
+        mark_page(&client).await;
+        click(&client, "button[name='action'][value='preview']").await;
+        wait_for_new_page(&client).await;
+        expect_text(
+            &client,
+            "form[enctype='multipart/form-data']",
+            &[
+                "台帳_湖畔市立総合病院.xlsx",
+                "資産 → 資産",
+                "外部接続 → 外部接続",
+            ],
         )
-        .await
-        .unwrap();
-    let h = hospital.0;
-
-    log_in_and_wait(&client, &base, "co@example.jp").await;
-    // On a tablet in the wards: the devices by location, one confirmed.
-    client.set_window_size(820, 1180).await.unwrap();
-    client
-        .goto(&format!("{base}/hospitals/{h}/ledger/walk"))
-        .await
-        .unwrap();
-    expect_heading(&client, "院内巡回").await;
-    expect_text(&client, "main", &["2階病棟", "CT室", "保守用VPN", "0 / 5"]).await;
-    mark_page(&client).await;
-    click(&client, "li#CT-01 form[action$='/confirm'] button").await;
-    wait_for_new_page(&client).await;
-    expect_text(&client, "p.notice", &["確認済み"]).await;
-    expect_text(&client, "main", &["1 / 5"]).await;
-    wait_for(&client, "li#CT-01.seen").await;
-    screenshot(&client, "walk.png").await;
-
-    // The overview points out the connection nobody knew of.
-    client.set_window_size(1400, 1000).await.unwrap();
-    client
-        .goto(&format!("{base}/hospitals/{h}/ledger"))
-        .await
-        .unwrap();
-    expect_text(&client, "ul.highlights", &["CTリモートサービス"]).await;
-    // The network overview, drawn from the ledger in the page.
-    client
-        .goto(&format!("{base}/hospitals/{h}/ledger/network"))
-        .await
-        .unwrap();
-    expect_heading(&client, "ネットワーク概要図").await;
-    let drawn = wait_for(&client, ".diagram svg")
-        .await
-        .text()
-        .await
-        .unwrap();
-    for needle in [
-        "医療系LAN",
-        "保守用",
-        "コアスイッチ",
-        "×80",
-        "CTリモートサービス",
-    ] {
+        .await;
+        let tables = client
+            .find_all(Locator::Css("section.import-table"))
+            .await
+            .unwrap();
+        assert_eq!(tables.len(), 4, "one table per sheet");
+        expect_text(
+            &client,
+            "section.import-table:has(input[value='asset'])",
+            &["5", "追加 5"],
+        )
+        .await;
         assert!(
-            drawn.contains(needle),
-            "{needle} not in the drawing: {drawn}"
+            client
+                .find_all(Locator::Css("table.rejected"))
+                .await
+                .unwrap()
+                .is_empty(),
+            "rows refused: {}",
+            text_of(&client, "main").await
         );
+        assert_eq!(
+            app.db.count("SELECT COUNT(*) FROM ledger_records").await,
+            0,
+            "the preview wrote nothing"
+        );
+        let _ = client
+            .execute(
+                "document.querySelector('section.import-table').scrollIntoView()",
+                Vec::new(),
+            )
+            .await;
+        screenshot(&client, "ledger-import.png").await;
+        mark_page(&client).await;
+        click(&client, "button[name='action'][value='import']").await;
+        wait_for_new_page(&client).await;
+        let url = client.current_url().await.unwrap().to_string();
+        assert!(
+            url.contains("done=ledger_imported"),
+            "{url}: {}",
+            text_of(&client, "main").await
+        );
+        expect_text(&client, "p.notice", &["台帳に取り込みました"]).await;
+        // The imported assets are listed in the ledger.
+        mark_page(&client).await;
+        click(&client, ".tiles a[href$='/ledger/asset']").await;
+        wait_for_new_page(&client).await;
+        for (key, name) in [
+            ("VPN-01", "保守用VPN"),
+            ("SW-01", "コアスイッチ"),
+            ("PC-2F", "2階病棟端末"),
+            ("PC-3F", "3階病棟端末"),
+            ("CT-01", "CT装置"),
+        ] {
+            expect_text(
+                &client,
+                &format!("table.ledger tr[id='{key}']"),
+                &[key, name],
+            )
+            .await;
+        }
+        let rows = client
+            .find_all(Locator::Css("table.ledger tbody tr"))
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 5, "assets listed");
+
+        // On a tablet in the wards: the devices by location, one confirmed.
+        client.set_window_size(820, 1180).await.unwrap();
+        client
+            .goto(&format!("{base}/hospitals/{h}/ledger/walk"))
+            .await
+            .unwrap();
+        expect_heading(&client, "院内巡回").await;
+        expect_text(&client, "main", &["2階病棟", "CT室", "保守用VPN", "0 / 5"]).await;
+        mark_page(&client).await;
+        click(&client, "li#CT-01 form[action$='/confirm'] button").await;
+        wait_for_new_page(&client).await;
+        expect_text(&client, "p.notice", &["確認済み"]).await;
+        expect_text(&client, "main", &["1 / 5"]).await;
+        wait_for(&client, "li#CT-01.seen").await;
+        screenshot(&client, "walk.png").await;
+
+        // The overview points out the connection nobody knew of.
+        client.set_window_size(1400, 1000).await.unwrap();
+        client
+            .goto(&format!("{base}/hospitals/{h}/ledger"))
+            .await
+            .unwrap();
+        expect_text(&client, "ul.highlights", &["CTリモートサービス"]).await;
+        // The network overview, drawn from the ledger in the page: every
+        // imported asset is a labelled node.
+        mark_page(&client).await;
+        click(&client, "a[href$='/ledger/network']").await;
+        wait_for_new_page(&client).await;
+        expect_heading(&client, "ネットワーク概要図").await;
+        let drawn = wait_for(&client, ".diagram svg")
+            .await
+            .text()
+            .await
+            .unwrap();
+        for needle in [
+            "医療系LAN",
+            "保守用",
+            "保守用VPN",
+            "コアスイッチ",
+            "CT装置",
+            "×80",
+            "CTリモートサービス",
+            "電子カルテ保守センター",
+        ] {
+            assert!(
+                drawn.contains(needle),
+                "{needle} not in the drawing: {drawn}"
+            );
+        }
+        screenshot(&client, "ledger-network.png").await;
+        client.delete_all_cookies().await.unwrap();
+        app.db.finish().await;
     }
-    screenshot(&client, "ledger-network.png").await;
+    client.close().await.unwrap();
 }
 
 #[tokio::test]
@@ -1014,6 +1273,47 @@ async fn a_hospital_answers_an_advisory_in_a_browser() {
         .execute("document.querySelector('h1').scrollIntoView()", Vec::new())
         .await;
     screenshot(&client, "advisories.png").await;
+    // 影響なし needs a reason: refused with the message, nothing changed.
+    let case = "table.cases tr.case";
+    click(
+        &client,
+        &format!("{case} form.triage select[name='state'] option[value='not-affected']"),
+    )
+    .await;
+    let form = client
+        .form(Locator::Css(&format!("{case} form.triage")))
+        .await
+        .unwrap();
+    mark_page(&client).await;
+    form.submit().await.unwrap();
+    wait_for_new_page(&client).await;
+    expect_text(&client, "p.error", &["理由が必要"]).await;
+    expect_text(&client, &format!("{case} td.state"), &["影響あり"]).await;
+    // The work goes on to 対応中 and 対応済, each step on the page.
+    for (state, label, note) in [
+        ("in-progress", "対応中", "FortiOS 7.0.14 への更新を手配"),
+        ("resolved", "対応済", "7.0.14 に更新済み（保守ベンダーA）"),
+    ] {
+        click(
+            &client,
+            &format!("{case} form.triage select[name='state'] option[value='{state}']"),
+        )
+        .await;
+        let form = client
+            .form(Locator::Css(&format!("{case} form.triage")))
+            .await
+            .unwrap();
+        form.set_by_name("note", note).await.unwrap();
+        submit_and_wait(&client, &form, "adv_step").await;
+        expect_text(&client, &format!("{case} td.state"), &[label]).await;
+    }
+    click(&client, "table.cases tr.history summary").await;
+    expect_text(
+        &client,
+        "table.cases tr.history",
+        &["対応中", "対応済", "7.0.14 に更新済み"],
+    )
+    .await;
     client
         .goto(&format!(
             "{base}/hospitals/{}/advisories/notices/1",
@@ -1027,6 +1327,616 @@ async fn a_hospital_answers_an_advisory_in_a_browser() {
         &["通知 第1号", "保守ベンダーA", "CVE-2024-21762"],
     )
     .await;
+    log_out_and_wait(&client).await;
+
+    // The secretariat sees the case closed, without the hospital's name.
+    log_in_and_wait(&client, &base, "analyst@example.jp").await;
+    client.goto(&format!("{base}/advisories")).await.unwrap();
+    let row = "table.responses tr[data-advisory='CVE-2024-21762']";
+    wait_for(&client, row).await;
+    let cells: Vec<String> = {
+        let mut texts = Vec::new();
+        for td in client
+            .find_all(Locator::Css(&format!("{row} td")))
+            .await
+            .unwrap()
+        {
+            texts.push(td.text().await.unwrap());
+        }
+        texts
+    };
+    // 医療機関, 完了, 影響なし, 未完了: one hospital, closed.
+    assert_eq!(&cells[3..7], ["1", "1", "0", "0"], "{cells:?}");
+    assert!(
+        !text_of(&client, "#responses")
+            .await
+            .contains("湖畔市立総合病院"),
+        "the hospital is named"
+    );
+    screenshot(&client, "alert-triage.png").await;
     client.close().await.unwrap();
     app.db.finish().await;
+}
+
+/// A code for `secret` that is not good at `unix_seconds` (nor a step
+/// either side), for the refusal.
+fn wrong_totp_code(secret: &str, unix_seconds: u64) -> String {
+    let good: Vec<String> = [unix_seconds - 30, unix_seconds, unix_seconds + 30]
+        .iter()
+        .map(|t| credentials::totp_code(secret, *t).unwrap())
+        .collect();
+    (1..)
+        .map(|hour| credentials::totp_code(secret, unix_seconds - hour * 3600).unwrap())
+        .find(|code| !good.contains(code))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_person_turns_on_the_second_factor_and_logs_in_with_it_in_a_browser() {
+    let Some((_driver, client)) = start_browser().await else {
+        return;
+    };
+    for db in testing::all().await {
+        eprintln!("-- on {}", db.label);
+        let app = TestApp::start(db).await;
+        let base = app.url("");
+        let sec = app.org(OrgKind::Secretariat, "研究事務局（デモ）").await;
+        app.account(sec, "mfa@example.jp", Role::Member).await;
+        let now = || (mamori_store::now_ms() / 1000) as u64;
+
+        // The account page offers the second factor; setting it up shows
+        // the QR code and the key to type in.
+        log_in_and_wait(&client, &base, "mfa@example.jp").await;
+        client.goto(&format!("{base}/account")).await.unwrap();
+        expect_heading(&client, "マイアカウント").await;
+        mark_page(&client).await;
+        click(&client, "form[action='/account/totp/begin'] button").await;
+        wait_for_new_page(&client).await;
+        wait_for(&client, "#totp .qr svg").await;
+        let secret: String = wait_for(&client, "#totp code.secret-key")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .split_whitespace()
+            .collect();
+        assert!(secret.len() >= 16, "the key shown: {secret}");
+        screenshot(&client, "totp.png").await;
+
+        // A wrong code does not turn it on.
+        let form = client
+            .form(Locator::Css("form[action='/account/totp/confirm']"))
+            .await
+            .unwrap();
+        form.set_by_name("code", &wrong_totp_code(&secret, now()))
+            .await
+            .unwrap();
+        mark_page(&client).await;
+        form.submit().await.unwrap();
+        wait_for_new_page(&client).await;
+        expect_text(&client, "p.error", &["コードが正しくない"]).await;
+        wait_for(&client, "form[action='/account/totp/confirm']").await;
+
+        // The code the authenticator shows does.
+        let enrolled_at = now();
+        let form = client
+            .form(Locator::Css("form[action='/account/totp/confirm']"))
+            .await
+            .unwrap();
+        form.set_by_name(
+            "code",
+            &credentials::totp_code(&secret, enrolled_at).unwrap(),
+        )
+        .await
+        .unwrap();
+        mark_page(&client).await;
+        form.submit().await.unwrap();
+        wait_for_new_page(&client).await;
+        expect_text(&client, "#totp", &["二要素認証は有効です"]).await;
+        let codes = client
+            .find_all(Locator::Css("#totp ul.codes li"))
+            .await
+            .unwrap();
+        assert_eq!(codes.len(), 10, "recovery codes shown once");
+        log_out_and_wait(&client).await;
+
+        // The password alone is not enough any more.
+        mark_page(&client).await;
+        log_in(&client, &base, "mfa@example.jp").await;
+        wait_for_new_page(&client).await;
+        expect_heading(&client, "二要素認証").await;
+        assert!(
+            client
+                .find_all(Locator::Css("form[action='/logout']"))
+                .await
+                .unwrap()
+                .is_empty(),
+            "signed in before the second factor"
+        );
+        // A wrong code, and the code already used to turn it on, are refused.
+        for refused in [
+            wrong_totp_code(&secret, now()),
+            credentials::totp_code(&secret, enrolled_at).unwrap(),
+        ] {
+            let form = client
+                .form(Locator::Css("form[action='/login/second-factor']"))
+                .await
+                .unwrap();
+            form.set_by_name("code", &refused).await.unwrap();
+            mark_page(&client).await;
+            form.submit().await.unwrap();
+            wait_for_new_page(&client).await;
+            expect_heading(&client, "二要素認証").await;
+            expect_text(
+                &client,
+                "p.error",
+                &["コードが正しくないか、すでに使用されています"],
+            )
+            .await;
+        }
+        // The next code lets the person in.
+        let form = client
+            .form(Locator::Css("form[action='/login/second-factor']"))
+            .await
+            .unwrap();
+        form.set_by_name(
+            "code",
+            &credentials::totp_code(&secret, enrolled_at + 30).unwrap(),
+        )
+        .await
+        .unwrap();
+        mark_page(&client).await;
+        form.submit().await.unwrap();
+        wait_for_new_page(&client).await;
+        expect_heading(&client, "研究事務局ダッシュボード").await;
+        wait_for(&client, "form[action='/logout'] button").await;
+        client.delete_all_cookies().await.unwrap();
+        app.db.finish().await;
+    }
+    client.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_hospital_answers_the_checklist_on_a_phone_and_the_surveyor_reconciles_it_in_a_browser() {
+    let Some((_driver, client)) = start_browser().await else {
+        return;
+    };
+    const UNCLEAR: &str = "MDS/SDSが何かわからない";
+    for db in testing::all().await {
+        eprintln!("-- on {}", db.label);
+        let app = TestApp::start(db).await;
+        let base = app.url("");
+        let store = app.store();
+        let hospital = app.org(OrgKind::Hospital, "湖畔市立総合病院").await;
+        let company = app
+            .org(OrgKind::SurveyCompany, "あおば情報セキュリティ")
+            .await;
+        app.account(company, "co@example.jp", Role::Member).await;
+        app.account(hospital, "it@example.jp", Role::Member).await;
+        let programme = testing::add_programme(store, "令和8年度 調査").await;
+        testing::set_checklist(store, programme, "mhlw-r6").await;
+        let e = testing::add_engagement(
+            store,
+            programme,
+            hospital,
+            company,
+            EngagementState::Surveying,
+        )
+        .await;
+        let checklist = format!("{base}/engagements/{}/checklist", e.id);
+
+        // The surveyor lists the hospital's system administrator.
+        client.set_window_size(1280, 860).await.unwrap();
+        log_in_and_wait(&client, &base, "co@example.jp").await;
+        client.goto(&checklist).await.unwrap();
+        let add = "form[action$='/checklist/respondents']";
+        click(
+            &client,
+            &format!("{add} select[name='role'] option[value='administrator']"),
+        )
+        .await;
+        let form = client.form(Locator::Css(add)).await.unwrap();
+        form.set_by_name("name", "情報 花子").await.unwrap();
+        submit_and_wait(&client, &form, "saved").await;
+        expect_text(&client, "#respondents table", &["情報 花子", "回答中"]).await;
+        log_out_and_wait(&client).await;
+
+        // She answers on her phone: every answer saves as she taps it.
+        client.set_window_size(390, 844).await.unwrap();
+        log_in_and_wait(&client, &base, "it@example.jp").await;
+        client.goto(&checklist).await.unwrap();
+        mark_page(&client).await;
+        click(&client, "#respondents table a[href*='/respondents/']").await;
+        wait_for_new_page(&client).await;
+        expect_text(&client, "h1", &["湖畔市立総合病院"]).await;
+        let own = client.current_url().await.unwrap().to_string();
+        let cells = client.find_all(Locator::Css("form.answer")).await.unwrap();
+        assert!(cells.len() >= 18, "{} answer cells", cells.len());
+        assert_no_horizontal_overflow(&client, "the checklist on a phone").await;
+        for (n, cell) in cells.iter().enumerate() {
+            let value = if n == 3 {
+                // Typed first: the tap below saves the note with the answer.
+                let note = cell
+                    .find(Locator::Css("textarea[name='not_understood']"))
+                    .await
+                    .unwrap();
+                tap(&client, &note).await;
+                note.send_keys(UNCLEAR).await.unwrap();
+                "unknown"
+            } else {
+                "yes"
+            };
+            let choice = cell
+                .find(Locator::Css(&format!(
+                    "input[name='value'][value='{value}']"
+                )))
+                .await
+                .unwrap();
+            tap(&client, &choice).await;
+        }
+        let started = std::time::Instant::now();
+        loop {
+            let saved = client
+                .find_all(Locator::Css("form.answer .save-status.saved"))
+                .await
+                .unwrap()
+                .len();
+            let refused = text_of(&client, "form.answer .save-status.refused").await;
+            assert!(refused.is_empty(), "an answer was refused: {refused}");
+            if saved == cells.len() {
+                break;
+            }
+            assert!(
+                started.elapsed() < PATIENCE,
+                "{saved} of {} answers saved",
+                cells.len()
+            );
+            tokio::time::sleep(POLL).await;
+        }
+        expect_text(&client, "form.answer .save-status.saved", &["保存しました"]).await;
+
+        // The answers are kept: the page read afresh shows them.
+        client.goto(&own).await.unwrap();
+        let total = cells.len();
+        expect_text(
+            &client,
+            "p.completion",
+            &[format!("{total}/{total}").as_str()],
+        )
+        .await;
+        let yes = client
+            .find_all(Locator::Css("form.answer input[value='yes']:checked"))
+            .await
+            .unwrap();
+        assert_eq!(yes.len(), total - 1, "はい kept");
+        let unknown = client
+            .find_all(Locator::Css("form.answer input[value='unknown']:checked"))
+            .await
+            .unwrap();
+        assert_eq!(unknown.len(), 1, "不明 kept");
+        let note = client
+            .find_all(Locator::Css("form.answer textarea[name='not_understood']"))
+            .await
+            .unwrap()[3]
+            .prop("value")
+            .await
+            .unwrap();
+        assert_eq!(note.as_deref(), Some(UNCLEAR));
+        assert_no_horizontal_overflow(&client, "the answered checklist on a phone").await;
+        let _ = client
+            .execute(
+                "document.querySelectorAll('form.answer')[3].closest('article').scrollIntoView()",
+                Vec::new(),
+            )
+            .await;
+        screenshot(&client, "checklist-phone.png").await;
+        // And handed in.
+        let submit = wait_for(&client, "form[action$='/submit'] button").await;
+        mark_page(&client).await;
+        tap(&client, &submit).await;
+        wait_for_new_page(&client).await;
+        expect_text(&client, "p.completion", &["提出済み"]).await;
+        assert!(
+            client
+                .find_all(Locator::Css("form.answer fieldset:not([disabled])"))
+                .await
+                .unwrap()
+                .is_empty(),
+            "submitted answers are still editable"
+        );
+        log_out_and_wait(&client).await;
+
+        // The surveyor holds the hearing and reconciles the self-assessment:
+        // one answer was not true, one is left for the next visit.
+        client.set_window_size(1280, 860).await.unwrap();
+        log_in_and_wait(&client, &base, "co@example.jp").await;
+        client.goto(&checklist).await.unwrap();
+        expect_text(&client, "#respondents table", &["情報 花子", "提出済み"]).await;
+        let record = "form[action$='/checklist/hearings']";
+        let form = client.form(Locator::Css(record)).await.unwrap();
+        let minutes = wait_for(&client, &format!("{record} input[name='minutes']")).await;
+        minutes.clear().await.unwrap();
+        minutes.send_keys("90").await.unwrap();
+        form.set_by_name("notes", "第1回ヒアリング（システム管理者）")
+            .await
+            .unwrap();
+        submit_and_wait(&client, &form, "hearing_recorded").await;
+        expect_heading(&client, "ヒヤリング").await;
+        let sheet = "section[id^='respondent-']";
+        expect_text(&client, sheet, &["情報 花子", UNCLEAR]).await;
+        let rows = client
+            .find_all(Locator::Css(&format!("{sheet} table.reconcile tbody tr")))
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), total, "one row per answer");
+        // The first answer was はい; it is not so.
+        rows[0]
+            .find(Locator::Css("select option[value='no']"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        rows[0]
+            .find(Locator::Css("input[name^='note:']"))
+            .await
+            .unwrap()
+            .send_keys("実際には未実施")
+            .await
+            .unwrap();
+        // The second is confirmed as answered.
+        rows[1]
+            .find(Locator::Css("select option[value='yes']"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        // The one she did not understand stays open.
+        tap(
+            &client,
+            &rows[3]
+                .find(Locator::Css("input[type='checkbox'][name^='open:']"))
+                .await
+                .unwrap(),
+        )
+        .await;
+        let form = client
+            .form(Locator::Css(&format!("{sheet} form")))
+            .await
+            .unwrap();
+        submit_and_wait(&client, &form, "answers_confirmed").await;
+        expect_text(&client, "p.notice", &["確認結果を記録しました"]).await;
+        // The reconciliation is on the page: the difference marked, the
+        // answers and note kept, the open item counted.
+        expect_text(&client, &format!("{sheet} > p"), &["食い違い: 1"]).await;
+        let rows = client
+            .find_all(Locator::Css(&format!("{sheet} table.reconcile tbody tr")))
+            .await
+            .unwrap();
+        assert_eq!(
+            rows[0]
+                .attr("class")
+                .await
+                .unwrap()
+                .as_deref()
+                .map(str::trim),
+            Some("differs"),
+            "the corrected answer is marked"
+        );
+        let confirmed = |row: usize| {
+            let row = rows[row].clone();
+            async move {
+                row.find(Locator::Css("select"))
+                    .await
+                    .unwrap()
+                    .prop("value")
+                    .await
+                    .unwrap()
+                    .unwrap_or_default()
+            }
+        };
+        assert_eq!(confirmed(0).await, "no");
+        assert_eq!(confirmed(1).await, "yes");
+        assert_eq!(
+            rows[0]
+                .find(Locator::Css("input[name^='note:']"))
+                .await
+                .unwrap()
+                .prop("value")
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("実際には未実施")
+        );
+        assert!(
+            rows[3]
+                .attr("class")
+                .await
+                .unwrap()
+                .unwrap_or_default()
+                .contains("open"),
+            "the open item is marked"
+        );
+        let _ = client
+            .execute(
+                "document.querySelector('table.reconcile').scrollIntoView()",
+                Vec::new(),
+            )
+            .await;
+        screenshot(&client, "reconcile.png").await;
+        client.goto(&checklist).await.unwrap();
+        expect_text(&client, "#hearings", &["次回に持ち越す確認事項: 1"]).await;
+        client.delete_all_cookies().await.unwrap();
+        app.db.finish().await;
+    }
+    client.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_deliverable_is_submitted_commented_on_and_approved_in_a_browser() {
+    let Some((_driver, client)) = start_browser().await else {
+        return;
+    };
+    const COMMENT: &str =
+        "CTリモートサービスは管理者が把握していません。契約の有無を確認してください。";
+    for db in testing::all().await {
+        eprintln!("-- on {}", db.label);
+        let app = TestApp::start(db).await;
+        let base = app.url("");
+        let store = app.store();
+        let hospital = app.org(OrgKind::Hospital, "湖畔市立総合病院").await;
+        let company = app
+            .org(OrgKind::SurveyCompany, "あおば情報セキュリティ")
+            .await;
+        let supervisor = app.org(OrgKind::Supervisor, "みなと監査").await;
+        let surveyor = app.account(company, "co@example.jp", Role::Member).await;
+        app.account(supervisor, "sup@example.jp", Role::Member)
+            .await;
+        let programme = testing::add_programme(store, "令和8年度 調査").await;
+        let e = testing::add_engagement(
+            store,
+            programme,
+            hospital,
+            company,
+            EngagementState::Surveying,
+        )
+        .await;
+        let ctx = AuditContext::for_actor(surveyor.actor(), surveyor.email.clone(), None);
+        let grant = store
+            .authorize(&ctx, hospital, HospitalData::Ledger, Access::Write)
+            .await
+            .unwrap();
+        store
+            .import_ledger(
+                &ctx,
+                &grant,
+                &surveyed_ledger(),
+                mamori_store::ChangeSource::Import,
+            )
+            .await
+            .unwrap();
+        let deliverables = format!("{base}/engagements/{}/deliverables", e.id);
+        let line = "section#connections";
+        client.set_window_size(1280, 1000).await.unwrap();
+
+        // The company submits ⑤, the external connections.
+        log_in_and_wait(&client, &base, "co@example.jp").await;
+        client.goto(&deliverables).await.unwrap();
+        expect_text(&client, line, &["⑤", "まだ提出されていません"]).await;
+        let form = client
+            .form(Locator::Css(&format!("{line} form[action$='/submit']")))
+            .await
+            .unwrap();
+        submit_and_wait(&client, &form, "deliverable_submitted").await;
+        expect_text(
+            &client,
+            &format!("{line} h2 .badge.state-submitted"),
+            &["提出済"],
+        )
+        .await;
+        wait_for(
+            &client,
+            &format!("{line} a[href$='/connections/versions/1']"),
+        )
+        .await;
+        log_out_and_wait(&client).await;
+
+        // The supervisor comments on the connection nobody knew of.
+        log_in_and_wait(&client, &base, "sup@example.jp").await;
+        client.goto(&deliverables).await.unwrap();
+        let open = format!("{line} form.new-thread");
+        click(
+            &client,
+            &format!("{open} select[name='row_key'] option[value='EX-2']"),
+        )
+        .await;
+        let form = client.form(Locator::Css(&open)).await.unwrap();
+        form.set_by_name("text", COMMENT).await.unwrap();
+        submit_and_wait(&client, &form, "thread_opened").await;
+        expect_text(
+            &client,
+            &format!("{line} article.thread"),
+            &["未解決", "EX-2", COMMENT],
+        )
+        .await;
+        log_out_and_wait(&client).await;
+
+        // The company answers in the thread.
+        log_in_and_wait(&client, &base, "co@example.jp").await;
+        client.goto(&deliverables).await.unwrap();
+        let thread = format!("{line} article.thread form");
+        let form = client.form(Locator::Css(&thread)).await.unwrap();
+        form.set_by_name(
+            "text",
+            "CTベンダーとの保守契約を確認し、台帳に追記しました。",
+        )
+        .await
+        .unwrap();
+        mark_page(&client).await;
+        form.submit_with(Locator::Css("button[value='reply']"))
+            .await
+            .unwrap();
+        wait_for_new_page(&client).await;
+        expect_text(
+            &client,
+            &format!("{line} article.thread"),
+            &["返信", "保守契約を確認し"],
+        )
+        .await;
+        log_out_and_wait(&client).await;
+
+        // The supervisor resolves the thread and approves ⑤.
+        log_in_and_wait(&client, &base, "sup@example.jp").await;
+        client.goto(&deliverables).await.unwrap();
+        let form = client.form(Locator::Css(&thread)).await.unwrap();
+        mark_page(&client).await;
+        form.submit_with(Locator::Css("button[value='resolve']"))
+            .await
+            .unwrap();
+        wait_for_new_page(&client).await;
+        expect_text(&client, &format!("{line} article.thread"), &["解決済"]).await;
+        let review = format!("{line} form[action$='/review']");
+        let form = client.form(Locator::Css(&review)).await.unwrap();
+        form.set_by_name("note", "確認しました。").await.unwrap();
+        mark_page(&client).await;
+        form.submit_with(Locator::Css("button[value='approve']"))
+            .await
+            .unwrap();
+        wait_for_new_page(&client).await;
+        let url = client.current_url().await.unwrap().to_string();
+        assert!(
+            url.contains("done=deliverable_reviewed"),
+            "{url}: {}",
+            text_of(&client, "main").await
+        );
+        expect_text(
+            &client,
+            &format!("{line} h2 .badge.state-approved"),
+            &["承認済"],
+        )
+        .await;
+        expect_text(&client, &format!("{line} table"), &["確認しました。"]).await;
+        let _ = client
+            .execute(
+                "document.getElementById('connections').scrollIntoView()",
+                Vec::new(),
+            )
+            .await;
+        screenshot(&client, "deliverable-review.png").await;
+        log_out_and_wait(&client).await;
+
+        // The company sees it approved, with nothing more to submit.
+        log_in_and_wait(&client, &base, "co@example.jp").await;
+        client.goto(&deliverables).await.unwrap();
+        expect_text(
+            &client,
+            &format!("{line} h2 .badge.state-approved"),
+            &["承認済"],
+        )
+        .await;
+        client.delete_all_cookies().await.unwrap();
+        app.db.finish().await;
+    }
+    client.close().await.unwrap();
 }

@@ -3,7 +3,6 @@
 
 use super::{not_found, parse_key, parse_kind, recheck, record_of, require};
 use crate::audit::{AuditContext, append};
-use crate::db::Tx;
 use crate::files::{MAX_FILE_BYTES, NewFile, StoredFile};
 use crate::{Result, Store, StoreError, now_ms};
 use mamori_domain::audit::AuditAction;
@@ -11,7 +10,6 @@ use mamori_domain::ledger::{LedgerKey, RecordKind};
 use mamori_domain::policy::{Access, HospitalData, HospitalGrant};
 use mamori_domain::{AccountId, DomainError, validate};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 pub const MAX_PHOTO_CAPTION_CHARS: usize = 500;
 
@@ -105,39 +103,6 @@ fn checked_photo(file: &NewFile) -> Result<(String, &'static str)> {
     Ok((name, content_type))
 }
 
-/// Stores the photo in the file store, in the caller's transaction.
-async fn insert_photo_file(
-    tx: &mut Tx,
-    actor: Option<AccountId>,
-    name: &str,
-    content_type: &str,
-    data: &[u8],
-) -> Result<StoredFile> {
-    let sha256 = hex::encode(Sha256::digest(data));
-    let size_bytes = data.len() as i64;
-    let id: i64 = sqlx::query_scalar("INSERT INTO files (name, content_type, size_bytes, sha256, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
-        .bind(name)
-        .bind(content_type)
-        .bind(size_bytes)
-        .bind(&sha256)
-        .bind(now_ms())
-        .bind(actor.map(|a| a.0))
-        .fetch_one(&mut **tx)
-        .await?;
-    sqlx::query("INSERT INTO file_blobs (file_id, data) VALUES ($1, $2)")
-        .bind(id)
-        .bind(data.to_vec())
-        .execute(&mut **tx)
-        .await?;
-    Ok(StoredFile {
-        id,
-        name: name.to_string(),
-        content_type: content_type.to_string(),
-        size_bytes,
-        sha256,
-    })
-}
-
 type PhotoRow = (
     i64,
     String,
@@ -197,7 +162,9 @@ impl Store {
             Some(r) if !r.deleted => r,
             _ => return Err(not_found(kind, key)),
         };
-        let stored = insert_photo_file(&mut tx, actor, &name, content_type, &file.data).await?;
+        let stored = self
+            .insert_checked_file(&mut tx, actor, &name, content_type, &file.data)
+            .await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO ledger_photos (hospital_id, record_id, file_id, caption, added_at, added_by) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )

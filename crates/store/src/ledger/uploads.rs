@@ -3,7 +3,7 @@
 
 use super::{recheck, require};
 use crate::audit::{AuditContext, append};
-use crate::files::{NewFile, StoredFile, insert_file};
+use crate::files::{NewFile, StoredFile};
 use crate::{Result, Store, StoreError, now_ms};
 use mamori_domain::audit::AuditAction;
 use mamori_domain::policy::{Access, HospitalData, HospitalGrant};
@@ -20,7 +20,7 @@ impl Store {
         let hospital = grant.hospital();
         let mut tx = self.begin_write().await?;
         recheck(&mut tx, grant, self.today()).await?;
-        let file_id = insert_file(&mut tx, ctx, &file).await?;
+        let file_id = self.insert_file(&mut tx, ctx, &file).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO ledger_uploads (hospital_id, file_id, added_at, added_by) VALUES ($1, $2, $3, $4) RETURNING id",
         )

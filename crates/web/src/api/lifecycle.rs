@@ -379,6 +379,11 @@ pub struct EngagementQuery {
     /// Only engagements with a deadline past.
     #[serde(default)]
     overdue: bool,
+    /// At most this many (1–1000), in the table's order; the total is in
+    /// the `X-Total-Count` header. Without it, every engagement.
+    limit: Option<usize>,
+    /// Skip this many first (with `limit`).
+    offset: Option<usize>,
 }
 
 impl EngagementQuery {
@@ -399,7 +404,8 @@ impl EngagementQuery {
     }
 }
 
-/// Engagements the caller may see, with their deadlines as of today.
+/// Engagements the caller may see, with their deadlines as of today; with
+/// `limit`, one page of them and the total in `X-Total-Count`.
 #[utoipa::path(get, path = "/api/v1/engagements", tag = "engagements", params(EngagementQuery),
     responses((status = 200, description = "id, hospital, company, programme, state, contract_in_force, overdue, deadlines", body = Object)),
     security(("bearer" = [])))]
@@ -407,12 +413,29 @@ pub async fn list_engagements(
     State(state): State<AppState>,
     caller: ApiCaller,
     Query(q): Query<EngagementQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let filter = q.filter()?;
-    let rows = state
-        .store
-        .engagement_overview(&caller.ctx, &filter)
-        .await?;
+    let (rows, total) = match q.limit {
+        None => {
+            let rows = state
+                .store
+                .engagement_overview(&caller.ctx, &filter)
+                .await?;
+            let total = rows.len();
+            (rows, total)
+        }
+        Some(limit) => {
+            let paging = mamori_store::Paging {
+                offset: q.offset.unwrap_or(0),
+                limit: limit.clamp(1, 1000),
+            };
+            let page = state
+                .store
+                .engagement_overview_page(&caller.ctx, &filter, paging)
+                .await?;
+            (page.rows, page.total)
+        }
+    };
     let list: Vec<Value> = rows
         .into_iter()
         .map(|o| {
@@ -433,7 +456,11 @@ pub async fn list_engagements(
             })
         })
         .collect();
-    Ok(Json(Value::Array(list)))
+    Ok((
+        [("x-total-count", total.to_string())],
+        Json(Value::Array(list)),
+    )
+        .into_response())
 }
 
 #[derive(Deserialize, ToSchema, Default)]

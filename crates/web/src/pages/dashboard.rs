@@ -10,7 +10,7 @@ use askama_web::WebTemplate;
 use axum::extract::State;
 use mamori_domain::engagement::EngagementState;
 use mamori_domain::organisation::OrgKind;
-use mamori_store::{Engagement, EngagementFilter};
+use mamori_store::{Engagement, Paging};
 
 pub struct EngagementRow {
     pub hospital: String,
@@ -48,22 +48,34 @@ pub struct DashboardPage {
     counts: Vec<Tile>,
     states: Vec<Tile>,
     engagements: Vec<EngagementLine>,
+    more: Option<MoreLink>,
 }
+
+/// "All 312 →" under a dashboard table cut short.
+pub struct MoreLink {
+    pub href: &'static str,
+    pub text: String,
+}
+
+/// Rows of the dashboard's table; the rest are in the engagement table.
+pub const DASHBOARD_ROWS: usize = 20;
 
 pub async fn dashboard(
     State(state): State<AppState>,
     who: Signed,
 ) -> Result<DashboardPage, WebError> {
     let tr = who.tr;
-    let overview = state
+    let kind = who.account.org_kind;
+    // The secretariat and the supervisor see the overdue ones here; the
+    // whole table is one click away. Only the rows shown are read (and
+    // audited); the tiles are counts.
+    let everything = matches!(kind, OrgKind::Secretariat | OrgKind::Supervisor);
+    let (counted, shown) = state
         .store
-        .engagement_overview(&who.ctx, &EngagementFilter::default())
+        .engagement_dashboard(&who.ctx, everything, Paging::page(1, DASHBOARD_ROWS))
         .await?;
     let today = state.store.today();
-    let kind = who.account.org_kind;
-    let count = |pred: &dyn Fn(EngagementState) -> bool| {
-        overview.iter().filter(|o| pred(o.engagement.state)).count()
-    };
+    let count = |pred: &dyn Fn(EngagementState) -> bool| counted.count(pred);
     let tile = |label: String, value: usize| Tile {
         label,
         value,
@@ -72,15 +84,14 @@ pub async fn dashboard(
     };
     let mut counts = Vec::new();
     if kind == OrgKind::Secretariat {
-        let orgs = state.store.all_organisations().await?;
+        let orgs = state.store.organisation_counts().await?;
         for k in [OrgKind::Hospital, OrgKind::SurveyCompany] {
             counts.push(tile(
                 tr.value("kind", k.slug()),
-                orgs.iter().filter(|o| o.kind == k).count(),
+                orgs.get(&k).copied().unwrap_or(0),
             ));
         }
     }
-    let everything = matches!(kind, OrgKind::Secretariat | OrgKind::Supervisor);
     if matches!(
         kind,
         OrgKind::Secretariat | OrgKind::Supervisor | OrgKind::SurveyCompany
@@ -97,7 +108,7 @@ pub async fn dashboard(
             tr.t("dashboard.accepted").to_string(),
             count(&|s| s.is_accepted()),
         ));
-        let overdue = overview.iter().filter(|o| o.overdue).count();
+        let overdue = counted.overdue;
         counts.push(Tile {
             label: tr.t("dashboard.overdue").to_string(),
             value: overdue,
@@ -150,13 +161,22 @@ pub async fn dashboard(
             "dashboard.empty_vendor",
         ),
     };
-    // The secretariat and the supervisor see the open and overdue ones
-    // here; the whole table is one click away.
-    let engagements = overview
+    let engagements = shown
+        .rows
         .iter()
-        .filter(|o| !everything || o.overdue)
         .map(|o| engagement_line(tr, o, today))
         .collect();
+    // More than the dashboard shows: the table has them all.
+    let more = (shown.total > shown.rows.len()).then(|| MoreLink {
+        href: if everything {
+            "/engagements?overdue=1"
+        } else {
+            "/engagements"
+        },
+        text: tr
+            .t("dashboard.more")
+            .replace("{n}", &super::thousands(shown.total)),
+    });
     Ok(DashboardPage {
         chrome: Chrome::page(&state, &who, "/dashboard").await?,
         heading,
@@ -165,5 +185,6 @@ pub async fn dashboard(
         counts,
         states,
         engagements,
+        more,
     })
 }

@@ -4,7 +4,7 @@
 
 use super::forms::{self, Refusal, UploadForm};
 use super::programmes::{CandidateForm, CandidateValues};
-use super::{Chrome, Done};
+use super::{Chrome, Done, Pager, page_number};
 use crate::documents;
 use crate::error::WebError;
 use crate::i18n::Tr;
@@ -24,7 +24,7 @@ use mamori_domain::organisation::{Language, OrgKind, PREFECTURES, RecruitmentRou
 use mamori_domain::policy::{Access, HospitalData};
 use mamori_domain::schedule::{Deadline, DeadlineStatus};
 use mamori_domain::{DomainError, EngagementId, OrgId, ProgrammeId};
-use mamori_store::{EngagementFilter, EngagementOverview, NewPayment, StoreError};
+use mamori_store::{EngagementFilter, EngagementOverview, NewPayment, Paging, StoreError};
 use serde::{Deserialize, Serialize};
 use time::Date;
 
@@ -135,6 +135,9 @@ pub struct FilterQuery {
     pub prefecture: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub overdue: String,
+    /// The page of the table, from 1 (the timeline ignores it).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub page: String,
 }
 
 impl FilterQuery {
@@ -171,8 +174,13 @@ impl FilterQuery {
         })
     }
 
+    /// The filter as a query string, without the page.
     fn query_string(&self) -> String {
-        serde_urlencoded::to_string(self).unwrap_or_default()
+        let filter = FilterQuery {
+            page: String::new(),
+            ..self.clone()
+        };
+        serde_urlencoded::to_string(&filter).unwrap_or_default()
     }
 }
 
@@ -188,8 +196,12 @@ pub struct EngagementsPage {
     prefectures: Vec<(u8, String)>,
     overdue_only: bool,
     engagements: Vec<EngagementLine>,
+    pager: Pager,
     timeline: String,
 }
+
+/// Rows per page of the engagement table (and of its timeline).
+pub const PAGE_SIZE: usize = 50;
 
 pub async fn list(
     State(state): State<AppState>,
@@ -198,8 +210,11 @@ pub async fn list(
 ) -> Result<EngagementsPage, WebError> {
     let tr = who.tr;
     let filter = query.filter()?;
+    let page = page_number(&query.page)?;
     let store = &state.store;
-    let entries = store.engagement_timeline(&who.ctx, &filter).await?;
+    let (entries, total) = store
+        .engagement_timeline_page(&who.ctx, &filter, Paging::page(page, PAGE_SIZE))
+        .await?;
     let today = store.today();
     let programmes = store
         .programmes(&who.ctx)
@@ -212,19 +227,20 @@ pub async fn list(
         OrgKind::Secretariat | OrgKind::Supervisor
     ) {
         store
-            .all_organisations()
+            .organisations_of_kind(OrgKind::SurveyCompany)
             .await?
             .into_iter()
-            .filter(|o| o.kind == OrgKind::SurveyCompany)
             .map(|o| (o.id.0, o.name))
             .collect()
     } else {
         Vec::new()
     };
     let timeline = documents::timeline_from(store, tr, &entries, filter.programme).await?;
+    let query_string = query.query_string();
     Ok(EngagementsPage {
         chrome: Chrome::page(&state, &who, "/engagements").await?,
-        query_string: query.query_string(),
+        pager: Pager::new("/engagements", &query_string, page, PAGE_SIZE, total),
+        query_string,
         overdue_only: filter.overdue_only,
         query,
         programmes,

@@ -5,7 +5,7 @@
 pub mod diagrams;
 pub mod import;
 
-use super::{Chrome, Done, forms};
+use super::{Chrome, Done, Pager, forms, page_number};
 use crate::error::WebError;
 use crate::format;
 use crate::i18n::Tr;
@@ -20,7 +20,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use mamori_domain::ledger::{AnyRecord, CellProblem, Column, Input, Ledger, LedgerKey, RecordKind};
 use mamori_domain::policy::{Access, HospitalData};
 use mamori_domain::{DomainError, OrgId};
-use mamori_store::{ChangeSource, HistoryFilter, LedgerChange, StoreError, StoredLedger};
+use mamori_store::{ChangeSource, HistoryFilter, LedgerChange, Paging, StoreError, StoredLedger};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -188,17 +188,18 @@ pub struct LedgerPage {
     kind: Option<(&'static str, &'static str)>,
     heads: Vec<String>,
     rows: Vec<RowView>,
+    pager: Pager,
     highlights: Vec<Highlight>,
     can_write: bool,
 }
 
-fn tabs(tr: Tr, ledger: &Ledger, active: Option<RecordKind>) -> Vec<KindTab> {
+fn tabs(tr: Tr, count: impl Fn(RecordKind) -> usize, active: Option<RecordKind>) -> Vec<KindTab> {
     RecordKind::ALL
         .iter()
         .map(|k| KindTab {
             slug: k.slug(),
             label: k.label(tr.code()),
-            count: ledger.count(*k),
+            count: count(*k),
             active: Some(*k) == active,
         })
         .collect()
@@ -264,67 +265,107 @@ fn highlights(tr: Tr, id: i64, ledger: &Ledger, today: time::Date) -> Vec<Highli
     out
 }
 
+/// Rows per page of a ledger table.
+pub const LEDGER_PAGE_SIZE: usize = 100;
+
+/// The overview (`kind` none: the whole ledger, for what it points out) or
+/// page `page` of one table (only that page is read).
 async fn ledger_page(
     state: &AppState,
     who: &Signed,
     id: OrgId,
     kind: Option<RecordKind>,
+    page: usize,
     done: &Option<String>,
 ) -> Result<LedgerPage, WebError> {
     let tr = who.tr;
-    let read = read_ledger(state, who, id).await?;
-    let ledger = &read.stored.ledger;
     let today = state.store.today();
-    let (heads, rows) = match kind {
-        None => (Vec::new(), Vec::new()),
-        Some(kind) => {
-            let columns = kind.columns();
-            let shown: Vec<(usize, &Column)> = columns
-                .iter()
-                .enumerate()
-                .filter(|(_, c)| summary_fields(kind).contains(&c.field))
-                .collect();
-            let heads = shown
-                .iter()
-                .map(|(_, c)| c.label(tr.code()).to_string())
-                .collect();
-            let rows = ledger
-                .records(kind)
-                .iter()
-                .map(|r| {
-                    let cells = r.to_cells();
-                    RowView {
-                        key: r.key().to_string(),
-                        href: format!("/hospitals/{}/ledger/{}/{}", id.0, kind.slug(), r.key()),
-                        cells: shown
-                            .iter()
-                            .map(|(i, c)| display_cell(tr, c, &cells[*i]))
-                            .collect(),
-                        confirmed: read
-                            .stored
-                            .meta_of(kind, r.key())
-                            .is_some_and(|m| m.confirmed_at_ms.is_some()),
-                        flagged: flagged(r, today),
-                    }
-                })
-                .collect();
-            (heads, rows)
-        }
+    let Some(kind) = kind else {
+        let read = read_ledger(state, who, id).await?;
+        let ledger = &read.stored.ledger;
+        return Ok(LedgerPage {
+            chrome: Chrome::page(state, who, "").await?.with_notice(done),
+            id: id.0,
+            hospital: read.hospital,
+            tabs: tabs(tr, |k| ledger.count(k), None),
+            kind: None,
+            heads: Vec::new(),
+            rows: Vec::new(),
+            pager: Pager::new("", "", 1, LEDGER_PAGE_SIZE, 0),
+            highlights: highlights(tr, id.0, ledger, today),
+            can_write: read.can_write,
+        });
     };
+    let summary = state
+        .store
+        .authorize(&who.ctx, id, HospitalData::EngagementSummary, Access::Read)
+        .await?;
+    let hospital = state.store.hospital_summary(&who.ctx, &summary).await?.name;
+    let grant = state
+        .store
+        .authorize(&who.ctx, id, HospitalData::Ledger, Access::Read)
+        .await?;
+    let table = state
+        .store
+        .ledger_table(&who.ctx, &grant, kind, Paging::page(page, LEDGER_PAGE_SIZE))
+        .await?;
+    let can_write = state
+        .store
+        .may(
+            &who.account.actor(),
+            id,
+            HospitalData::Ledger,
+            Access::Write,
+        )
+        .await?;
+    let columns = kind.columns();
+    let shown: Vec<(usize, &Column)> = columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| summary_fields(kind).contains(&c.field))
+        .collect();
+    let heads = shown
+        .iter()
+        .map(|(_, c)| c.label(tr.code()).to_string())
+        .collect();
+    let rows = table
+        .records
+        .iter()
+        .map(|(r, meta)| {
+            let cells = r.to_cells();
+            RowView {
+                key: r.key().to_string(),
+                href: format!("/hospitals/{}/ledger/{}/{}", id.0, kind.slug(), r.key()),
+                cells: shown
+                    .iter()
+                    .map(|(i, c)| display_cell(tr, c, &cells[*i]))
+                    .collect(),
+                confirmed: meta.confirmed_at_ms.is_some(),
+                flagged: flagged(r, today),
+            }
+        })
+        .collect();
     Ok(LedgerPage {
         chrome: Chrome::page(state, who, "").await?.with_notice(done),
         id: id.0,
-        hospital: read.hospital,
-        tabs: tabs(tr, ledger, kind),
-        kind: kind.map(|k| (k.slug(), k.label(tr.code()))),
+        hospital,
+        tabs: tabs(
+            tr,
+            |k| table.counts.get(&k).copied().unwrap_or(0),
+            Some(kind),
+        ),
+        kind: Some((kind.slug(), kind.label(tr.code()))),
         heads,
         rows,
-        highlights: if kind.is_none() {
-            highlights(tr, id.0, ledger, today)
-        } else {
-            Vec::new()
-        },
-        can_write: read.can_write,
+        pager: Pager::new(
+            &format!("/hospitals/{}/ledger/{}", id.0, kind.slug()),
+            "",
+            page,
+            LEDGER_PAGE_SIZE,
+            table.total,
+        ),
+        highlights: Vec::new(),
+        can_write,
     })
 }
 
@@ -333,6 +374,9 @@ async fn ledger_page(
 pub struct TableQuery {
     pub done: Option<String>,
     pub format: Option<String>,
+    /// The page of the table, from 1.
+    #[serde(default)]
+    pub page: String,
 }
 
 pub async fn overview(
@@ -341,7 +385,7 @@ pub async fn overview(
     Path(id): Path<i64>,
     Query(done): Query<Done>,
 ) -> Result<LedgerPage, WebError> {
-    ledger_page(&state, &who, OrgId(id), None, &done.done).await
+    ledger_page(&state, &who, OrgId(id), None, 1, &done.done).await
 }
 
 pub async fn table(
@@ -352,11 +396,16 @@ pub async fn table(
 ) -> Result<Response, WebError> {
     let kind = kind_from_path(&kind)?;
     match query.format.as_deref() {
-        None | Some("html") => Ok(
-            ledger_page(&state, &who, OrgId(id), Some(kind), &query.done)
-                .await?
-                .into_response(),
-        ),
+        None | Some("html") => Ok(ledger_page(
+            &state,
+            &who,
+            OrgId(id),
+            Some(kind),
+            page_number(&query.page)?,
+            &query.done,
+        )
+        .await?
+        .into_response()),
         Some("csv") => {
             let read = read_ledger(&state, &who, OrgId(id)).await?;
             let bytes = kind_csv(&read.stored.ledger, kind, who.tr.code())?;

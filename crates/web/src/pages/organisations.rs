@@ -300,10 +300,9 @@ async fn organisation_page(
     let can_register = may_register_organisations(&actor);
     let engagements: Vec<_> = state
         .store
-        .engagements_visible_to(&who.ctx)
+        .engagements_of_organisation(&who.ctx, id)
         .await?
         .into_iter()
-        .filter(|e| e.hospital_id == id || e.company_id == id)
         .map(|e| EngagementView {
             id: e.id.0,
             row: EngagementRow::new(&e, tr),
