@@ -22,6 +22,9 @@ fn return_large_allocations_to_the_system() {}
 
 fn main() -> ExitCode {
     return_large_allocations_to_the_system();
+    // The bucket's HTTP client finds its TLS provider here.
+    #[cfg(feature = "s3")]
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {

@@ -136,6 +136,15 @@ async fn get(client: &reqwest::Client, base: &str, path: &str, cookie: &str) -> 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_share_sessions_files_and_background_jobs() {
+    if !cfg!(feature = "s3") {
+        eprintln!(
+            "scale-out test skipped: built without the `s3` feature (cargo test -p mamori --features s3 --test scale_out)"
+        );
+        return;
+    }
+    // This test's own HTTP client takes TLS from the same provider as the binary.
+    #[cfg(feature = "s3")]
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let Some(program) = s3_server_program() else {
         eprintln!(
             "scale-out test skipped: no S3 server (run ./scripts/install-s3-server or set MAMORI_TEST_S3_SERVER)"
@@ -207,13 +216,29 @@ async fn two_instances_share_sessions_files_and_background_jobs() {
         .await
         .expect("log in");
     assert_eq!(logged_in.status().as_u16(), 303, "login redirects");
-    let cookie = logged_in
+    // The cookies a browser would now hold: the login page's, then the
+    // login's (a later one of the same name wins, an emptied one goes).
+    let mut jar = std::collections::BTreeMap::new();
+    let set = logged_in
         .headers()
         .get_all("set-cookie")
         .iter()
         .filter_map(|v| v.to_str().ok())
         .filter_map(|v| v.split(';').next())
-        .filter(|v| !v.ends_with('='))
+        .map(str::to_string)
+        .collect::<Vec<_>>();
+    for pair in pre_cookie.split("; ").map(str::to_string).chain(set) {
+        if let Some((name, value)) = pair.split_once('=') {
+            if value.is_empty() {
+                jar.remove(name);
+            } else {
+                jar.insert(name.to_string(), value.to_string());
+            }
+        }
+    }
+    let cookie = jar
+        .iter()
+        .map(|(name, value)| format!("{name}={value}"))
         .collect::<Vec<_>>()
         .join("; ");
     assert!(!cookie.is_empty(), "a session cookie");
@@ -254,8 +279,9 @@ async fn two_instances_share_sessions_files_and_background_jobs() {
     let (_, on_b) = get(&client, &b.url, &page, &cookie).await;
     let link = on_b
         .split("<a href=\"")
-        .filter_map(|part| part.split('"').next())
-        .find(|href| href.contains("/documents/") && on_b.contains("scale-out.pdf"))
+        .filter_map(|part| part.split_once("\">"))
+        .find(|(href, text)| href.contains("/documents/") && text.starts_with("scale-out.pdf"))
+        .map(|(href, _)| href)
         .map(|href| href.replace("&#x2f;", "/"))
         .expect("the uploaded document is listed on B");
     let downloaded = client

@@ -150,6 +150,8 @@ impl Store {
     ) -> Result<()> {
         match &self.blobs {
             Blobs::Database => {
+                // Rows in the database are found by id; only objects by digest.
+                let _ = sha256;
                 sqlx::query("INSERT INTO file_blobs (file_id, data) VALUES ($1, $2)")
                     .bind(file_id)
                     .bind(data.to_vec())
@@ -194,7 +196,10 @@ impl Store {
             return Ok(in_database);
         }
         match &self.blobs {
-            Blobs::Database => Ok(None),
+            Blobs::Database => {
+                let _ = sha256;
+                Ok(None)
+            }
             #[cfg(feature = "s3")]
             Blobs::Bucket {
                 objects,
