@@ -1029,7 +1029,8 @@ async fn upgrading_from_the_foundation_schema_keeps_every_engagement() {
                 (11, "match-triage"),
                 (12, "advisory-response"),
                 (13, "statistics"),
-                (14, "data-returns")
+                (14, "data-returns"),
+                (15, "background-jobs")
             ],
             "{label}"
         );
