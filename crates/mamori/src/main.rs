@@ -39,10 +39,12 @@ fn main() -> ExitCode {
             err.exit();
         }
     };
-    // The server logs at info; other commands keep their output clean.
+    // The server logs at info, slow statements included; other commands
+    // keep their output clean, and their batch statements (thousands of
+    // rows each) are slow by nature, not worth a screenful of SQL.
     let default_level = match cli.command {
         Command::Serve(_) => "info",
-        _ => "warn",
+        _ => "warn,sqlx::query=error",
     };
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));

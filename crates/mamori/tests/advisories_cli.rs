@@ -6,7 +6,7 @@
 use mamori_domain::engagement::EngagementState;
 use mamori_domain::organisation::{OrgKind, Role};
 use mamori_domain::policy::{Access, HospitalData};
-use mamori_store::testing::{self, TestDb};
+use mamori_store::testing;
 use mamori_store::{AuditContext, Store};
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
@@ -15,59 +15,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_mamori");
+mod support;
 
-enum Target {
-    DataDir(tempfile::TempDir),
-    Url(TestDb),
-}
-
-impl Target {
-    fn label(&self) -> &'static str {
-        match self {
-            Target::DataDir(_) => "data-dir",
-            Target::Url(db) => db.label,
-        }
-    }
-
-    fn args(&self) -> Vec<String> {
-        match self {
-            Target::DataDir(dir) => vec![
-                "--data-dir".into(),
-                dir.path().join("data").display().to_string(),
-            ],
-            Target::Url(db) => vec!["--database-url".into(), db.url.clone()],
-        }
-    }
-
-    /// The target's store, opened from the test (the binary opens its own).
-    async fn store(&self) -> Store {
-        match self {
-            Target::DataDir(dir) => {
-                let store = Store::open_data_dir(&dir.path().join("data"))
-                    .await
-                    .expect("open the data directory");
-                store.migrate().await.expect("migrate");
-                store
-            }
-            Target::Url(db) => db.store.clone(),
-        }
-    }
-
-    async fn finish(self) {
-        if let Target::Url(db) = self {
-            db.finish().await;
-        }
-    }
-}
-
-async fn targets() -> Vec<Target> {
-    let mut targets = vec![Target::DataDir(tempfile::tempdir().expect("temp dir"))];
-    if let Some(pg) = testing::postgres().await {
-        targets.push(Target::Url(pg));
-    }
-    targets
-}
+use support::{BIN, Target, targets};
 
 struct Run {
     code: i32,
@@ -412,6 +362,7 @@ async fn an_import_matches_the_ledgers_and_match_reads_the_recorded_cases() {
     for target in targets().await {
         let label = target.label();
         let store = target.store().await;
+        store.migrate().await.expect("migrate");
         let lake = hospital_with_a_fortigate(&store).await;
         if matches!(target, Target::DataDir(_)) {
             store.close().await;

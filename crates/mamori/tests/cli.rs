@@ -4,66 +4,21 @@
 
 use mamori::demo::{self, DEMO_PASSWORD};
 use mamori_domain::organisation::OrgKind;
-use mamori_store::testing::{self, TestDb};
-use mamori_store::{LoginOutcome, Store};
+use mamori_store::LoginOutcome;
+use mamori_store::testing;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_mamori");
+mod support;
+
+use support::{BIN, Target, targets};
 const PASSWORD: &str = "correct horse battery staple";
-
-/// Where a test's commands point.
-enum Target {
-    DataDir(tempfile::TempDir),
-    Url(TestDb),
-}
-
-impl Target {
-    fn label(&self) -> &'static str {
-        match self {
-            Target::DataDir(_) => "data-dir",
-            Target::Url(db) => db.label,
-        }
-    }
-
-    fn args(&self) -> Vec<String> {
-        match self {
-            Target::DataDir(dir) => vec!["--data-dir".into(), data_dir(dir.path())],
-            Target::Url(db) => vec!["--database-url".into(), db.url.clone()],
-        }
-    }
-
-    /// The same database, opened in the test to check what the binary did.
-    async fn store(&self) -> Store {
-        match self {
-            Target::DataDir(dir) => Store::open_data_dir(&dir.path().join("data"))
-                .await
-                .expect("open data dir"),
-            Target::Url(db) => db.store.clone(),
-        }
-    }
-
-    async fn finish(self) {
-        if let Target::Url(db) = self {
-            db.finish().await;
-        }
-    }
-}
 
 fn data_dir(root: &Path) -> String {
     root.join("data").display().to_string()
-}
-
-/// A temporary data directory, and PostgreSQL when configured.
-async fn targets() -> Vec<Target> {
-    let mut targets = vec![Target::DataDir(tempfile::tempdir().expect("temp dir"))];
-    if let Some(pg) = testing::postgres().await {
-        targets.push(Target::Url(pg));
-    }
-    targets
 }
 
 /// The binary with none of the operator's settings leaking in.

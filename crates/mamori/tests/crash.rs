@@ -7,14 +7,14 @@
 
 mod support;
 
-use mamori_store::testing::{self, TestDb};
-use mamori_store::{AuditFilter, Store};
+use mamori_store::AuditFilter;
+use mamori_store::testing;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use support::{BIN, Killed, Server};
+use support::{BIN, Killed, Server, Target};
 
 /// Records per import transaction (`BATCH` in `src/advisories.rs`).
 const BATCH: usize = 500;
@@ -24,40 +24,6 @@ const RECORDS: usize = 80 * BATCH;
 const WRITERS: usize = 8;
 /// When, after the load starts, the server and the import are killed.
 const KILL_AFTER_MS: [u64; 3] = [300, 1000, 2000];
-
-enum Target {
-    DataDir(tempfile::TempDir),
-    Url(TestDb),
-}
-
-impl Target {
-    fn label(&self) -> &'static str {
-        match self {
-            Target::DataDir(_) => "data-dir",
-            Target::Url(db) => db.label,
-        }
-    }
-
-    fn args(&self) -> Vec<String> {
-        match self {
-            Target::DataDir(dir) => vec![
-                "--data-dir".into(),
-                dir.path().join("data").display().to_string(),
-            ],
-            Target::Url(db) => vec!["--database-url".into(), db.url.clone()],
-        }
-    }
-
-    /// The database as the test sees it, opened afresh after each crash.
-    async fn store(&self) -> Store {
-        match self {
-            Target::DataDir(dir) => Store::open_data_dir(&dir.path().join("data"))
-                .await
-                .expect("open the data directory"),
-            Target::Url(db) => db.store.clone(),
-        }
-    }
-}
 
 /// The binary on `target`, with none of the operator's settings leaking in.
 fn mamori(target: &Target, args: &[&str]) -> Command {

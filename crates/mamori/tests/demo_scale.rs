@@ -6,46 +6,15 @@ use mamori::demo::{self, emails};
 use mamori_domain::engagement::EngagementState;
 use mamori_domain::organisation::OrgKind;
 use mamori_domain::policy::{Access, HospitalData};
-use mamori_store::testing::{self, TestDb};
+use mamori_store::testing;
 use mamori_store::{AuditContext, Store};
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Command, Stdio};
+use support::{BIN, Target};
 
-const BIN: &str = env!("CARGO_BIN_EXE_mamori");
+mod support;
+
 const HOSPITALS: usize = 60;
-
-enum Target {
-    DataDir(tempfile::TempDir),
-    Url(TestDb),
-}
-
-impl Target {
-    fn label(&self) -> &'static str {
-        match self {
-            Target::DataDir(_) => "data-dir",
-            Target::Url(db) => db.label,
-        }
-    }
-
-    fn args(&self) -> Vec<String> {
-        match self {
-            Target::DataDir(dir) => vec![
-                "--data-dir".into(),
-                dir.path().join("data").display().to_string(),
-            ],
-            Target::Url(db) => vec!["--database-url".into(), db.url.clone()],
-        }
-    }
-
-    async fn store(&self) -> Store {
-        match self {
-            Target::DataDir(dir) => Store::open_data_dir(&dir.path().join("data"))
-                .await
-                .expect("open data dir"),
-            Target::Url(db) => db.store.clone(),
-        }
-    }
-}
 
 /// The binary with none of the operator's settings leaking in.
 fn demo_scale(target: &Target, n: usize) -> (i32, String, String) {

@@ -1,6 +1,6 @@
 //! Appending to and reading the hash-chained audit log.
 
-use crate::db::{Backend, Tx};
+use crate::db::{Backend, Tx, Val, insert_rows};
 use crate::{Result, Store, StoreError, now_ms};
 use mamori_domain::audit::{
     AuditAction, AuditContent, AuditRecord, ChainBreak, ChainVerifier, chain_hash,
@@ -50,38 +50,118 @@ impl AuditContext {
     }
 }
 
-/// Appends one record in the caller's transaction. The head row is bumped
-/// first, which serialises appenders on PostgreSQL (row lock) as SQLite's
-/// write lock already does.
 impl Store {
     /// Ends a read begun with [`Store::begin_read`]: the read is recorded in
-    /// the audit log before the data is handed out. On SQLite the record is
-    /// appended in a short write transaction of its own once the read is
-    /// over, so no reader holds the write lock while it reads; on
-    /// PostgreSQL it goes in the read's own transaction.
+    /// the audit log before the data is handed out. The read transaction
+    /// ends first, so no reader holds the log's head while it reads; the
+    /// record then goes through the shared [`ReadRecorder`].
     pub(crate) async fn finish_read(
         &self,
-        mut tx: Tx,
+        tx: Tx,
         ctx: &AuditContext,
         target: impl Into<String>,
         hospital: Option<OrgId>,
         detail: impl Into<String>,
     ) -> Result<()> {
-        let action = AuditAction::HospitalDataRead;
-        match self.backend() {
-            Backend::Postgres => {
-                append(&mut tx, ctx, action, target, hospital, detail).await?;
-                tx.commit().await?;
-            }
-            Backend::Sqlite => {
-                tx.commit().await?;
-                let mut write = self.begin_write().await?;
-                append(&mut write, ctx, action, target, hospital, detail).await?;
-                write.commit().await?;
-            }
-        }
-        Ok(())
+        tx.commit().await?;
+        let entry = AuditEntry {
+            action: AuditAction::HospitalDataRead,
+            target: target.into(),
+            hospital,
+            detail: detail.into(),
+        };
+        self.read_recorder.record(ctx, vec![entry]).await
     }
+}
+
+/// Records of reads waiting for the recorder's next transaction.
+struct PendingReads {
+    ctx: AuditContext,
+    entries: Vec<AuditEntry>,
+    done: tokio::sync::oneshot::Sender<std::result::Result<(), String>>,
+}
+
+/// Group commit for read records. Every page view appends to the one hash
+/// chain, and each append holds the chain's head until its transaction
+/// commits; one transaction per request capped a busy server at the
+/// database's commit rate. Here the requests waiting at the same moment
+/// share one transaction, and each still waits until its records are
+/// committed before it hands data out.
+#[derive(Clone)]
+pub(crate) struct ReadRecorder {
+    queue: tokio::sync::mpsc::UnboundedSender<PendingReads>,
+}
+
+/// Requests one recorder transaction takes at most.
+const READS_PER_COMMIT: usize = 256;
+
+impl ReadRecorder {
+    /// Starts the recorder's task on the current runtime; it writes with
+    /// `writer` (SQLite's writer connection, or the pool) and ends when the
+    /// last store clone is dropped.
+    pub(crate) fn start(writer: sqlx::AnyPool, backend: Backend) -> Self {
+        let (queue, mut pending) = tokio::sync::mpsc::unbounded_channel::<PendingReads>();
+        tokio::spawn(async move {
+            while let Some(first) = pending.recv().await {
+                let mut batch = vec![first];
+                while batch.len() < READS_PER_COMMIT {
+                    match pending.try_recv() {
+                        Ok(next) => batch.push(next),
+                        Err(_) => break,
+                    }
+                }
+                let mut waiting = Vec::with_capacity(batch.len());
+                let mut records = Vec::new();
+                for reads in batch {
+                    records.extend(reads.entries.into_iter().map(|e| (reads.ctx.clone(), e)));
+                    waiting.push(reads.done);
+                }
+                let outcome = commit_records(&writer, backend, records)
+                    .await
+                    .map_err(|e| e.to_string());
+                for done in waiting {
+                    // A requester that went away needs no answer.
+                    let _ = done.send(outcome.clone());
+                }
+            }
+        });
+        Self { queue }
+    }
+
+    /// Appends `entries` and returns once they are committed.
+    pub(crate) async fn record(&self, ctx: &AuditContext, entries: Vec<AuditEntry>) -> Result<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let (done, committed) = tokio::sync::oneshot::channel();
+        let pending = PendingReads {
+            ctx: ctx.clone(),
+            entries,
+            done,
+        };
+        if self.queue.send(pending).is_err() {
+            return Err(StoreError::AuditLog("the read recorder has stopped".into()));
+        }
+        match committed.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(message)) => Err(StoreError::AuditLog(message)),
+            Err(_) => Err(StoreError::AuditLog("the read recorder has stopped".into())),
+        }
+    }
+}
+
+async fn commit_records(
+    writer: &sqlx::AnyPool,
+    backend: Backend,
+    records: Vec<(AuditContext, AuditEntry)>,
+) -> Result<()> {
+    let mut tx = match backend {
+        Backend::Sqlite => writer.begin_with("BEGIN IMMEDIATE").await?,
+        Backend::Postgres => writer.begin().await?,
+    };
+    append_records(&mut tx, records).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 pub(crate) async fn append(
@@ -92,48 +172,100 @@ pub(crate) async fn append(
     hospital: Option<OrgId>,
     detail: impl Into<String>,
 ) -> Result<i64> {
-    let head = sqlx::query(
-        "UPDATE audit_head SET last_seq = last_seq + 1 WHERE id = 1 RETURNING last_seq, last_hash",
-    )
-    .fetch_one(&mut **tx)
-    .await?;
-    let seq: i64 = head.try_get("last_seq")?;
-    let prev_hash: String = head.try_get("last_hash")?;
-    let content = AuditContent {
-        occurred_at_ms: now_ms(),
-        actor_account: ctx.actor.map(|a| a.account),
-        actor_label: ctx.actor_label.clone(),
-        actor_org: ctx.actor.map(|a| a.org),
-        action: action.slug().to_string(),
+    let entry = AuditEntry {
+        action,
         target: target.into(),
         hospital,
-        client_addr: ctx.client_addr.clone(),
         detail: detail.into(),
     };
-    let hash = chain_hash(&prev_hash, seq, &content);
+    append_all(tx, ctx, vec![entry]).await
+}
+
+/// One record to append, before it has a place in the chain.
+pub(crate) struct AuditEntry {
+    pub action: AuditAction,
+    pub target: String,
+    pub hospital: Option<OrgId>,
+    pub detail: String,
+}
+
+impl AuditEntry {
+    pub(crate) fn hospital_read(target: String, hospital: OrgId, detail: &str) -> Self {
+        Self {
+            action: AuditAction::HospitalDataRead,
+            target,
+            hospital: Some(hospital),
+            detail: detail.to_string(),
+        }
+    }
+}
+
+/// Appends `entries` in order and returns the last sequence number (0 when
+/// there are none). The head is moved once for the whole batch and the
+/// records go in multi-row inserts: a page listing fifty hospitals costs
+/// three statements under the head lock, not a hundred and fifty.
+pub(crate) async fn append_all(
+    tx: &mut Tx,
+    ctx: &AuditContext,
+    entries: Vec<AuditEntry>,
+) -> Result<i64> {
+    let records = entries.into_iter().map(|e| (ctx.clone(), e)).collect();
+    append_records(tx, records).await
+}
+
+/// Appends records, each with its own actor, in order: the head row is
+/// bumped once (which serialises appenders on PostgreSQL by its row lock,
+/// as SQLite's write lock already does) and the rows are inserted many per
+/// statement.
+async fn append_records(tx: &mut Tx, records: Vec<(AuditContext, AuditEntry)>) -> Result<i64> {
+    if records.is_empty() {
+        return Ok(0);
+    }
+    let count = records.len() as i64;
+    let head = sqlx::query(
+        "UPDATE audit_head SET last_seq = last_seq + $1 WHERE id = 1 RETURNING last_seq, last_hash",
+    )
+    .bind(count)
+    .fetch_one(&mut **tx)
+    .await?;
+    let last_seq: i64 = head.try_get("last_seq")?;
+    let mut prev_hash: String = head.try_get("last_hash")?;
+    let occurred_at_ms = now_ms();
+    let mut rows = Vec::with_capacity(records.len());
+    for (seq, (ctx, entry)) in (last_seq - count + 1..).zip(records) {
+        let content = AuditContent {
+            occurred_at_ms,
+            actor_account: ctx.actor.map(|a| a.account),
+            actor_label: ctx.actor_label,
+            actor_org: ctx.actor.map(|a| a.org),
+            action: entry.action.slug().to_string(),
+            target: entry.target,
+            hospital: entry.hospital,
+            client_addr: ctx.client_addr,
+            detail: entry.detail,
+        };
+        let hash = chain_hash(&prev_hash, seq, &content);
+        rows.push(vec![
+            Val::Int(seq),
+            Val::Int(content.occurred_at_ms),
+            Val::OptInt(content.actor_account.map(|a| a.0)),
+            Val::Text(content.actor_label),
+            Val::OptInt(content.actor_org.map(|o| o.0)),
+            Val::Text(content.action),
+            Val::Text(content.target),
+            Val::OptInt(content.hospital.map(|h| h.0)),
+            Val::OptText(content.client_addr),
+            Val::Text(content.detail),
+            Val::Text(std::mem::replace(&mut prev_hash, hash.clone())),
+            Val::Text(hash),
+        ]);
+    }
     sqlx::query("UPDATE audit_head SET last_hash = $1 WHERE id = 1")
-        .bind(&hash)
+        .bind(&prev_hash)
         .execute(&mut **tx)
         .await?;
-    sqlx::query(
-        "INSERT INTO audit_events (seq, occurred_at, actor_account, actor_label, actor_org, action, target, hospital, client_addr, detail, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-    )
-    .bind(seq)
-    .bind(content.occurred_at_ms)
-    .bind(content.actor_account.map(|a| a.0))
-    .bind(&content.actor_label)
-    .bind(content.actor_org.map(|o| o.0))
-    .bind(&content.action)
-    .bind(&content.target)
-    .bind(content.hospital.map(|h| h.0))
-    .bind(&content.client_addr)
-    .bind(&content.detail)
-    .bind(&prev_hash)
-    .bind(&hash)
-    .execute(&mut **tx)
-    .await?;
-    Ok(seq)
+    insert_rows(tx, "audit_events", &AUDIT_COLUMN_LIST, rows).await?;
+    Ok(last_seq)
 }
 
 /// Appends a record about an account (its sessions, password, factors).
@@ -167,7 +299,20 @@ pub struct AuditPage {
     pub next_before: Option<i64>,
 }
 
-const AUDIT_COLUMNS: &str = "seq, occurred_at, actor_account, actor_label, actor_org, action, target, hospital, client_addr, detail, prev_hash, hash";
+const AUDIT_COLUMN_LIST: [&str; 12] = [
+    "seq",
+    "occurred_at",
+    "actor_account",
+    "actor_label",
+    "actor_org",
+    "action",
+    "target",
+    "hospital",
+    "client_addr",
+    "detail",
+    "prev_hash",
+    "hash",
+];
 
 fn record_from_row(row: &sqlx::any::AnyRow) -> Result<AuditRecord> {
     Ok(AuditRecord {
@@ -218,20 +363,11 @@ impl Store {
         if reads.is_empty() || ctx.actor.is_none() {
             return Ok(());
         }
-        let mut tx = self.begin_write().await?;
-        for (target, hospital) in reads {
-            append(
-                &mut tx,
-                ctx,
-                AuditAction::HospitalDataRead,
-                target.clone(),
-                Some(*hospital),
-                detail,
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        let entries = reads
+            .iter()
+            .map(|(target, hospital)| AuditEntry::hospital_read(target.clone(), *hospital, detail))
+            .collect();
+        self.read_recorder.record(ctx, entries).await
     }
 
     /// Reads the log as `viewer` may see it: the secretariat everything,
@@ -280,7 +416,8 @@ impl Store {
         };
         // Only placeholders and fixed column names are formatted in; values are bound.
         let sql = format!(
-            "SELECT {AUDIT_COLUMNS} FROM audit_events {where_clause} ORDER BY seq DESC LIMIT ${}",
+            "SELECT {} FROM audit_events {where_clause} ORDER BY seq DESC LIMIT ${}",
+            AUDIT_COLUMN_LIST.join(", "),
             conditions.len() + 1
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
@@ -319,7 +456,8 @@ impl Store {
         let mut after = 0i64;
         loop {
             let sql = format!(
-                "SELECT {AUDIT_COLUMNS} FROM audit_events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT 1000"
+                "SELECT {} FROM audit_events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT 1000",
+                AUDIT_COLUMN_LIST.join(", ")
             );
             let rows = sqlx::query(AssertSqlSafe(sql))
                 .bind(after)

@@ -11,7 +11,7 @@
 //! reason only the operator at the command line (no actor) may call these.
 
 use crate::audit::{AuditContext, append};
-use crate::db::{Backend, JST, Tx, id_list, iso_day};
+use crate::db::{Backend, JST, Tx, Val, id_list, insert_rows, iso_day};
 use crate::engagements::CandidateDetails;
 use crate::{Result, Store, StoreError, now_ms};
 use mamori_domain::agreement::{AgreementKind, EstimateFigures};
@@ -28,21 +28,7 @@ use mamori_domain::organisation::OrgKind;
 use mamori_domain::{AccountId, DomainError, EngagementId, OrgId, ProgrammeId, validate};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::fmt::Write as _;
 use time::{Date, Duration};
-
-/// Binds per statement: below SQLite's 32,766 and PostgreSQL's 65,535.
-const MAX_BINDS: usize = 30_000;
-
-/// One value of a row to insert.
-#[derive(Debug, Clone)]
-enum Val {
-    Int(i64),
-    OptInt(Option<i64>),
-    Text(String),
-    OptText(Option<String>),
-    Real(f64),
-}
 
 fn t(s: impl Into<String>) -> Val {
     Val::Text(s.into())
@@ -61,55 +47,6 @@ pub fn noon_ms(day: Date) -> i64 {
     day.with_hms(12, 0, 0)
         .map(|t| (t.assume_offset(JST).unix_timestamp_nanos() / 1_000_000) as i64)
         .unwrap_or(0)
-}
-
-/// Inserts `rows` with multi-row `INSERT … VALUES` statements.
-async fn insert_rows(
-    tx: &mut Tx,
-    table: &str,
-    columns: &[&str],
-    rows: Vec<Vec<Val>>,
-) -> Result<()> {
-    let per = (MAX_BINDS / columns.len()).clamp(1, 2_000);
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<Vec<Val>> = rows.by_ref().take(per).collect();
-        let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
-        let mut n = 0usize;
-        for (i, row) in chunk.iter().enumerate() {
-            if row.len() != columns.len() {
-                return Err(StoreError::Corrupt {
-                    column: "bulk insert",
-                    value: format!(
-                        "{table}: {} values for {} columns",
-                        row.len(),
-                        columns.len()
-                    ),
-                });
-            }
-            sql.push_str(if i == 0 { "(" } else { ", (" });
-            for j in 0..row.len() {
-                n += 1;
-                let _ = write!(sql, "{}${n}", if j == 0 { "" } else { ", " });
-            }
-            sql.push(')');
-        }
-        // Only fixed table and column names and placeholders are formatted in.
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for row in chunk {
-            for value in row {
-                query = match value {
-                    Val::Int(v) => query.bind(v),
-                    Val::OptInt(v) => query.bind(v),
-                    Val::Text(v) => query.bind(v),
-                    Val::OptText(v) => query.bind(v),
-                    Val::Real(v) => query.bind(v),
-                };
-            }
-        }
-        query.execute(&mut **tx).await?;
-    }
-    Ok(())
 }
 
 /// `n` fresh ids of `table`, taken the way the table's own inserts would

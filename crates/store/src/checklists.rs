@@ -8,7 +8,7 @@
 //! every write asks the policy for its survey responses and is audited in
 //! the same transaction.
 
-use crate::audit::{AuditContext, append};
+use crate::audit::{AuditContext, AuditEntry, append, append_all};
 use crate::credentials::{random_token, token_hash};
 use crate::db::{Tx, iso_day, parse_optional_day};
 use crate::engagements::{Engagement, engagement_in, relationship_in, require_or_refuse};
@@ -1913,17 +1913,17 @@ impl Store {
                 .then_with(|| a.form_key.cmp(&b.form_key))
         });
         let hospitals: BTreeSet<OrgId> = engagements.iter().map(|e| e.hospital_id).collect();
-        for hospital in hospitals {
-            append(
-                &mut tx,
-                ctx,
-                AuditAction::HospitalDataRead,
-                format!("checklist:programme:{programme}"),
-                Some(hospital),
-                "checklist progress",
-            )
-            .await?;
-        }
+        let reads = hospitals
+            .into_iter()
+            .map(|hospital| {
+                AuditEntry::hospital_read(
+                    format!("checklist:programme:{programme}"),
+                    hospital,
+                    "checklist progress",
+                )
+            })
+            .collect();
+        append_all(&mut tx, ctx, reads).await?;
         tx.commit().await?;
         Ok(ChecklistProgress {
             programme,

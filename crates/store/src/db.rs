@@ -2,6 +2,7 @@ use crate::secret_key::SecretKey;
 use crate::{Result, StoreError};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Connection, Executor};
+use std::fmt::Write as _;
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -30,6 +31,8 @@ pub struct Store {
     secret_key: Option<Arc<SecretKey>>,
     /// Where file bytes go: the database, or a bucket.
     pub(crate) blobs: crate::blobs::Blobs,
+    /// Appends the records of reads, many requests per transaction.
+    pub(crate) read_recorder: crate::audit::ReadRecorder,
 }
 
 /// The calendar the lifecycle runs on: deadlines, NDA validity, overdue
@@ -142,9 +145,12 @@ impl Store {
             ),
             Backend::Postgres => None,
         };
+        let read_recorder =
+            crate::audit::ReadRecorder::start(writer.clone().unwrap_or(pool.clone()), backend);
         let store = Store {
             pool,
             writer,
+            read_recorder,
             backend,
             clock: Clock::default(),
             secret_key: None,
@@ -322,4 +328,75 @@ mod tests {
             .expect("refused");
         assert!(matches!(err, StoreError::Unreachable(_)), "{err}");
     }
+}
+
+/// Binds per statement: below SQLite's 32,766 and PostgreSQL's 65,535.
+const MAX_BINDS: usize = 30_000;
+
+/// One value of a row to insert.
+#[derive(Debug, Clone)]
+pub(crate) enum Val {
+    Int(i64),
+    OptInt(Option<i64>),
+    Text(String),
+    OptText(Option<String>),
+    Real(f64),
+}
+
+/// Inserts `rows` with multi-row `INSERT … VALUES` statements.
+pub(crate) async fn insert_rows(
+    tx: &mut Tx,
+    table: &str,
+    columns: &[&str],
+    rows: Vec<Vec<Val>>,
+) -> Result<()> {
+    let per = (MAX_BINDS / columns.len()).clamp(1, 2_000);
+    // SQLite looks `$n` up among the statement's names, which grows with
+    // the square of the placeholders (a second for 2,000 rows); plain `?`
+    // is taken in order.
+    let positional = tx.backend_name() == "SQLite";
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<Vec<Val>> = rows.by_ref().take(per).collect();
+        let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+        let mut n = 0usize;
+        for (i, row) in chunk.iter().enumerate() {
+            if row.len() != columns.len() {
+                return Err(StoreError::Corrupt {
+                    column: "bulk insert",
+                    value: format!(
+                        "{table}: {} values for {} columns",
+                        row.len(),
+                        columns.len()
+                    ),
+                });
+            }
+            sql.push_str(if i == 0 { "(" } else { ", (" });
+            for j in 0..row.len() {
+                n += 1;
+                let separator = if j == 0 { "" } else { ", " };
+                let _ = if positional {
+                    write!(sql, "{separator}?")
+                } else {
+                    write!(sql, "{separator}${n}")
+                };
+            }
+            sql.push(')');
+        }
+        // Only fixed table and column names and placeholders are formatted in.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for row in chunk {
+            for value in row {
+                query = match value {
+                    Val::Int(v) => query.bind(v),
+                    Val::OptInt(v) => query.bind(v),
+                    Val::Text(v) => query.bind(v),
+                    Val::OptText(v) => query.bind(v),
+                    Val::Real(v) => query.bind(v),
+                };
+            }
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
 }

@@ -45,6 +45,9 @@ pub enum StoreError {
     /// The bucket for stored files (MAMORI_S3_*) refused or did not answer.
     #[error("object storage: {0}")]
     ObjectStorage(String),
+    /// The shared writer of read records failed; the read was not handed out.
+    #[error("audit log: {0}")]
+    AuditLog(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
 }

@@ -59,6 +59,32 @@ pub struct StoredLedger {
     /// catalogue's model keys.
     pub ledger: Ledger,
     pub meta: BTreeMap<(RecordKind, LedgerKey), RecordMeta>,
+    /// Where the ledger stood when it was read.
+    pub revision: LedgerRevision,
+}
+
+/// Where a hospital's ledger stands: every change bumps the revision, and
+/// the moment tells a ledger made anew after an erasure (whose revisions
+/// start again) from the one before. Equal values mean equal ledgers, so
+/// what is drawn from a ledger may be kept under it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct LedgerRevision {
+    pub revision: i64,
+    pub changed_at_ms: i64,
+}
+
+async fn revision_of(tx: &mut Tx, hospital: OrgId) -> Result<LedgerRevision> {
+    let head: Option<(i64, i64)> =
+        sqlx::query_as("SELECT revision, updated_at FROM ledger_heads WHERE hospital_id = $1")
+            .bind(hospital.0)
+            .fetch_optional(&mut **tx)
+            .await?;
+    Ok(head
+        .map(|(revision, changed_at_ms)| LedgerRevision {
+            revision,
+            changed_at_ms,
+        })
+        .unwrap_or_default())
 }
 
 /// One page of one table of a hospital's ledger: the live records of the
@@ -406,6 +432,7 @@ impl Store {
         let hospital = grant.hospital();
         let mut tx = self.begin_read().await?;
         recheck(&mut tx, grant, self.today()).await?;
+        let revision = revision_of(&mut tx, hospital).await?;
         let records = records_of(&mut tx, hospital).await?;
         let catalogue = catalogue_keys(&mut tx).await?;
         let ledger = ledger_of(&records, catalogue)?;
@@ -422,7 +449,36 @@ impl Store {
             format!("ledger ({} records)", meta.len()),
         )
         .await?;
-        Ok(StoredLedger { ledger, meta })
+        Ok(StoredLedger {
+            ledger,
+            meta,
+            revision,
+        })
+    }
+
+    /// Where the hospital's ledger stands, without reading it: enough to
+    /// hand out what was drawn from that revision before. Audited as a read
+    /// of the ledger for `purpose`, since that is what the caller shows.
+    pub async fn ledger_revision(
+        &self,
+        ctx: &AuditContext,
+        grant: &HospitalGrant,
+        purpose: &str,
+    ) -> Result<LedgerRevision> {
+        require(grant, ctx, HospitalData::Ledger, Access::Read)?;
+        let hospital = grant.hospital();
+        let mut tx = self.begin_read().await?;
+        recheck(&mut tx, grant, self.today()).await?;
+        let revision = revision_of(&mut tx, hospital).await?;
+        self.finish_read(
+            tx,
+            ctx,
+            format!("ledger:{hospital}"),
+            Some(hospital),
+            format!("ledger {purpose} (revision {})", revision.revision),
+        )
+        .await?;
+        Ok(revision)
     }
 
     /// One page of one table of the hospital's ledger, without reading the

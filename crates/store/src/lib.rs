@@ -75,7 +75,8 @@ pub use labour::{
 };
 pub use ledger::{
     ChangeAction, ChangeSource, HistoryFilter, ImportOutcome, LedgerChange, LedgerPhoto,
-    LedgerTablePage, MAX_PHOTO_CAPTION_CHARS, RecordMeta, StoredDeviceModel, StoredLedger,
+    LedgerRevision, LedgerTablePage, MAX_PHOTO_CAPTION_CHARS, RecordMeta, StoredDeviceModel,
+    StoredLedger,
 };
 pub use letters::{LetterFacts, LetterTemplate, Letterhead};
 pub use lifecycle::{

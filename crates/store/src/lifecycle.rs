@@ -2,7 +2,7 @@
 //! NDAs, estimates and orders, honoraria. Each is checked by the domain
 //! rules and the access policy, dated, and audited in its transaction.
 
-use crate::audit::{AuditContext, append};
+use crate::audit::{AuditContext, AuditEntry, append, append_all};
 use crate::db::{Tx, iso_day, parse_iso_day, parse_optional_day};
 use crate::engagements::{Engagement, engagement_in, relationship_in, require_or_refuse};
 use crate::error::corrupt;
@@ -926,19 +926,18 @@ impl Store {
             .bind(programme.0)
             .fetch_all(&mut *tx)
             .await?;
-        for h in hospitals {
-            if seen.insert(h) {
-                append(
-                    &mut tx,
-                    ctx,
-                    AuditAction::HospitalDataRead,
+        let reads = hospitals
+            .into_iter()
+            .filter(|h| seen.insert(*h))
+            .map(|h| {
+                AuditEntry::hospital_read(
                     format!("payments:programme:{programme}"),
-                    Some(mamori_domain::OrgId(h)),
+                    mamori_domain::OrgId(h),
                     "payment list",
                 )
-                .await?;
-            }
-        }
+            })
+            .collect();
+        append_all(&mut tx, ctx, reads).await?;
         tx.commit().await?;
         Ok(rows)
     }

@@ -11,7 +11,7 @@
 //! its own contracted engagement), then refuses anyone outside the talk:
 //! the hospital and the ministry read delivered deliverables, never this.
 
-use crate::audit::{AuditContext, append};
+use crate::audit::{AuditContext, AuditEntry, append, append_all};
 use crate::db::{Tx, iso_day, parse_iso_day};
 use crate::deliverables::{engagement_for, open};
 use crate::engagements::{Engagement, all_engagements_in};
@@ -862,17 +862,11 @@ impl Store {
                 }
             }
         }
-        for (target, hospital) in &reads {
-            append(
-                &mut tx,
-                ctx,
-                AuditAction::HospitalDataRead,
-                target.clone(),
-                Some(*hospital),
-                "review queue",
-            )
-            .await?;
-        }
+        let entries = reads
+            .into_iter()
+            .map(|(target, hospital)| AuditEntry::hospital_read(target, hospital, "review queue"))
+            .collect();
+        append_all(&mut tx, ctx, entries).await?;
         tx.commit().await?;
 
         let mut interim = Vec::new();

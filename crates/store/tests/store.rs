@@ -548,6 +548,82 @@ async fn concurrent_writers_keep_one_unbroken_chain() {
 }
 
 #[tokio::test]
+async fn concurrent_reads_and_writes_are_each_recorded_in_one_chain() {
+    testing::each_backend(|db| async move {
+        let s = &db.store;
+        let hospital = org(s, OrgKind::Hospital, "並行病院").await;
+        let company = org(s, OrgKind::SurveyCompany, "並行調査社").await;
+        let programme = testing::add_programme(s, "令和8年度調査").await;
+        testing::add_engagement(s, programme, hospital, company, EngagementState::Contracted).await;
+        let mut readers = Vec::new();
+        for n in 0..6 {
+            let reader = account(s, company, &format!("reader{n}@example.jp")).await;
+            readers.push(AuditContext::for_actor(reader.actor(), &reader.email, None));
+        }
+        let base = s.verify_audit_chain().await.unwrap().unwrap();
+        let mut tasks = Vec::new();
+        for n in 0..60 {
+            let s = s.clone();
+            let ctx = readers[n % readers.len()].clone();
+            tasks.push(tokio::spawn(async move {
+                if n % 10 == 0 {
+                    s.create_organisation(
+                        &operator(),
+                        NewOrganisation {
+                            kind: OrgKind::Vendor,
+                            name: format!("並行ベンダー{n}"),
+                            hospital: None,
+                        },
+                    )
+                    .await
+                    .map(|_| ())
+                } else {
+                    let grant = s
+                        .authorize(&ctx, hospital, HospitalData::Ledger, Access::Read)
+                        .await?;
+                    s.facility_profile(&ctx, &grant).await.map(|_| ())
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        // 6 writes and 54 reads, each read recorded once by its reader.
+        assert_eq!(
+            s.verify_audit_chain().await.unwrap(),
+            Ok(base + 60),
+            "{}",
+            db.label
+        );
+        let log = s
+            .audit_page(
+                None,
+                &AuditFilter {
+                    action: Some(AuditAction::HospitalDataRead.slug().to_string()),
+                    hospital: Some(hospital),
+                    limit: 1_000,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        for (i, reader) in readers.iter().enumerate() {
+            let asked = (0..60)
+                .filter(|n| n % 10 != 0 && n % readers.len() == i)
+                .count();
+            let recorded = log
+                .records
+                .iter()
+                .filter(|r| r.content.actor_label == reader.actor_label)
+                .count();
+            assert_eq!(recorded, asked, "{} {}", db.label, reader.actor_label);
+        }
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn people_act_within_the_policy() {
     testing::each_backend(|db| async move {
         let s = &db.store;

@@ -481,6 +481,7 @@ pub fn app(store: Store, config: WebConfig) -> Router {
     let state = AppState {
         store,
         config: config.clone(),
+        charts: Default::default(),
     };
     let (pages, _) = page_routes().finish();
     let pages = pages

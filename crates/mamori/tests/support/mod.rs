@@ -1,4 +1,5 @@
-//! Running the real `mamori` binary as a server in the tests of this crate.
+//! Running the real `mamori` binary in the tests of this crate: where its
+//! commands point (a data directory or a PostgreSQL schema), and as a server.
 // Each test binary uses its own part of this module.
 #![allow(dead_code)]
 
@@ -8,6 +9,64 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_mamori");
+
+/// Where a test's commands point.
+pub enum Target {
+    DataDir(tempfile::TempDir),
+    Url(mamori_store::testing::TestDb),
+}
+
+impl Target {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Target::DataDir(_) => "data-dir",
+            Target::Url(db) => db.label,
+        }
+    }
+
+    pub fn data_dir(&self) -> Option<std::path::PathBuf> {
+        match self {
+            Target::DataDir(dir) => Some(dir.path().join("data")),
+            Target::Url(_) => None,
+        }
+    }
+
+    /// The options that point the binary here.
+    pub fn args(&self) -> Vec<String> {
+        match self {
+            Target::DataDir(dir) => vec![
+                "--data-dir".into(),
+                dir.path().join("data").display().to_string(),
+            ],
+            Target::Url(db) => vec!["--database-url".into(), db.url.clone()],
+        }
+    }
+
+    /// The same database, opened in the test (the binary opens its own).
+    pub async fn store(&self) -> mamori_store::Store {
+        match self {
+            Target::DataDir(dir) => mamori_store::Store::open_data_dir(&dir.path().join("data"))
+                .await
+                .expect("open the data directory"),
+            Target::Url(db) => db.store.clone(),
+        }
+    }
+
+    pub async fn finish(self) {
+        if let Target::Url(db) = self {
+            db.finish().await;
+        }
+    }
+}
+
+/// A temporary data directory, and PostgreSQL when configured.
+pub async fn targets() -> Vec<Target> {
+    let mut targets = vec![Target::DataDir(tempfile::tempdir().expect("temp dir"))];
+    if let Some(pg) = mamori_store::testing::postgres().await {
+        targets.push(Target::Url(pg));
+    }
+    targets
+}
 
 /// A child process that is killed (SIGKILL) and reaped however the test ends.
 pub struct Killed(pub Child);

@@ -47,15 +47,7 @@ pub async fn read_ledger(
     who: &Signed,
     id: OrgId,
 ) -> Result<LedgerRead, WebError> {
-    let summary = state
-        .store
-        .authorize(&who.ctx, id, HospitalData::EngagementSummary, Access::Read)
-        .await?;
-    let hospital = state.store.hospital_summary(&who.ctx, &summary).await?.name;
-    let grant = state
-        .store
-        .authorize(&who.ctx, id, HospitalData::Ledger, Access::Read)
-        .await?;
+    let (hospital, grant) = ledger_grant(state, who, id).await?;
     let stored = state.store.ledger(&who.ctx, &grant).await?;
     let can_write = state
         .store
@@ -71,6 +63,24 @@ pub async fn read_ledger(
         stored,
         can_write,
     })
+}
+
+/// The hospital's name and the reader's grant to read its ledger.
+pub async fn ledger_grant(
+    state: &AppState,
+    who: &Signed,
+    id: OrgId,
+) -> Result<(String, mamori_domain::policy::HospitalGrant), WebError> {
+    let summary = state
+        .store
+        .authorize(&who.ctx, id, HospitalData::EngagementSummary, Access::Read)
+        .await?;
+    let hospital = state.store.hospital_summary(&who.ctx, &summary).await?.name;
+    let grant = state
+        .store
+        .authorize(&who.ctx, id, HospitalData::Ledger, Access::Read)
+        .await?;
+    Ok((hospital, grant))
 }
 
 /// A cell as the reader sees it: choice and flag labels in their language.

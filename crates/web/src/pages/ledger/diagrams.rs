@@ -1,8 +1,10 @@
 //! The network overview (成果物 ⑥) and the management structure chart
-//! (成果物 ⑦), drawn from the ledger on every request: in the page as SVG,
-//! and as SVG, PDF, draw.io and Mermaid downloads.
+//! (成果物 ⑦), drawn from the ledger: in the page as SVG, and as SVG, PDF,
+//! draw.io and Mermaid downloads. A drawing is kept under the ledger
+//! revision it was drawn from, so an unchanged ledger of two thousand assets
+//! is not laid out again on every view.
 
-use super::read_ledger;
+use super::ledger_grant;
 use crate::error::WebError;
 use crate::pages::{Chrome, forms};
 use crate::session::Signed;
@@ -14,10 +16,13 @@ use axum::response::{IntoResponse, Response};
 use mamori_documents::diagram;
 use mamori_domain::OrgId;
 use mamori_domain::ledger::{network_view, org_view};
+use mamori_store::LedgerRevision;
 use serde::Deserialize;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
 
 /// Which chart a page or download is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Chart {
     Network,
     Structure,
@@ -56,16 +61,28 @@ pub struct DiagramPage {
     empty: bool,
 }
 
-/// A chart drawn in one format: (bytes, content type, file extension).
+/// A chart drawn in one format.
+pub struct Drawn {
+    pub bytes: Vec<u8>,
+    pub content_type: &'static str,
+    pub extension: &'static str,
+    /// Nothing in the ledger to draw (the page says so).
+    pub empty: bool,
+}
+
 pub fn render(
     chart: Chart,
     ledger: &mamori_domain::ledger::Ledger,
     format: &str,
     lang: &str,
-) -> Result<(Vec<u8>, &'static str, &'static str), WebError> {
+) -> Result<Drawn, WebError> {
     let network = || network_view(ledger);
     let org = || org_view(ledger);
-    Ok(match (chart, format) {
+    let empty = match chart {
+        Chart::Network => ledger.assets.is_empty() && ledger.connections.is_empty(),
+        Chart::Structure => ledger.roles.is_empty(),
+    };
+    let (bytes, content_type, extension) = match (chart, format) {
         (Chart::Network, "svg") => (
             diagram::network_svg(&network(), lang).into_bytes(),
             "image/svg+xml",
@@ -107,7 +124,75 @@ pub fn render(
             "pdf",
         ),
         _ => return Err(WebError::NotFound),
+    };
+    Ok(Drawn {
+        bytes,
+        content_type,
+        extension,
+        empty,
     })
+}
+
+/// What a drawing was drawn from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct DrawnKey {
+    hospital: i64,
+    revision: LedgerRevision,
+    chart: Chart,
+    format: String,
+    lang: &'static str,
+}
+
+/// Drawings kept in this instance, the oldest dropped first beyond a byte
+/// budget. A pure memo of the database: its key is read from the database
+/// on every request, so instances behind a load balancer still agree.
+#[derive(Clone, Default)]
+pub struct DrawnCharts {
+    kept: Arc<Mutex<KeptCharts>>,
+}
+
+#[derive(Default)]
+struct KeptCharts {
+    charts: HashMap<DrawnKey, Arc<Drawn>>,
+    order: VecDeque<DrawnKey>,
+    bytes: usize,
+}
+
+/// Bytes of drawings one instance keeps.
+const DRAWN_CHARTS_BUDGET: usize = 64 * 1024 * 1024;
+
+impl DrawnCharts {
+    fn get(&self, key: &DrawnKey) -> Option<Arc<Drawn>> {
+        let kept = self
+            .kept
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        kept.charts.get(key).cloned()
+    }
+
+    fn keep(&self, key: DrawnKey, drawn: Arc<Drawn>) {
+        if drawn.bytes.len() > DRAWN_CHARTS_BUDGET / 4 {
+            return;
+        }
+        let mut kept = self
+            .kept
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        kept.bytes += drawn.bytes.len();
+        if let Some(old) = kept.charts.insert(key.clone(), drawn) {
+            kept.bytes -= old.bytes.len();
+        } else {
+            kept.order.push_back(key);
+        }
+        while kept.bytes > DRAWN_CHARTS_BUDGET {
+            let Some(oldest) = kept.order.pop_front() else {
+                break;
+            };
+            if let Some(old) = kept.charts.remove(&oldest) {
+                kept.bytes -= old.bytes.len();
+            }
+        }
+    }
 }
 
 async fn chart_response(
@@ -118,34 +203,57 @@ async fn chart_response(
     format: Option<String>,
 ) -> Result<Response, WebError> {
     let tr = who.tr;
-    let read = read_ledger(&state, &who, OrgId(id)).await?;
-    let ledger = &read.stored.ledger;
-    match format.as_deref() {
-        None | Some("html") => {
-            let empty = match chart {
-                Chart::Network => ledger.assets.is_empty() && ledger.connections.is_empty(),
-                Chart::Structure => ledger.roles.is_empty(),
+    let (hospital, grant) = ledger_grant(&state, &who, OrgId(id)).await?;
+    let page = matches!(format.as_deref(), None | Some("html"));
+    let drawn_format = if page {
+        "svg".to_string()
+    } else {
+        format.unwrap_or_default()
+    };
+    let revision = state
+        .store
+        .ledger_revision(&who.ctx, &grant, chart.slug())
+        .await?;
+    let key = DrawnKey {
+        hospital: id,
+        revision,
+        chart,
+        format: drawn_format,
+        lang: tr.code(),
+    };
+    let drawn = match state.charts.get(&key) {
+        Some(drawn) => drawn,
+        None => {
+            let stored = state.store.ledger(&who.ctx, &grant).await?;
+            let drawn = Arc::new(render(chart, &stored.ledger, &key.format, key.lang)?);
+            // Under the revision actually read, which a change in between
+            // may have moved on.
+            let key = DrawnKey {
+                revision: stored.revision,
+                ..key
             };
-            let (svg, _, _) = render(chart, ledger, "svg", tr.code())?;
-            Ok(DiagramPage {
-                chrome: Chrome::page(&state, &who, "").await?,
-                id,
-                hospital: read.hospital,
-                chart: chart.slug(),
-                title: tr.t(chart.title_key()).to_string(),
-                svg: String::from_utf8(svg).map_err(|e| WebError::Internal(e.to_string()))?,
-                empty,
-            }
-            .into_response())
+            state.charts.keep(key, drawn.clone());
+            drawn
         }
-        Some(format) => {
-            let (bytes, content_type, extension) = render(chart, ledger, format, tr.code())?;
-            Ok(forms::attachment(
-                &format!("{}-{}.{extension}", read.hospital, tr.t(chart.title_key())),
-                content_type,
-                bytes,
-            ))
+    };
+    if page {
+        Ok(DiagramPage {
+            chrome: Chrome::page(&state, &who, "").await?,
+            id,
+            hospital,
+            chart: chart.slug(),
+            title: tr.t(chart.title_key()).to_string(),
+            svg: String::from_utf8(drawn.bytes.clone())
+                .map_err(|e| WebError::Internal(e.to_string()))?,
+            empty: drawn.empty,
         }
+        .into_response())
+    } else {
+        Ok(forms::attachment(
+            &format!("{hospital}-{}.{}", tr.t(chart.title_key()), drawn.extension),
+            drawn.content_type,
+            drawn.bytes.clone(),
+        ))
     }
 }
 
