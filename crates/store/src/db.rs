@@ -33,6 +33,11 @@ pub struct Store {
     pub(crate) blobs: crate::blobs::Blobs,
     /// Appends the records of reads, many requests per transaction.
     pub(crate) read_recorder: crate::audit::ReadRecorder,
+    /// Write transactions begun here: what is kept from a read goes stale
+    /// when it moves.
+    write_generation: Arc<std::sync::atomic::AtomicU64>,
+    pub(crate) engagement_scan:
+        Arc<tokio::sync::Mutex<Option<Arc<crate::engagements::EngagementScan>>>>,
 }
 
 /// The calendar the lifecycle runs on: deadlines, NDA validity, overdue
@@ -151,6 +156,8 @@ impl Store {
             pool,
             writer,
             read_recorder,
+            write_generation: Default::default(),
+            engagement_scan: Default::default(),
             backend,
             clock: Clock::default(),
             secret_key: None,
@@ -174,6 +181,10 @@ impl Store {
         self.secret_key.as_deref()
     }
 
+    pub(crate) fn write_generation(&self) -> u64 {
+        self.write_generation.load(Ordering::Relaxed)
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }
@@ -187,6 +198,7 @@ impl Store {
     /// A write transaction. On SQLite it takes the write lock at once
     /// (`BEGIN IMMEDIATE`), so two writers never deadlock on upgrade.
     pub(crate) async fn begin_write(&self) -> Result<Tx> {
+        self.write_generation.fetch_add(1, Ordering::Relaxed);
         Ok(match self.backend {
             Backend::Sqlite => {
                 self.writer
@@ -237,6 +249,10 @@ fn sqlite_pool_options(max: u32, acquire: Duration) -> AnyPoolOptions {
                 conn.execute("PRAGMA foreign_keys = ON").await?;
                 conn.execute("PRAGMA busy_timeout = 10000").await?;
                 conn.execute("PRAGMA synchronous = NORMAL").await?;
+                // 16 MiB of pages per connection (the default is 2 MiB): a
+                // national database is gigabytes, and list pages read the
+                // same index pages again and again.
+                conn.execute("PRAGMA cache_size = -16384").await?;
                 Ok(())
             })
         })

@@ -16,6 +16,7 @@ use mamori_domain::schedule::{Deadline, EngagementDates, engagement_deadlines};
 use mamori_domain::{DomainError, EngagementId, OrgId, ProgrammeId, validate};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use time::Date;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -160,6 +161,19 @@ const ENGAGEMENT_SELECT: &str = "SELECT e.id, e.programme_id, p.name AS programm
 
 /// An engagement's id, programme, state, intent and contact days and the
 /// end of its NDA in force: what its deadlines are computed from.
+/// How long an [`EngagementScan`] stands when nothing is written here.
+const ENGAGEMENT_SCAN_KEPT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// What [`Store::engagement_scan`] found, and when.
+pub(crate) struct EngagementScan {
+    today: time::Date,
+    generation: u64,
+    taken: std::time::Instant,
+    counts: EngagementCounts,
+    overdue: std::collections::HashSet<i64>,
+    ordered: Vec<i64>,
+}
+
 type DatesRow = (
     i64,
     i64,
@@ -249,6 +263,12 @@ pub struct Paging {
 }
 
 impl Paging {
+    /// Every row (the largest limit both databases take).
+    pub const ALL: Paging = Paging {
+        offset: 0,
+        limit: i64::MAX as usize,
+    };
+
     /// Page `page` (from 1) of `size` rows.
     pub fn page(page: usize, size: usize) -> Paging {
         Paging {
@@ -578,7 +598,24 @@ impl Store {
         paging: Paging,
     ) -> Result<EngagementOverviewPage> {
         let everything = ctx.actor.is_none_or(|a| a.org_kind == OrgKind::Secretariat);
-        let (rows, total) = if everything && !filter.overdue_only {
+        let unfiltered = EngagementFilter {
+            overdue_only: filter.overdue_only,
+            ..EngagementFilter::default()
+        } == *filter;
+        let (rows, total) = if everything && unfiltered {
+            // The whole table: the order and the overdue ones are the
+            // dashboard's scan.
+            let scan = self.engagement_scan().await?;
+            let chosen = scan
+                .ordered
+                .iter()
+                .copied()
+                .filter(|id| !filter.overdue_only || scan.overdue.contains(id));
+            let total = chosen.clone().count();
+            let ids: Vec<i64> = chosen.skip(paging.offset).take(paging.limit).collect();
+            let candidates = self.engagements_by_ids(&ids).await?;
+            (self.overviews_of(ctx, filter, candidates).await?, total)
+        } else if everything && !filter.overdue_only {
             let Some((clause, binds)) = overview_clause(ctx, filter, 1) else {
                 return Ok(EngagementOverviewPage::default());
             };
@@ -662,7 +699,48 @@ impl Store {
         overdue_only: bool,
         paging: Paging,
     ) -> Result<(EngagementCounts, EngagementOverviewPage)> {
+        let scan = self.engagement_scan().await?;
+        let counts = scan.counts.clone();
+        let overdue = &scan.overdue;
+        let ordered = &scan.ordered;
+        let total = if overdue_only {
+            counts.overdue
+        } else {
+            counts.total
+        };
+        // The page in the table's order: the ordered ids, overdue ones only
+        // if so asked, cut to the page.
+        let ids: Vec<i64> = ordered
+            .iter()
+            .copied()
+            .filter(|id| !overdue_only || overdue.contains(id))
+            .skip(paging.offset)
+            .take(paging.limit)
+            .collect();
+        let candidates = self.engagements_by_ids(&ids).await?;
+        let shown = self
+            .overviews_of(ctx, &EngagementFilter::default(), candidates)
+            .await?;
+        self.audit_shown(ctx, &shown).await?;
+        Ok((counts, EngagementOverviewPage { rows: shown, total }))
+    }
+
+    /// Every engagement counted by state and checked for overdue deadlines
+    /// (from the dates alone: no names, no contacts), and all ids in the
+    /// table's order. Kept for a few seconds: the dashboard asks for it on
+    /// every view, and at national scale it is a pass over every engagement.
+    /// A write through this store, or a new day, makes it stale at once.
+    async fn engagement_scan(&self) -> Result<Arc<EngagementScan>> {
         let today = self.today();
+        let generation = self.write_generation();
+        let mut kept = self.engagement_scan.lock().await;
+        if let Some(scan) = kept.as_ref()
+            && scan.today == today
+            && scan.generation == generation
+            && scan.taken.elapsed() < ENGAGEMENT_SCAN_KEPT
+        {
+            return Ok(scan.clone());
+        }
         let rows: Vec<DatesRow> =
             sqlx::query_as(
                 "SELECT e.id, e.programme_id, e.state, e.intent_confirmed_on, e.contacted_on,
@@ -705,30 +783,21 @@ impl Store {
                 overdue.insert(id.0);
             }
         }
-        let total = if overdue_only {
-            counts.overdue
-        } else {
-            counts.total
-        };
-        // The page in the table's order: the ordered ids, overdue ones only
-        // if so asked, cut to the page.
         let ordered: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
             "SELECT e.id FROM engagements e JOIN programmes p ON p.id = e.programme_id JOIN organisations h ON h.id = e.hospital_id JOIN organisations c ON c.id = e.company_id ORDER BY {ENGAGEMENT_ORDER}"
         )))
         .fetch_all(&self.pool)
         .await?;
-        let ids: Vec<i64> = ordered
-            .into_iter()
-            .filter(|id| !overdue_only || overdue.contains(id))
-            .skip(paging.offset)
-            .take(paging.limit)
-            .collect();
-        let candidates = self.engagements_by_ids(&ids).await?;
-        let shown = self
-            .overviews_of(ctx, &EngagementFilter::default(), candidates)
-            .await?;
-        self.audit_shown(ctx, &shown).await?;
-        Ok((counts, EngagementOverviewPage { rows: shown, total }))
+        let scan = Arc::new(EngagementScan {
+            today,
+            generation,
+            taken: std::time::Instant::now(),
+            counts,
+            overdue,
+            ordered,
+        });
+        *kept = Some(scan.clone());
+        Ok(scan)
     }
 
     /// The engagements of one organisation (as its hospital or its

@@ -88,6 +88,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "background-jobs",
         sql: include_str!("../migrations/0015_background_jobs.sql"),
     },
+    Migration {
+        version: 16,
+        name: "list-indexes",
+        sql: include_str!("../migrations/0016_list_indexes.sql"),
+    },
 ];
 
 /// The schema version that holds the checklist tables.

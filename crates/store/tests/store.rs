@@ -44,7 +44,7 @@ async fn migrations_apply_once() {
     testing::each_backend(|db| async move {
         let again = db.store.migrate().await.unwrap();
         assert!(again.applied.is_empty(), "{}", db.label);
-        assert_eq!(again.current, 15);
+        assert_eq!(again.current, 16);
         db
     })
     .await;
@@ -1106,7 +1106,8 @@ async fn upgrading_from_the_foundation_schema_keeps_every_engagement() {
                 (12, "advisory-response"),
                 (13, "statistics"),
                 (14, "data-returns"),
-                (15, "background-jobs")
+                (15, "background-jobs"),
+                (16, "list-indexes")
             ],
             "{label}"
         );

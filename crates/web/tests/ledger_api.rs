@@ -355,6 +355,38 @@ async fn records_are_written_with_versions_and_every_refusal_names_its_reason() 
             .get(&format!("{api}/history?kind=segment&key=S-SRV"))
             .await;
         assert_eq!(filtered.as_array().unwrap().len(), 2, "{label}");
+
+        // One page of a kind, with how many the kind has in X-Total-Count;
+        // deleted records are in neither.
+        let mut written = Vec::new();
+        for key in ["PC-01", "PC-02", "PC-03"] {
+            let pc = asset(key, "terminal", "電子カルテ端末", None);
+            assert_eq!(
+                surveyor
+                    .put(&format!("{api}/asset/{key}"), pc.clone())
+                    .await
+                    .0,
+                200,
+                "{label}"
+            );
+            written.push(pc);
+        }
+        let page = |query: &str| {
+            surveyor
+                .http
+                .get(app.url(&format!("{api}/asset{query}")))
+                .bearer_auth(&surveyor.token)
+                .send()
+        };
+        let response = page("?limit=1&offset=1").await.expect("page");
+        assert_eq!(response.status(), 200, "{label}");
+        assert_eq!(response.headers()["x-total-count"], "3", "{label}");
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(body, json!([written[1]]), "{label}");
+        let response = page("").await.expect("all");
+        assert_eq!(response.headers()["x-total-count"], "3", "{label}");
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(body, json!(written), "{label}");
         app.db.finish().await;
     }
 }

@@ -192,22 +192,45 @@ pub async fn get_ledger(
     })))
 }
 
+#[derive(Deserialize, IntoParams)]
+pub struct RecordsQuery {
+    /// At most this many (1–1000), in ledger order; the total is in the
+    /// `X-Total-Count` header. Without it, every record of the kind.
+    limit: Option<usize>,
+    /// Skip this many first (with `limit`).
+    offset: Option<usize>,
+}
+
 /// The records of one kind (asset, segment, link, connection,
-/// investigation, backup, role). Audited.
+/// investigation, backup, role), all or one page of them; only that kind is
+/// read. Audited.
 #[utoipa::path(get, path = "/api/v1/hospitals/{id}/ledger/{kind}", tag = "ledger",
     params(("id" = i64, Path, description = "hospital organisation id"),
-        ("kind" = String, Path, description = "asset, segment, link, connection, investigation, backup or role")),
-    responses((status = 200, description = "the records, in ledger order"), (status = 403, description = "the policy refuses"), (status = 404, description = "no such kind")),
+        ("kind" = String, Path, description = "asset, segment, link, connection, investigation, backup or role"),
+        RecordsQuery),
+    responses((status = 200, description = "the records, in ledger order; `X-Total-Count`: how many the kind has"), (status = 403, description = "the policy refuses"), (status = 404, description = "no such kind")),
     security(("bearer" = [])))]
 pub async fn list_records(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path((id, kind)): Path<(i64, String)>,
-) -> Result<Json<Vec<AnyRecord>>, ApiError> {
+    Query(q): Query<RecordsQuery>,
+) -> Result<Response, ApiError> {
     let kind = kind_param(&kind)?;
     let g = grant(&state, &caller, id, Access::Read).await?;
-    let stored = state.store.ledger(&caller.ctx, &g).await?;
-    Ok(Json(stored.ledger.records(kind)))
+    let paging = match q.limit {
+        Some(limit) => mamori_store::Paging {
+            offset: q.offset.unwrap_or(0),
+            limit: limit.clamp(1, 1000),
+        },
+        None => mamori_store::Paging::ALL,
+    };
+    let page = state
+        .store
+        .ledger_table(&caller.ctx, &g, kind, paging)
+        .await?;
+    let records: Vec<AnyRecord> = page.records.into_iter().map(|(r, _)| r).collect();
+    Ok(([("x-total-count", page.total.to_string())], Json(records)).into_response())
 }
 
 /// One record and its version. Audited.
