@@ -49,6 +49,18 @@ pub fn noon_ms(day: Date) -> i64 {
         .unwrap_or(0)
 }
 
+/// Inserts `rows` into `table` and counts them for the summary.
+async fn insert_counted(
+    tx: &mut Tx,
+    counts: &mut BulkCounts,
+    table: &'static str,
+    columns: &[&str],
+    rows: Vec<Vec<Val>>,
+) -> Result<()> {
+    counts.add(table, rows.len());
+    insert_rows(tx, table, columns, rows).await
+}
+
 /// `n` fresh ids of `table`, taken the way the table's own inserts would
 /// take them (the sequence on PostgreSQL; after the largest id ever given
 /// on SQLite, whose write lock the transaction holds).
@@ -467,9 +479,9 @@ impl Store {
             }
         }
         let mut counts = BulkCounts::default();
-        counts.add("engagements", engagements.len());
-        insert_rows(
+        insert_counted(
             &mut tx,
+            &mut counts,
             "engagements",
             &[
                 "id",
@@ -494,9 +506,9 @@ impl Store {
             engagements,
         )
         .await?;
-        counts.add("engagement_transitions", transitions.len());
-        insert_rows(
+        insert_counted(
             &mut tx,
+            &mut counts,
             "engagement_transitions",
             &[
                 "engagement_id",
@@ -510,9 +522,9 @@ impl Store {
             transitions,
         )
         .await?;
-        counts.add("agreements", agreements.len());
-        insert_rows(
+        insert_counted(
             &mut tx,
+            &mut counts,
             "agreements",
             &[
                 "engagement_id",
@@ -552,9 +564,9 @@ impl Store {
                 Val::OptInt(None),
             ]);
         }
-        counts.add("estimates", estimate_rows.len());
-        insert_rows(
+        insert_counted(
             &mut tx,
+            &mut counts,
             "estimates",
             &[
                 "id",
@@ -571,9 +583,9 @@ impl Store {
             estimate_rows,
         )
         .await?;
-        counts.add("orders", order_rows.len());
-        insert_rows(
+        insert_counted(
             &mut tx,
+            &mut counts,
             "orders",
             &[
                 "engagement_id",
@@ -735,9 +747,9 @@ impl Store {
             ]);
         }
         let mut counts = BulkCounts::default();
-        counts.add("ledger_records", records.len());
-        insert_rows(
+        insert_counted(
             &mut tx,
+            &mut counts,
             "ledger_records",
             &[
                 "id",
@@ -755,9 +767,9 @@ impl Store {
             records,
         )
         .await?;
-        counts.add("ledger_history", history.len());
-        insert_rows(
+        insert_counted(
             &mut tx,
+            &mut counts,
             "ledger_history",
             &[
                 "record_id",
@@ -775,9 +787,9 @@ impl Store {
             history,
         )
         .await?;
-        counts.add("ledger_cpes", cpes.len());
-        insert_rows(
+        insert_counted(
             &mut tx,
+            &mut counts,
             "ledger_cpes",
             &["record_id", "hospital_id", "cpe", "vendor", "product"],
             cpes,
@@ -787,9 +799,9 @@ impl Store {
             .iter()
             .map(|h| vec![Val::Int(*h), Val::Int(1), Val::Int(now)])
             .collect();
-        counts.add("ledger_heads", heads.len());
-        insert_rows(
+        insert_counted(
             &mut tx,
+            &mut counts,
             "ledger_heads",
             &["hospital_id", "revision", "updated_at"],
             heads,
@@ -920,9 +932,9 @@ impl Store {
             }
         }
         let mut counts = BulkCounts::default();
-        counts.add("checklist_respondents", rows.len());
-        insert_rows(
+        insert_counted(
             &mut tx,
+            &mut counts,
             "checklist_respondents",
             &[
                 "id",
@@ -938,9 +950,9 @@ impl Store {
             rows,
         )
         .await?;
-        counts.add("checklist_answers", answers.len());
-        insert_rows(
+        insert_counted(
             &mut tx,
+            &mut counts,
             "checklist_answers",
             &[
                 "respondent_id",
@@ -1085,9 +1097,9 @@ impl Store {
             }
         }
         let mut counts = BulkCounts::default();
-        counts.add("labour_entries", entries.len());
-        insert_rows(
+        insert_counted(
             &mut tx,
+            &mut counts,
             "labour_entries",
             &[
                 "engagement_id",
@@ -1103,17 +1115,17 @@ impl Store {
             entries,
         )
         .await?;
-        counts.add("labour_weeks", week_rows.len());
-        insert_rows(
+        insert_counted(
             &mut tx,
+            &mut counts,
             "labour_weeks",
             &["id", "engagement_id", "week_start", "state", "updated_at"],
             week_rows,
         )
         .await?;
-        counts.add("labour_week_steps", step_rows.len());
-        insert_rows(
+        insert_counted(
             &mut tx,
+            &mut counts,
             "labour_week_steps",
             &["week_id", "step", "actor_id", "at", "note"],
             step_rows,

@@ -306,15 +306,7 @@ async fn ledger_page(
             can_write: read.can_write,
         });
     };
-    let summary = state
-        .store
-        .authorize(&who.ctx, id, HospitalData::EngagementSummary, Access::Read)
-        .await?;
-    let hospital = state.store.hospital_summary(&who.ctx, &summary).await?.name;
-    let grant = state
-        .store
-        .authorize(&who.ctx, id, HospitalData::Ledger, Access::Read)
-        .await?;
+    let (hospital, grant) = ledger_grant(state, who, id).await?;
     let table = state
         .store
         .ledger_table(&who.ctx, &grant, kind, Paging::page(page, LEDGER_PAGE_SIZE))
