@@ -1,6 +1,6 @@
 //! Appending to and reading the hash-chained audit log.
 
-use crate::db::{Backend, Tx, Val, insert_rows};
+use crate::db::{Backend, Tx, Val, begin_write_on, insert_rows};
 use crate::{Result, Store, StoreError, now_ms};
 use mamori_domain::audit::{
     AuditAction, AuditContent, AuditRecord, ChainBreak, ChainVerifier, chain_hash,
@@ -155,10 +155,7 @@ async fn commit_records(
     backend: Backend,
     records: Vec<(AuditContext, AuditEntry)>,
 ) -> Result<()> {
-    let mut tx = match backend {
-        Backend::Sqlite => writer.begin_with("BEGIN IMMEDIATE").await?,
-        Backend::Postgres => writer.begin().await?,
-    };
+    let mut tx = begin_write_on(writer, backend).await?;
     append_records(&mut tx, records).await?;
     tx.commit().await?;
     Ok(())

@@ -199,16 +199,7 @@ impl Store {
     /// (`BEGIN IMMEDIATE`), so two writers never deadlock on upgrade.
     pub(crate) async fn begin_write(&self) -> Result<Tx> {
         self.write_generation.fetch_add(1, Ordering::Relaxed);
-        Ok(match self.backend {
-            Backend::Sqlite => {
-                self.writer
-                    .as_ref()
-                    .unwrap_or(&self.pool)
-                    .begin_with("BEGIN IMMEDIATE")
-                    .await?
-            }
-            Backend::Postgres => self.pool.begin().await?,
-        })
+        begin_write_on(self.writer.as_ref().unwrap_or(&self.pool), self.backend).await
     }
 
     /// A transaction that reads a hospital's data, ended by
@@ -234,6 +225,14 @@ impl Store {
         }
         self.pool.close().await;
     }
+}
+
+/// A write transaction on `pool` (see [`Store::begin_write`]).
+pub(crate) async fn begin_write_on(pool: &AnyPool, backend: Backend) -> Result<Tx> {
+    Ok(match backend {
+        Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
+        Backend::Postgres => pool.begin().await?,
+    })
 }
 
 /// A SQLite pool of `max` connections: WAL lets readers go on while one

@@ -174,6 +174,27 @@ pub(crate) struct EngagementScan {
     ordered: Vec<i64>,
 }
 
+impl EngagementScan {
+    /// One page of the ids in the table's order (the overdue ones only if
+    /// so asked), and how many there are in all.
+    fn page(&self, overdue_only: bool, paging: Paging) -> (Vec<i64>, usize) {
+        let total = if overdue_only {
+            self.counts.overdue
+        } else {
+            self.counts.total
+        };
+        let ids = self
+            .ordered
+            .iter()
+            .copied()
+            .filter(|id| !overdue_only || self.overdue.contains(id))
+            .skip(paging.offset)
+            .take(paging.limit)
+            .collect();
+        (ids, total)
+    }
+}
+
 type DatesRow = (
     i64,
     i64,
@@ -605,14 +626,10 @@ impl Store {
         let (rows, total) = if everything && unfiltered {
             // The whole table: the order and the overdue ones are the
             // dashboard's scan.
-            let scan = self.engagement_scan().await?;
-            let chosen = scan
-                .ordered
-                .iter()
-                .copied()
-                .filter(|id| !filter.overdue_only || scan.overdue.contains(id));
-            let total = chosen.clone().count();
-            let ids: Vec<i64> = chosen.skip(paging.offset).take(paging.limit).collect();
+            let (ids, total) = self
+                .engagement_scan()
+                .await?
+                .page(filter.overdue_only, paging);
             let candidates = self.engagements_by_ids(&ids).await?;
             (self.overviews_of(ctx, filter, candidates).await?, total)
         } else if everything && !filter.overdue_only {
@@ -700,23 +717,8 @@ impl Store {
         paging: Paging,
     ) -> Result<(EngagementCounts, EngagementOverviewPage)> {
         let scan = self.engagement_scan().await?;
+        let (ids, total) = scan.page(overdue_only, paging);
         let counts = scan.counts.clone();
-        let overdue = &scan.overdue;
-        let ordered = &scan.ordered;
-        let total = if overdue_only {
-            counts.overdue
-        } else {
-            counts.total
-        };
-        // The page in the table's order: the ordered ids, overdue ones only
-        // if so asked, cut to the page.
-        let ids: Vec<i64> = ordered
-            .iter()
-            .copied()
-            .filter(|id| !overdue_only || overdue.contains(id))
-            .skip(paging.offset)
-            .take(paging.limit)
-            .collect();
         let candidates = self.engagements_by_ids(&ids).await?;
         let shown = self
             .overviews_of(ctx, &EngagementFilter::default(), candidates)
